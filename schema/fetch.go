@@ -1,0 +1,197 @@
+package schema
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+)
+
+// files reads and parses documents once per load and resolves the
+// $import and $include directives while converting YAML into Nodes.
+type files struct {
+	mu    sync.Mutex
+	trees map[string]*Node // by document URI (no fragment)
+	depth int
+}
+
+func newFiles() *files { return &files{trees: map[string]*Node{}} }
+
+// load returns the tree of the document at uri (fragment ignored).
+func (f *files) load(uri string) (*Node, error) {
+	doc := uri
+	if i := strings.Index(doc, "#"); i >= 0 {
+		doc = doc[:i]
+	}
+	f.mu.Lock()
+	n, ok := f.trees[doc]
+	f.mu.Unlock()
+	if ok {
+		return n, nil
+	}
+	if !strings.HasPrefix(doc, "file://") {
+		return nil, &Error{Pos: Pos{File: doc}, Msg: "only local files can be loaded; fetching remote documents is not supported", Err: ErrUnsupported}
+	}
+	p := URIPath(doc)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, &Error{Pos: Pos{File: p}, Msg: readErrText(err)}
+	}
+	n, err = parseYAML(data, p, doc, f)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.trees[doc] = n
+	f.mu.Unlock()
+	return n, nil
+}
+
+func readErrText(err error) string {
+	switch {
+	case os.IsNotExist(err):
+		return "file does not exist"
+	case os.IsPermission(err):
+		return "permission denied"
+	}
+	return err.Error()
+}
+
+// ParseBytes parses YAML or JSON text into a Node tree without resolving
+// directives against other files (used for input objects).
+func ParseBytes(data []byte, file, base string) (*Node, error) {
+	return parseYAML(data, file, base, nil)
+}
+
+func parseYAML(data []byte, file, base string, f *files) (*Node, error) {
+	var y yaml.Node
+	if err := yaml.Unmarshal(data, &y); err != nil {
+		return nil, yamlError(file, err)
+	}
+	if y.Kind == 0 { // empty document
+		return &Node{Kind: ScalarNode, Pos: Pos{File: file, Line: 1, Col: 1}, Base: base}, nil
+	}
+	c := converter{file: file, base: base, files: f}
+	return c.convert(&y)
+}
+
+// yamlError turns yaml.v3's "yaml: line 3: ..." into file:line: text.
+func yamlError(file string, err error) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	line := 0
+	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
+		if i := strings.Index(msg, ":"); i >= 0 {
+			msg = strings.TrimSpace(msg[i+1:])
+		}
+	}
+	return &Error{Pos: Pos{File: file, Line: line, Col: 1}, Msg: "invalid YAML: " + msg}
+}
+
+type converter struct {
+	file  string
+	base  string
+	files *files
+}
+
+func (c *converter) pos(y *yaml.Node) Pos { return Pos{File: c.file, Line: y.Line, Col: y.Column} }
+
+func (c *converter) convert(y *yaml.Node) (*Node, error) {
+	switch y.Kind {
+	case yaml.DocumentNode:
+		if len(y.Content) == 0 {
+			return &Node{Kind: ScalarNode, Pos: c.pos(y), Base: c.base}, nil
+		}
+		return c.convert(y.Content[0])
+	case yaml.AliasNode:
+		return c.convert(y.Alias)
+	case yaml.SequenceNode:
+		n := &Node{Kind: SeqNode, Pos: c.pos(y), Base: c.base}
+		for _, it := range y.Content {
+			cn, err := c.convert(it)
+			if err != nil {
+				return nil, err
+			}
+			n.Items = append(n.Items, cn)
+		}
+		return n, nil
+	case yaml.MappingNode:
+		return c.convertMap(y)
+	}
+	v, err := scalarValue(y)
+	if err != nil {
+		return nil, &Error{Pos: c.pos(y), Msg: fmt.Sprintf("cannot read value %q: %v", y.Value, err)}
+	}
+	return &Node{Kind: ScalarNode, Pos: c.pos(y), Value: v, Base: c.base}, nil
+}
+
+func (c *converter) convertMap(y *yaml.Node) (*Node, error) {
+	if c.files != nil && len(y.Content) == 2 {
+		switch y.Content[0].Value {
+		case "$import":
+			return c.importDoc(y.Content[1])
+		case "$include":
+			return c.includeText(y.Content[1])
+		}
+	}
+	n := &Node{Kind: MapNode, Pos: c.pos(y), Base: c.base}
+	for i := 0; i+1 < len(y.Content); i += 2 {
+		k, v := y.Content[i], y.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return nil, &Error{Pos: c.pos(k), Msg: "a mapping key must be plain text"}
+		}
+		if k.Value == "<<" && v.Kind == yaml.AliasNode { // YAML merge key
+			m, err := c.convert(v.Alias)
+			if err != nil {
+				return nil, err
+			}
+			for j, mk := range m.Keys {
+				if !n.Has(mk) {
+					n.Set(mk, m.Vals[j])
+				}
+			}
+			continue
+		}
+		if n.Has(k.Value) {
+			return nil, &Error{Pos: c.pos(k), Field: k.Value, Msg: "key appears twice in the same mapping"}
+		}
+		cv, err := c.convert(v)
+		if err != nil {
+			return nil, err
+		}
+		n.Keys = append(n.Keys, k.Value)
+		n.Vals = append(n.Vals, cv)
+	}
+	return n, nil
+}
+
+func (c *converter) importDoc(ref *yaml.Node) (*Node, error) {
+	if ref.Kind != yaml.ScalarNode {
+		return nil, &Error{Pos: c.pos(ref), Field: "$import", Msg: "expected a file name"}
+	}
+	c.files.depth++
+	defer func() { c.files.depth-- }()
+	if c.files.depth > 50 {
+		return nil, &Error{Pos: c.pos(ref), Field: "$import", Msg: "imports nest more than 50 deep (an import cycle?)"}
+	}
+	uri := resolveRef(c.base, ref.Value, nil)
+	n, err := c.files.load(uri)
+	if err != nil {
+		return nil, &Error{Pos: c.pos(ref), Field: "$import", Msg: fmt.Sprintf("cannot import %q: %v", ref.Value, err), Err: err}
+	}
+	return n, nil
+}
+
+func (c *converter) includeText(ref *yaml.Node) (*Node, error) {
+	if ref.Kind != yaml.ScalarNode {
+		return nil, &Error{Pos: c.pos(ref), Field: "$include", Msg: "expected a file name"}
+	}
+	p := URIPath(resolveRef(c.base, ref.Value, nil))
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, &Error{Pos: c.pos(ref), Field: "$include", Msg: fmt.Sprintf("cannot include %q: %s", ref.Value, readErrText(err))}
+	}
+	return &Node{Kind: ScalarNode, Pos: c.pos(ref), Value: string(data), Base: c.base}, nil
+}
