@@ -88,7 +88,7 @@ type Binding struct {
 	Prefix        string
 	Separate      bool // default true
 	ItemSeparator *string
-	ValueFrom     any // string (maybe expression) or nil
+	ValueFrom     any  // string (maybe expression) or nil
 	ShellQuote    bool // default true
 	LoadContents  bool
 	HasValueFrom  bool

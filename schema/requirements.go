@@ -30,12 +30,12 @@ var KnownRequirements = map[string]bool{
 // extensionClasses maps extension class names of earlier versions onto
 // their standard v1.1+ names.
 var extensionClasses = map[string]string{
-	"http://commonwl.org/cwltool#WorkReuse":               "WorkReuse",
-	"http://arvados.org/cwl#ReuseRequirement":             "WorkReuse",
-	"http://commonwl.org/cwltool#TimeLimit":               "ToolTimeLimit",
-	"http://commonwl.org/cwltool#NetworkAccess":           "NetworkAccess",
+	"http://commonwl.org/cwltool#WorkReuse":                "WorkReuse",
+	"http://arvados.org/cwl#ReuseRequirement":              "WorkReuse",
+	"http://commonwl.org/cwltool#TimeLimit":                "ToolTimeLimit",
+	"http://commonwl.org/cwltool#NetworkAccess":            "NetworkAccess",
 	"http://commonwl.org/cwltool#InplaceUpdateRequirement": "InplaceUpdateRequirement",
-	"http://commonwl.org/cwltool#LoadListingRequirement":  "LoadListingRequirement",
+	"http://commonwl.org/cwltool#LoadListingRequirement":   "LoadListingRequirement",
 }
 
 func (l *Loader) decodeRequirements(v *Node, path string, sc scope, strict bool) ([]Requirement, error) {
