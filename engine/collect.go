@@ -1,0 +1,232 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/schema"
+)
+
+// collectOutputs builds a finished job's output object: from
+// cwl.output.json when the tool wrote one, else from each output's
+// binding (glob, loadContents, outputEval, secondaryFiles, format).
+func (e *Engine) collectOutputs(j *job) (map[string]any, error) {
+	custom := filepath.Join(j.outdir, "cwl.output.json")
+	if data, err := os.ReadFile(custom); err == nil {
+		return e.customOutputs(j, data)
+	}
+	out := make(map[string]any, len(j.p.Outputs))
+	for _, o := range j.p.Outputs {
+		v, err := e.collectOutput(j, o)
+		if err != nil {
+			return nil, fmt.Errorf("%s: output %q: %w", shortName(j.p), o.ID, err)
+		}
+		out[o.ID] = v
+	}
+	return out, nil
+}
+
+func (e *Engine) customOutputs(j *job, data []byte) (map[string]any, error) {
+	n, err := schema.ParseBytes(data, filepath.Join(j.outdir, "cwl.output.json"), schema.FileURI(j.outdir)+"/")
+	if err != nil {
+		return nil, err
+	}
+	m, ok := n.Plain().(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s: cwl.output.json must hold an object", shortName(j.p))
+	}
+	for k, v := range m {
+		v, err := e.finishFiles(j, v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: cwl.output.json: %w", shortName(j.p), err)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+func (e *Engine) collectOutput(j *job, o *schema.Parameter) (any, error) {
+	ob := o.OutputBinding
+	if ob == nil {
+		return nil, nil
+	}
+	var result any
+	var files []any
+	if ob.Glob != nil {
+		var err error
+		if files, err = j.glob(ob.Glob); err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			m := f.(map[string]any)
+			if ob.LoadContents && m["class"] == "File" {
+				if err := loadContents(m); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := loadListings(files, listingDepth(ob.LoadListing, j.pe)); err != nil {
+			return nil, err
+		}
+	}
+	result = files
+	if ob.OutputEval != "" {
+		v, err := j.ev.Eval(ob.OutputEval, expr.Context{Inputs: j.inputs, Self: nonNil(files), Runtime: j.rt})
+		if err != nil {
+			return nil, err
+		}
+		if result, err = e.finishFiles(j, v); err != nil {
+			return nil, err
+		}
+	} else if single(o.Type) {
+		switch len(files) {
+		case 0:
+			result = nil
+		case 1:
+			result = files[0]
+		default:
+			return nil, fmt.Errorf("glob matched %d files but the output is a single %s", len(files), o.Type)
+		}
+	}
+	for _, f := range topFiles(result) {
+		if err := e.addSecondaryFiles(f, o.Secondary, false, j.inputs, j.ev); err != nil {
+			return nil, err
+		}
+		if o.Format != nil {
+			fs, err := evalFormats(o.Format, j.inputs, j.ev)
+			if err != nil {
+				return nil, err
+			}
+			if len(fs) > 0 {
+				f["format"] = fs[0]
+			}
+		}
+	}
+	return result, nil
+}
+
+func nonNil(l []any) []any {
+	if l == nil {
+		return []any{}
+	}
+	return l
+}
+
+// single reports whether an output type wants one File or Directory
+// rather than a list of the glob's matches.
+func single(t *schema.Type) bool {
+	if t == nil {
+		return false
+	}
+	switch t.Kind {
+	case schema.TFile, schema.TDirectory:
+		return true
+	case schema.TUnion:
+		for _, u := range t.Union {
+			if u.Kind == schema.TArray || u.Kind == schema.TAny {
+				return false
+			}
+		}
+		for _, u := range t.Union {
+			if u.Kind == schema.TFile || u.Kind == schema.TDirectory {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// glob evaluates glob patterns in the output directory and returns the
+// matches as File and Directory objects, sorted by name per pattern.
+func (j *job) glob(g any) ([]any, error) {
+	v, err := j.eval(g, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []any
+	seen := map[string]bool{}
+	for _, p := range asList(v) {
+		pat, ok := p.(string)
+		if !ok {
+			return nil, fmt.Errorf("glob must give text, got %s", schema.Describe(p))
+		}
+		full := pat
+		if !filepath.IsAbs(pat) {
+			full = filepath.Join(j.outdir, pat)
+		}
+		matches, err := filepath.Glob(full)
+		if err != nil {
+			return nil, fmt.Errorf("bad glob pattern %q: %w", pat, err)
+		}
+		sort.Strings(matches)
+		for _, m := range matches {
+			if seen[m] {
+				continue
+			}
+			seen[m] = true
+			obj, err := outputObject(m)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, obj)
+		}
+	}
+	return out, nil
+}
+
+// outputObject describes a path produced by a job.
+func outputObject(p string) (map[string]any, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return fileObject("Directory", p), nil
+	}
+	m := fileObject("File", p)
+	m["size"] = st.Size()
+	return m, nil
+}
+
+// finishFiles completes File and Directory objects that an expression or
+// cwl.output.json produced: locations relative to the output directory
+// are resolved, literals are written into it.
+func (e *Engine) finishFiles(j *job, v any) (any, error) {
+	err := walkFiles(v, func(m map[string]any) error {
+		loc, _ := m["location"].(string)
+		if p, ok := m["path"].(string); ok && loc == "" {
+			loc = p
+		}
+		switch {
+		case loc == "":
+			base, _ := m["basename"].(string)
+			if base == "" {
+				return errors.New("a File or Directory without location, path or basename")
+			}
+			dst := filepath.Join(j.outdir, base)
+			if err := writeObject(m, dst); err != nil {
+				return err
+			}
+			loc = dst
+		case strings.HasPrefix(loc, "file:"):
+			loc = schema.URIPath(loc)
+		case !filepath.IsAbs(loc):
+			loc = filepath.Join(j.outdir, loc)
+		}
+		m["location"], m["path"] = schema.FileURI(loc), loc
+		if _, err := os.Stat(loc); err != nil {
+			return fmt.Errorf("%s %s does not exist", m["class"], loc)
+		}
+		if b, _ := m["basename"].(string); b == "" {
+			m["basename"] = filepath.Base(loc)
+		}
+		fillNames(m)
+		return nil
+	})
+	return v, err
+}

@@ -1,0 +1,152 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rs/zerolog"
+
+	"github.com/flow-cwl/flow/executors"
+	"github.com/flow-cwl/flow/schema"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// Executor runs the commands of CommandLineTools.
+	Executor executors.Executor
+	// Log receives progress; narrowed with "step" fields per step.
+	Log zerolog.Logger
+	// WorkDir holds each job's work directory; "" means the system's
+	// temporary directory.
+	WorkDir string
+	// LeaveTmp keeps work directories after the run, for debugging.
+	LeaveTmp bool
+	// Parallel caps how many jobs run at once; 0 means as many as the
+	// executor admits.
+	Parallel int
+	// Requirements apply to every process of the run, below the
+	// processes' own (cwl:requirements of an input object).
+	Requirements []schema.Requirement
+}
+
+// ErrPermanentFail, ErrTemporaryFail classify a failed job, as the CWL
+// spec's permanentFail and temporaryFail.
+var (
+	ErrPermanentFail = errors.New("permanent failure")
+	ErrTemporaryFail = errors.New("temporary failure")
+)
+
+// Engine runs CWL processes. One Engine runs one top-level process; its
+// work directories live until Close.
+type Engine struct {
+	opts    Options
+	root    string // this run's work directory
+	jobSeq  atomic.Int64
+	slots   chan struct{} // nil when Parallel is 0
+	// evaluators caches one expression evaluator per expressionLib.
+	evaluators sync.Map
+	literalSeq atomic.Int64
+}
+
+// New prepares an Engine and its work directory.
+func New(opts Options) (*Engine, error) {
+	if opts.Executor == nil {
+		return nil, errors.New("engine: no executor")
+	}
+	base := opts.WorkDir
+	if base == "" {
+		base = os.TempDir()
+	}
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create work directory: %w", err)
+	}
+	root, err := os.MkdirTemp(base, "flow-run-")
+	if err != nil {
+		return nil, fmt.Errorf("cannot create work directory: %w", err)
+	}
+	e := &Engine{opts: opts, root: root}
+	if opts.Parallel > 0 {
+		e.slots = make(chan struct{}, opts.Parallel)
+	}
+	return e, nil
+}
+
+// Root is the run's work directory.
+func (e *Engine) Root() string { return e.root }
+
+// Close removes the work directories unless LeaveTmp is set. Outputs must
+// have been relocated (see Relocate) before.
+func (e *Engine) Close() error {
+	if e.opts.LeaveTmp {
+		e.opts.Log.Info().Str("dir", e.root).Msg("work directories kept")
+		return nil
+	}
+	return removeAll(e.root)
+}
+
+// Run runs process p on the input object and returns its output object.
+func (e *Engine) Run(ctx context.Context, p *schema.Process, inputs map[string]any) (map[string]any, error) {
+	env := &procEnv{reqs: e.opts.Requirements}
+	return e.runProcess(ctx, p, inputs, env, "main")
+}
+
+// newJobDir makes a fresh directory for one job's outdir, tmpdir and
+// staged inputs.
+func (e *Engine) newJobDir(name string) (string, error) {
+	n := e.jobSeq.Add(1)
+	dir := filepath.Join(e.root, fmt.Sprintf("%d-%s", n, sanitize(name)))
+	return dir, os.MkdirAll(dir, 0o755)
+}
+
+// acquire takes one of the Parallel slots, if there is a cap.
+func (e *Engine) acquire(ctx context.Context) (func(), error) {
+	if e.slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case e.slots <- struct{}{}:
+		return func() { <-e.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// scatterWidth bounds how many jobs of one scatter are in flight, so a
+// 10,000-way scatter does not hold 10,000 goroutines and directories.
+func (e *Engine) scatterWidth() int {
+	if e.opts.Parallel > 0 {
+		return e.opts.Parallel
+	}
+	return 4 * runtime.NumCPU()
+}
+
+func sanitize(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		ok := c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		if !ok {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 40 {
+		b = b[len(b)-40:]
+	}
+	return string(b)
+}
+
+func removeAll(dir string) error {
+	// make read-only trees (writable: false staging) removable first
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(p, 0o755)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}

@@ -1,0 +1,30 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/schema"
+)
+
+// runExpressionTool evaluates an ExpressionTool's expression; the object
+// it returns is the output object.
+func (e *Engine) runExpressionTool(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator) (map[string]any, error) {
+	rt := map[string]any{"cores": int64(1), "ram": int64(256)}
+	v, err := ev.Eval(p.Expression, expr.Context{Inputs: inputs, Runtime: rt})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w: %v", p.Pos, shortName(p), ErrPermanentFail, err)
+	}
+	out, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s: %s: the expression must return an object, got %s: %w", p.Pos, shortName(p), schema.Describe(v), ErrPermanentFail)
+	}
+	for k, val := range out {
+		done, err := e.completeFiles(val, k)
+		if err != nil {
+			return nil, fmt.Errorf("%s: output %q: %w", shortName(p), k, err)
+		}
+		out[k] = done
+	}
+	return out, nil
+}

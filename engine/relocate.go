@@ -1,0 +1,202 @@
+package engine
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/flow-cwl/flow/schema"
+)
+
+// Relocate moves the files of an output object into outdir and returns
+// the object rewritten to point at them, with checksums, sizes and full
+// directory listings. Files produced under the run's work directory are
+// moved; anything else (an input passed through) is copied.
+func (e *Engine) Relocate(outputs map[string]any, outdir string) (map[string]any, error) {
+	if err := os.MkdirAll(outdir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create output directory: %w", err)
+	}
+	r := &relocator{outdir: outdir, workRoot: e.root, done: map[string]string{}, taken: map[string]bool{}}
+	out := deepCopy(outputs).(map[string]any)
+	for _, k := range sortedKeys(out) {
+		v, err := r.value(out[k])
+		if err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+type relocator struct {
+	outdir   string
+	workRoot string
+	done     map[string]string // source path → destination
+	taken    map[string]bool   // destination names in use
+}
+
+func (r *relocator) value(v any) (any, error) {
+	switch t := v.(type) {
+	case []any:
+		for i, it := range t {
+			nv, err := r.value(it)
+			if err != nil {
+				return nil, err
+			}
+			t[i] = nv
+		}
+	case map[string]any:
+		if isFileOrDir(t) {
+			return r.object(t)
+		}
+		for k, it := range t {
+			nv, err := r.value(it)
+			if err != nil {
+				return nil, err
+			}
+			t[k] = nv
+		}
+	}
+	return v, nil
+}
+
+func (r *relocator) object(m map[string]any) (map[string]any, error) {
+	src := localPath(m)
+	if src == "" {
+		return m, nil // a literal without a place (e.g. File with contents only)
+	}
+	dst, err := r.place(src, m)
+	if err != nil {
+		return nil, err
+	}
+	res := map[string]any{"class": m["class"], "location": schema.FileURI(dst), "path": dst, "basename": filepath.Base(dst)}
+	for _, k := range []string{"format", "contents"} {
+		if v, ok := m[k]; ok {
+			res[k] = v
+		}
+	}
+	if m["class"] == "File" {
+		sum, size, err := checksumFile(dst)
+		if err != nil {
+			return nil, err
+		}
+		res["checksum"], res["size"] = sum, size
+		if sec, ok := m["secondaryFiles"].([]any); ok {
+			nsec, err := r.value(sec)
+			if err != nil {
+				return nil, err
+			}
+			res["secondaryFiles"] = nsec
+		}
+		return res, nil
+	}
+	listing, err := listDir(dst, true)
+	if err != nil {
+		return nil, err
+	}
+	res["listing"] = r.finishListing(listing)
+	return res, nil
+}
+
+// finishListing adds checksums and sizes to the Files of a listing.
+func (r *relocator) finishListing(l []any) []any {
+	for _, it := range l {
+		m := it.(map[string]any)
+		delete(m, "dirname")
+		delete(m, "nameroot")
+		delete(m, "nameext")
+		if m["class"] == "File" {
+			if sum, size, err := checksumFile(localPath(m)); err == nil {
+				m["checksum"], m["size"] = sum, size
+			}
+		} else if sub, ok := m["listing"].([]any); ok {
+			r.finishListing(sub)
+		}
+	}
+	return l
+}
+
+// place moves or copies src into the output directory once, under its
+// basename (made unique when two outputs share a name).
+func (r *relocator) place(src string, m map[string]any) (string, error) {
+	if d, ok := r.done[src]; ok {
+		return d, nil
+	}
+	if strings.HasPrefix(src, r.outdir+string(os.PathSeparator)) {
+		r.done[src] = src
+		return src, nil
+	}
+	base, _ := m["basename"].(string)
+	if base == "" {
+		base = filepath.Base(src)
+	}
+	dst := filepath.Join(r.outdir, base)
+	for i := 2; r.taken[dst] || exists(dst); i++ {
+		dst = filepath.Join(r.outdir, fmt.Sprintf("%s_%d", base, i))
+	}
+	r.taken[dst] = true
+	var err error
+	if strings.HasPrefix(src, r.workRoot+string(os.PathSeparator)) && !isSymlink(src) {
+		err = os.Rename(src, dst)
+		if err != nil {
+			err = copyTree(src, dst)
+		}
+	} else {
+		err = copyTree(src, dst)
+	}
+	if err != nil {
+		return "", fmt.Errorf("cannot move output %s to %s: %w", src, dst, err)
+	}
+	r.done[src] = dst
+	return dst, nil
+}
+
+func exists(p string) bool { _, err := os.Lstat(p); return err == nil }
+
+func isSymlink(p string) bool {
+	st, err := os.Lstat(p)
+	return err == nil && st.Mode()&os.ModeSymlink != 0
+}
+
+// copyTree copies a file or a directory tree, following symlinks.
+func copyTree(src, dst string) error {
+	st, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		return copyFile(src, dst, st.Mode().Perm()|0o200)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if err := copyTree(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,181 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/schema"
+)
+
+// addSecondaryFiles finds the secondary files of primary file f by the
+// parameter's patterns and adds them to f["secondaryFiles"]. For inputs a
+// pattern is required unless it says otherwise; for outputs the reverse.
+func (e *Engine) addSecondaryFiles(f map[string]any, specs []schema.SecondaryFile, input bool, inputs map[string]any, ev *expr.Evaluator) error {
+	have := asList(f["secondaryFiles"])
+	for _, sf := range specs {
+		pattern, _ := sf.Pattern.(string)
+		required := input
+		if strings.HasSuffix(pattern, "?") {
+			pattern, required = strings.TrimSuffix(pattern, "?"), false
+		}
+		if sf.Required != nil {
+			r, err := evalBool(ev, sf.Required, inputs, f)
+			if err != nil {
+				return err
+			}
+			required = r
+		}
+		names, err := secondaryNames(pattern, f, inputs, ev)
+		if err != nil {
+			return err
+		}
+		for _, name := range names {
+			var err error
+			have, err = addSecondary(have, f, name, required)
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if len(have) > 0 || f["secondaryFiles"] != nil {
+		f["secondaryFiles"] = have
+	}
+	return nil
+}
+
+// secondaryNames evaluates one pattern to file names (relative to the
+// primary's folder) or File/Directory objects.
+func secondaryNames(pattern string, f map[string]any, inputs map[string]any, ev *expr.Evaluator) ([]any, error) {
+	if !expr.IsExpression(pattern) {
+		base, _ := f["basename"].(string)
+		return []any{substitute(base, pattern)}, nil
+	}
+	v, err := ev.Eval(pattern, expr.Context{Inputs: inputs, Self: f})
+	if err != nil {
+		return nil, err
+	}
+	return asList(v), nil
+}
+
+// substitute applies a secondaryFiles pattern to a basename: each leading
+// "^" removes one extension, the rest is appended.
+func substitute(base, pattern string) string {
+	for strings.HasPrefix(pattern, "^") {
+		i := strings.LastIndex(base, ".")
+		if i < 0 {
+			return base + strings.TrimLeft(pattern, "^")
+		}
+		base, pattern = base[:i], pattern[1:]
+	}
+	return base + pattern
+}
+
+func addSecondary(have []any, primary map[string]any, name any, required bool) ([]any, error) {
+	var obj map[string]any
+	switch n := name.(type) {
+	case nil:
+		return have, nil
+	case string:
+		if n == "" {
+			return have, nil
+		}
+		for _, h := range have {
+			if hm, ok := h.(map[string]any); ok && hm["basename"] == n {
+				return have, nil
+			}
+		}
+		dir := primary["dirname"].(string)
+		p := dir + "/" + n
+		st, err := os.Stat(p)
+		if err != nil {
+			if required {
+				return nil, fmt.Errorf("missing required secondary file %q of %s", n, localPath(primary))
+			}
+			return have, nil
+		}
+		class := "File"
+		if st.IsDir() {
+			class = "Directory"
+		}
+		obj = fileObject(class, p)
+		if class == "File" {
+			obj["size"] = st.Size()
+		}
+	case map[string]any:
+		obj = n
+	default:
+		return nil, fmt.Errorf("a secondaryFiles expression returned %s, expected a name or a File", schema.Describe(name))
+	}
+	for i, h := range have {
+		if hm, ok := h.(map[string]any); ok && hm["location"] == obj["location"] {
+			have[i] = obj
+			return have, nil
+		}
+	}
+	return append(have, obj), nil
+}
+
+// evalBool evaluates a boolean field that may be an expression.
+func evalBool(ev *expr.Evaluator, v any, inputs map[string]any, self any) (bool, error) {
+	if s, ok := v.(string); ok {
+		r, err := ev.Eval(s, expr.Context{Inputs: inputs, Self: self})
+		if err != nil {
+			return false, err
+		}
+		v = r
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("expected true or false, got %s", schema.Describe(v))
+	}
+	return b, nil
+}
+
+// checkFormat checks the format of input files against the formats the
+// parameter accepts.
+func checkFormat(in *schema.Parameter, v any, inputs map[string]any, ev *expr.Evaluator, p *schema.Process) error {
+	if in.Format == nil {
+		return nil
+	}
+	want, err := evalFormats(in.Format, inputs, ev)
+	if err != nil {
+		return err
+	}
+	for _, f := range topFiles(v) {
+		got, _ := f["format"].(string)
+		if got == "" {
+			continue
+		}
+		if !formatMatches(got, want, p.Schemas) {
+			return fmt.Errorf("input %q: file %s has format %s, but %s accepts %s",
+				in.ID, f["basename"], got, shortName(p), strings.Join(want, " or "))
+		}
+	}
+	return nil
+}
+
+func evalFormats(f any, inputs map[string]any, ev *expr.Evaluator) ([]string, error) {
+	var out []string
+	for _, it := range asList(f) {
+		s, ok := it.(string)
+		if !ok {
+			continue
+		}
+		if expr.IsExpression(s) {
+			r, err := ev.Eval(s, expr.Context{Inputs: inputs})
+			if err != nil {
+				return nil, err
+			}
+			for _, x := range asList(r) {
+				if xs, ok := x.(string); ok {
+					out = append(out, xs)
+				}
+			}
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

@@ -1,0 +1,295 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/schema"
+)
+
+// stageInputs gives input files whose basename differs from their name on
+// disk, or which carry secondary files, a place in the job's staging
+// directory (by symlink), so the tool sees each file under its basename
+// with its secondary files beside it.
+func (e *Engine) stageInputs(j *job) error {
+	j.inputs = deepCopy(j.inputs).(map[string]any)
+	n := 0
+	return walkFiles(j.inputs, func(m map[string]any) error {
+		if m["class"] != "File" {
+			return nil
+		}
+		sec := asList(m["secondaryFiles"])
+		path := localPath(m)
+		base, _ := m["basename"].(string)
+		if len(sec) == 0 && filepath.Base(path) == base {
+			return nil
+		}
+		n++
+		dir := filepath.Join(j.dir, fmt.Sprintf("stg%d", n))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return err
+		}
+		for _, obj := range append([]any{m}, sec...) {
+			o, ok := obj.(map[string]any)
+			if !ok {
+				continue
+			}
+			if err := linkInto(o, dir); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// linkInto symlinks the file or directory of object o into dir under its
+// basename and points o's path there.
+func linkInto(o map[string]any, dir string) error {
+	src := localPath(o)
+	base, _ := o["basename"].(string)
+	if base == "" {
+		base = filepath.Base(src)
+	}
+	dst := filepath.Join(dir, base)
+	if err := os.Symlink(src, dst); err != nil && !os.IsExist(err) {
+		return err
+	}
+	o["path"] = dst
+	o["dirname"] = dir
+	return nil
+}
+
+// initialWorkDir stages InitialWorkDirRequirement's listing into the
+// output directory: files and directories (linked, or copied when
+// writable) and new files made from text.
+func (e *Engine) initialWorkDir(j *job) error {
+	r, ok := j.pe.find("InitialWorkDirRequirement")
+	if !ok {
+		return nil
+	}
+	entries, err := j.iwdEntries(r["listing"])
+	if err != nil {
+		return fmt.Errorf("InitialWorkDirRequirement: %w", err)
+	}
+	moved := map[string]string{} // original path → staged path
+	for _, ent := range entries {
+		if err := j.stageEntry(ent, moved); err != nil {
+			return fmt.Errorf("InitialWorkDirRequirement: %w", err)
+		}
+	}
+	if len(moved) > 0 {
+		_ = walkFiles(j.inputs, func(m map[string]any) error {
+			if dst, ok := moved[localPath(m)]; ok {
+				m["path"], m["dirname"] = dst, filepath.Dir(dst)
+			}
+			return nil
+		})
+	}
+	return nil
+}
+
+// iwdEntry is one thing to put in the output directory.
+type iwdEntry struct {
+	name     string         // entryname, "" for the object's basename
+	obj      map[string]any // a File or Directory to stage, or nil
+	text     string         // contents of a new file when obj is nil
+	writable bool
+}
+
+func (j *job) iwdEntries(listing any) ([]iwdEntry, error) {
+	if s, ok := listing.(string); ok {
+		v, err := j.eval(s, nil)
+		if err != nil {
+			return nil, err
+		}
+		listing = v
+	}
+	var out []iwdEntry
+	for _, it := range asList(listing) {
+		ents, err := j.iwdItem(it)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ents...)
+	}
+	return out, nil
+}
+
+func (j *job) iwdItem(it any) ([]iwdEntry, error) {
+	switch t := it.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		v, err := j.eval(t, nil)
+		if err != nil {
+			return nil, err
+		}
+		var out []iwdEntry
+		for _, x := range flatten(v) {
+			if x == nil {
+				continue
+			}
+			obj, ok := x.(map[string]any)
+			if !ok || !isFileOrDir(obj) {
+				return nil, fmt.Errorf("the listing entry %q gave %s, expected Files or Directories", t, schema.Describe(x))
+			}
+			out = append(out, iwdEntry{obj: obj})
+		}
+		return out, nil
+	case []any:
+		var out []iwdEntry
+		for _, x := range t {
+			ents, err := j.iwdItem(x)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ents...)
+		}
+		return out, nil
+	case map[string]any:
+		if isFileOrDir(t) {
+			return []iwdEntry{{obj: t}}, nil
+		}
+		if _, ok := t["entry"]; ok {
+			ent, err := j.dirent(t)
+			if err != nil || ent == nil {
+				return nil, err
+			}
+			return []iwdEntry{*ent}, nil
+		}
+	}
+	return nil, fmt.Errorf("cannot stage %s", schema.Describe(it))
+}
+
+// dirent evaluates a Dirent {entryname, entry, writable}.
+func (j *job) dirent(d map[string]any) (*iwdEntry, error) {
+	ent := &iwdEntry{}
+	ent.writable, _ = d["writable"].(bool)
+	if n, ok := d["entryname"]; ok && n != nil {
+		v, err := j.eval(n, nil)
+		if err != nil {
+			return nil, err
+		}
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("entryname must be text, got %s", schema.Describe(v))
+		}
+		ent.name = s
+	}
+	var v any = d["entry"]
+	if s, ok := v.(string); ok {
+		var err error
+		if v, err = j.ev.EvalKeepWhitespace(s, expr.Context{Inputs: j.inputs, Runtime: j.rt}); err != nil {
+			return nil, err
+		}
+	}
+	switch t := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		ent.text = t
+	case map[string]any:
+		if isFileOrDir(t) {
+			ent.obj = t
+			break
+		}
+		b, _ := json.Marshal(t)
+		ent.text = string(b)
+	default:
+		if l, ok := v.([]any); ok && len(l) > 0 && isFileOrDir(l[0]) && ent.name == "" {
+			return nil, fmt.Errorf("an entry that is a list of files needs no Dirent")
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		ent.text = string(b)
+	}
+	if ent.obj == nil && ent.name == "" {
+		return nil, fmt.Errorf("a Dirent whose entry is text needs an entryname")
+	}
+	return ent, nil
+}
+
+// stageEntry puts one entry into the output directory.
+func (j *job) stageEntry(ent iwdEntry, moved map[string]string) error {
+	name := ent.name
+	if name == "" && ent.obj != nil {
+		name, _ = ent.obj["basename"].(string)
+	}
+	if filepath.IsAbs(name) {
+		return fmt.Errorf("entryname %q is an absolute path; that needs a container (DockerRequirement)", name)
+	}
+	dst := filepath.Clean(filepath.Join(j.outdir, name))
+	if dst != j.outdir && !strings.HasPrefix(dst, j.outdir+"/") {
+		return fmt.Errorf("entryname %q points outside the output directory", name)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	if ent.obj == nil {
+		return os.WriteFile(dst, []byte(ent.text), 0o644)
+	}
+	src := localPath(ent.obj)
+	if src == "" { // a literal made by an expression
+		return writeObject(ent.obj, dst)
+	}
+	_, inplace := j.pe.find("InplaceUpdateRequirement")
+	var err error
+	if ent.writable && !inplace {
+		err = copyTree(src, dst)
+	} else {
+		err = os.Symlink(src, dst)
+	}
+	if err != nil {
+		return err
+	}
+	moved[src] = dst
+	for _, s := range asList(ent.obj["secondaryFiles"]) {
+		if sm, ok := s.(map[string]any); ok {
+			if sp := localPath(sm); sp != "" {
+				sdst := filepath.Join(filepath.Dir(dst), filepath.Base(sp))
+				if !exists(sdst) {
+					_ = os.Symlink(sp, sdst)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// writeObject writes a File literal's contents, or a Directory literal's
+// listing, at dst.
+func writeObject(o map[string]any, dst string) error {
+	if o["class"] == "File" {
+		c, _ := o["contents"].(string)
+		return os.WriteFile(dst, []byte(c), 0o644)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	for _, it := range asList(o["listing"]) {
+		child, ok := it.(map[string]any)
+		if !ok {
+			continue
+		}
+		base, _ := child["basename"].(string)
+		if src := localPath(child); src != "" {
+			if base == "" {
+				base = filepath.Base(src)
+			}
+			if err := copyTree(src, filepath.Join(dst, base)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := writeObject(child, filepath.Join(dst, base)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,298 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/flow-cwl/flow/executors"
+	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/schema"
+)
+
+// job is one run of a CommandLineTool: its directories, runtime object
+// and the evaluation context its expressions see.
+type job struct {
+	p      *schema.Process
+	pe     *procEnv
+	ev     *expr.Evaluator
+	name   string
+	dir    string // holds out/, tmp/ and staged inputs
+	outdir string
+	tmpdir string
+	inputs map[string]any
+	rt     map[string]any
+	res    executors.Resources
+}
+
+func (j *job) eval(v any, self any) (any, error) {
+	s, ok := v.(string)
+	if !ok {
+		return v, nil
+	}
+	return j.ev.Eval(s, expr.Context{Inputs: j.inputs, Self: self, Runtime: j.rt})
+}
+
+// runTool runs a CommandLineTool job from start to collected outputs.
+func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name string) (map[string]any, error) {
+	j, err := e.newJob(p, inputs, pe, ev, name)
+	if err != nil {
+		return nil, err
+	}
+	task, err := e.prepareTask(j)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", shortName(p), err)
+	}
+	res, err := e.execute(ctx, j, task)
+	if err != nil {
+		return nil, err
+	}
+	j.rt["exitCode"] = int64(res.ExitCode)
+	if err := classifyExit(p, j, res); err != nil {
+		return nil, err
+	}
+	return e.collectOutputs(j)
+}
+
+func (e *Engine) newJob(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name string) (*job, error) {
+	dir, err := e.newJobDir(name)
+	if err != nil {
+		return nil, err
+	}
+	j := &job{p: p, pe: pe, ev: ev, name: name, dir: dir, outdir: filepath.Join(dir, "out"), tmpdir: filepath.Join(dir, "tmp"), inputs: inputs}
+	for _, d := range []string{j.outdir, j.tmpdir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	j.rt = map[string]any{"outdir": j.outdir, "tmpdir": j.tmpdir}
+	if err := j.resources(); err != nil {
+		return nil, fmt.Errorf("%s: ResourceRequirement: %w", shortName(p), err)
+	}
+	return j, nil
+}
+
+// resources evaluates ResourceRequirement into the runtime object and the
+// task's reservation. Defaults follow the reference runner: 1 core,
+// 256 MiB of RAM, 1 GiB of tmpdir and outdir.
+func (j *job) resources() error {
+	r, _ := j.pe.find("ResourceRequirement")
+	get := func(minKey, maxKey string, def float64) (float64, error) {
+		v := r[minKey]
+		if v == nil {
+			v = r[maxKey]
+		}
+		if v == nil {
+			return def, nil
+		}
+		x, err := j.eval(v, nil)
+		if err != nil {
+			return 0, err
+		}
+		switch n := x.(type) {
+		case int64:
+			return float64(n), nil
+		case float64:
+			return n, nil
+		}
+		return 0, fmt.Errorf("%s must be a number, got %s", minKey, schema.Describe(x))
+	}
+	cores, err := get("coresMin", "coresMax", 1)
+	if err != nil {
+		return err
+	}
+	ram, err := get("ramMin", "ramMax", 256)
+	if err != nil {
+		return err
+	}
+	tmp, err := get("tmpdirMin", "tmpdirMax", 1024)
+	if err != nil {
+		return err
+	}
+	out, err := get("outdirMin", "outdirMax", 1024)
+	if err != nil {
+		return err
+	}
+	j.rt["cores"] = int64(math.Ceil(cores))
+	j.rt["ram"] = int64(math.Ceil(ram))
+	j.rt["tmpdirSize"] = int64(math.Ceil(tmp))
+	j.rt["outdirSize"] = int64(math.Ceil(out))
+	j.res = executors.Resources{Cores: cores, RAMMiB: int64(math.Ceil(ram)), TmpdirMiB: int64(tmp), OutdirMiB: int64(out)}
+	return nil
+}
+
+// prepareTask stages the work directory and builds the command.
+func (e *Engine) prepareTask(j *job) (*executors.Task, error) {
+	if err := e.stageInputs(j); err != nil {
+		return nil, err
+	}
+	if err := e.initialWorkDir(j); err != nil {
+		return nil, err
+	}
+	b := &cmdBuilder{ev: j.ev, inputs: j.inputs, rt: j.rt}
+	words, err := b.build(j.p)
+	if err != nil {
+		return nil, err
+	}
+	t := &executors.Task{ID: j.name, Dir: j.outdir, Resources: j.res}
+	if _, shell := j.pe.find("ShellCommandRequirement"); shell {
+		t.Argv = []string{"/bin/sh", "-c", shellJoin(words)}
+	} else {
+		for _, w := range words {
+			t.Argv = append(t.Argv, w.text)
+		}
+	}
+	if len(t.Argv) == 0 {
+		return nil, errors.New("the command line is empty")
+	}
+	if t.Env, err = j.environment(); err != nil {
+		return nil, err
+	}
+	if err := j.streams(t); err != nil {
+		return nil, err
+	}
+	t.TimeLimit, err = j.timeLimit()
+	return t, err
+}
+
+// environment is what the command sees: HOME and TMPDIR in the job's
+// directories, the host's PATH, and EnvVarRequirement's variables.
+func (j *job) environment() (map[string]string, error) {
+	env := map[string]string{"HOME": j.outdir, "TMPDIR": j.tmpdir, "PATH": os.Getenv("PATH")}
+	if env["PATH"] == "" {
+		env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+	}
+	r, ok := j.pe.find("EnvVarRequirement")
+	if !ok {
+		return env, nil
+	}
+	for _, d := range asList(r["envDef"]) {
+		m, _ := d.(map[string]any)
+		name, _ := m["envName"].(string)
+		v, err := j.eval(m["envValue"], nil)
+		if err != nil {
+			return nil, fmt.Errorf("EnvVarRequirement %s: %w", name, err)
+		}
+		s, err := argText(v)
+		if err != nil {
+			return nil, err
+		}
+		env[name] = s
+	}
+	return env, nil
+}
+
+// streams evaluates stdin, stdout and stderr.
+func (j *job) streams(t *executors.Task) error {
+	for _, s := range []struct {
+		name string
+		v    any
+		dst  *string
+	}{{"stdin", j.p.Stdin, &t.Stdin}, {"stdout", j.p.Stdout, &t.Stdout}, {"stderr", j.p.Stderr, &t.Stderr}} {
+		if s.v == nil {
+			continue
+		}
+		v, err := j.eval(s.v, nil)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		str, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("%s must be a file name, got %s", s.name, schema.Describe(v))
+		}
+		if s.name != "stdin" && (strings.Contains(str, "/") && !strings.HasPrefix(filepath.Clean(filepath.Join(j.outdir, str)), j.outdir+"/")) {
+			return fmt.Errorf("%s %q must name a file inside the output directory", s.name, str)
+		}
+		*s.dst = str
+	}
+	if t.Stdout != "" {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(j.outdir, t.Stdout)), 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (j *job) timeLimit() (time.Duration, error) {
+	r, ok := j.pe.find("ToolTimeLimit")
+	if !ok {
+		return 0, nil
+	}
+	v, err := j.eval(r["timelimit"], nil)
+	if err != nil {
+		return 0, fmt.Errorf("ToolTimeLimit: %w", err)
+	}
+	n, ok := v.(int64)
+	if !ok || n < 0 {
+		return 0, fmt.Errorf("ToolTimeLimit: timelimit must be a non-negative integer, got %s", schema.Describe(v))
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// execute hands the task to the executor and waits for it.
+func (e *Engine) execute(ctx context.Context, j *job, t *executors.Task) (executors.Result, error) {
+	release, err := e.acquire(ctx)
+	if err != nil {
+		return executors.Result{}, err
+	}
+	defer release()
+	log := e.opts.Log.With().Str("step", j.name).Logger()
+	log.Debug().Strs("argv", t.Argv).Str("dir", t.Dir).Msg("starting")
+	h, err := e.opts.Executor.Start(ctx, t)
+	if err != nil {
+		if errors.Is(err, executors.ErrNotFound) {
+			return executors.Result{}, fmt.Errorf("%s: %w: %v", shortName(j.p), ErrPermanentFail, err)
+		}
+		return executors.Result{}, err
+	}
+	res, err := e.opts.Executor.Wait(ctx, h)
+	if err != nil {
+		if errors.Is(err, executors.ErrNotFound) {
+			return res, fmt.Errorf("%s: %w: %v", shortName(j.p), ErrPermanentFail, err)
+		}
+		return res, err
+	}
+	log.Debug().Int("exit", res.ExitCode).Dur("took", res.Finished.Sub(res.Started)).Msg("finished")
+	return res, nil
+}
+
+// classifyExit maps how the command ended onto success or a failure kind.
+func classifyExit(p *schema.Process, j *job, res executors.Result) error {
+	if res.TimedOut {
+		return fmt.Errorf("%s (job %s) ran past its time limit and was stopped: %w", shortName(p), j.name, ErrPermanentFail)
+	}
+	success := p.SuccessCodes
+	if success == nil {
+		success = []int{0}
+	}
+	if res.Signal == "" && slices.Contains(success, res.ExitCode) {
+		return nil
+	}
+	kind := ErrPermanentFail
+	if slices.Contains(p.TemporaryFailCodes, res.ExitCode) {
+		kind = ErrTemporaryFail
+	}
+	how := fmt.Sprintf("exited with code %d", res.ExitCode)
+	if res.Signal != "" {
+		how = "was killed by " + res.Signal
+	}
+	msg := fmt.Sprintf("%s (job %s) %s", shortName(p), j.name, how)
+	if tail := strings.TrimSpace(res.StderrTail); tail != "" {
+		msg += "; its stderr ends with: " + lastLines(tail, 3)
+	}
+	return fmt.Errorf("%s: %w", msg, kind)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
