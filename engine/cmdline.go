@@ -3,7 +3,6 @@ package engine
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -87,7 +86,7 @@ func (b *cmdBuilder) build(p *schema.Process) ([]word, error) {
 		if err != nil {
 			return nil, fmt.Errorf("input %q: %w", in.ID, err)
 		}
-		if err := b.bind(in.InputBinding, in.Type, b.inputs[in.ID], sortKey{pos, in.ID}); err != nil {
+		if err := b.bind(in.InputBinding, in.Type, b.inputs[in.ID], nil, sortKey{pos, in.ID}); err != nil {
 			return nil, fmt.Errorf("input %q: %w", in.ID, err)
 		}
 	}
@@ -136,10 +135,11 @@ func (b *cmdBuilder) bindArgument(a *schema.Binding, key sortKey) error {
 	return nil
 }
 
-// bind adds the words of value v of type t bound by bd (which may be nil:
-// the value itself is then not on the command line, but fields or items
-// with bindings of their own still are).
-func (b *cmdBuilder) bind(bd *schema.Binding, t *schema.Type, v any, key sortKey) error {
+// bind adds the words of value v of type t bound by bd at key. bd may be
+// nil: the value itself is then not on the command line, but fields or
+// items with bindings of their own still are, sorted from base rather than
+// from key (a record without a binding does not group its fields).
+func (b *cmdBuilder) bind(bd *schema.Binding, t *schema.Type, v any, base, key sortKey) error {
 	if v == nil {
 		return nil
 	}
@@ -156,13 +156,14 @@ func (b *cmdBuilder) bind(bd *schema.Binding, t *schema.Type, v any, key sortKey
 	if bd == nil && t != nil && t.InputBinding != nil && t.Kind != schema.TArray {
 		bd = t.InputBinding
 	}
-	if bd != nil {
-		ws, err := b.words(bd, v)
-		if err != nil {
-			return err
-		}
-		b.parts = append(b.parts, part{key: key, words: ws})
+	if bd == nil {
+		return b.bindChildren(nil, t, v, base)
 	}
+	ws, err := b.words(bd, v)
+	if err != nil {
+		return err
+	}
+	b.parts = append(b.parts, part{key: key, words: ws})
 	return b.bindChildren(bd, t, v, key)
 }
 
@@ -179,7 +180,7 @@ func (b *cmdBuilder) bindChildren(bd *schema.Binding, t *schema.Type, v any, key
 			if err != nil {
 				return fmt.Errorf("field %q: %w", f.ID, err)
 			}
-			if err := b.bind(f.InputBinding, f.Type, m[f.ID], extend(key, pos, f.ID)); err != nil {
+			if err := b.bind(f.InputBinding, f.Type, m[f.ID], key, extend(key, pos, f.ID)); err != nil {
 				return fmt.Errorf("field %q: %w", f.ID, err)
 			}
 		}
@@ -190,7 +191,7 @@ func (b *cmdBuilder) bindChildren(bd *schema.Binding, t *schema.Type, v any, key
 			ib = &schema.Binding{Separate: true, ShellQuote: true}
 		}
 		for i, it := range items {
-			if err := b.bind(ib, t.Items, it, extend(key, int64(i))); err != nil {
+			if err := b.bind(ib, t.Items, it, key, extend(key, int64(i))); err != nil {
 				return err
 			}
 		}
@@ -306,7 +307,7 @@ func argText(v any) (string, error) {
 	case int64:
 		return strconv.FormatInt(t, 10), nil
 	case float64:
-		return pyFloat(t), nil
+		return decimalFloat(t), nil
 	case bool:
 		if t {
 			return "true", nil
@@ -322,28 +323,10 @@ func argText(v any) (string, error) {
 	return expr.ToString(v), nil
 }
 
-// pyFloat prints a float as command lines of CWL tools have always seen
-// it: "1.0", "0.5", "1e-05".
-func pyFloat(f float64) string {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return strconv.FormatFloat(f, 'g', -1, 64)
-	}
-	abs := math.Abs(f)
-	if abs != 0 && (abs < 1e-4 || abs >= 1e16) {
-		s := strconv.FormatFloat(f, 'e', -1, 64)
-		mant, exp, _ := strings.Cut(s, "e")
-		sign := exp[0]
-		digits := strings.TrimLeft(exp[1:], "0")
-		if len(digits) < 2 {
-			digits = strings.Repeat("0", 2-len(digits)) + digits
-		}
-		return mant + "e" + string(sign) + digits
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.Contains(s, ".") {
-		s += ".0"
-	}
-	return s
+// decimalFloat prints a float in plain decimal notation, never with an
+// exponent, and without a fraction when it has none: 0.00001, 123000.
+func decimalFloat(f float64) string {
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 // shellJoin renders words for /bin/sh -c, quoting those that may be.

@@ -53,7 +53,7 @@ func (e *Engine) customOutputs(j *job, data []byte) (map[string]any, error) {
 func (e *Engine) collectOutput(j *job, o *schema.Parameter) (any, error) {
 	ob := o.OutputBinding
 	if ob == nil {
-		return nil, nil
+		return e.collectRecord(j, o.Type)
 	}
 	var result any
 	var files []any
@@ -94,7 +94,7 @@ func (e *Engine) collectOutput(j *job, o *schema.Parameter) (any, error) {
 		}
 	}
 	for _, f := range topFiles(result) {
-		if err := e.addSecondaryFiles(f, o.Secondary, false, j.inputs, j.ev); err != nil {
+		if err := e.addSecondaryFiles(f, o.Secondary, false, true, j.inputs, j.ev); err != nil {
 			return nil, err
 		}
 		if o.Format != nil {
@@ -169,6 +169,9 @@ func (j *job) glob(g any) ([]any, error) {
 				continue
 			}
 			seen[m] = true
+			if err := j.checkSymlink(m); err != nil {
+				return nil, err
+			}
 			obj, err := outputObject(m)
 			if err != nil {
 				return nil, err
@@ -229,4 +232,64 @@ func (e *Engine) finishFiles(j *job, v any) (any, error) {
 		return nil
 	})
 	return v, err
+}
+
+// collectRecord collects an output of record type without a binding of
+// its own, field by field.
+func (e *Engine) collectRecord(j *job, t *schema.Type) (any, error) {
+	var rec *schema.Type
+	if t != nil && t.Kind == schema.TRecord {
+		rec = t
+	} else if t != nil && t.Kind == schema.TUnion {
+		for _, u := range t.Union {
+			if u.Kind == schema.TRecord {
+				rec = u
+			}
+		}
+	}
+	if rec == nil {
+		return nil, nil
+	}
+	out := make(map[string]any, len(rec.Fields))
+	for _, f := range rec.Fields {
+		v, err := e.collectOutput(j, f)
+		if err != nil {
+			return nil, fmt.Errorf("field %q: %w", f.ID, err)
+		}
+		out[f.ID] = v
+	}
+	return out, nil
+}
+
+// checkSymlink refuses an output that is a symlink to somewhere other than
+// the job's output directory or one of its inputs: such a file would not
+// exist where the output is read (on another node, or in a container).
+func (j *job) checkSymlink(p string) error {
+	if !isSymlink(p) {
+		return nil
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return fmt.Errorf("output %s is a broken symlink", filepath.Base(p))
+	}
+	allowed := []string{j.outdir}
+	for _, s := range j.staged {
+		if r, err := filepath.EvalSymlinks(s); err == nil {
+			allowed = append(allowed, r)
+		}
+	}
+	_ = walkFiles(j.inputs, func(m map[string]any) error {
+		for _, q := range []string{localPath(m), schema.URIPath(fmt.Sprint(m["location"]))} {
+			if r, err := filepath.EvalSymlinks(q); err == nil {
+				allowed = append(allowed, r)
+			}
+		}
+		return nil
+	})
+	for _, a := range allowed {
+		if real == a || strings.HasPrefix(real, a+string(os.PathSeparator)) {
+			return nil
+		}
+	}
+	return fmt.Errorf("output %s is a symlink to %s, outside the output directory: %w", filepath.Base(p), real, ErrPermanentFail)
 }

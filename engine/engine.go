@@ -45,10 +45,10 @@ var (
 // Engine runs CWL processes. One Engine runs one top-level process; its
 // work directories live until Close.
 type Engine struct {
-	opts    Options
-	root    string // this run's work directory
-	jobSeq  atomic.Int64
-	slots   chan struct{} // nil when Parallel is 0
+	opts   Options
+	root   string // this run's work directory
+	jobSeq atomic.Int64
+	slots  chan struct{} // nil when Parallel is 0
 	// evaluators caches one expression evaluator per expressionLib.
 	evaluators sync.Map
 	literalSeq atomic.Int64
@@ -92,7 +92,7 @@ func (e *Engine) Close() error {
 
 // Run runs process p on the input object and returns its output object.
 func (e *Engine) Run(ctx context.Context, p *schema.Process, inputs map[string]any) (map[string]any, error) {
-	env := &procEnv{reqs: e.opts.Requirements}
+	env := &procEnv{override: e.opts.Requirements, discover: true}
 	return e.runProcess(ctx, p, inputs, env, "main")
 }
 

@@ -181,25 +181,71 @@ func (e *Engine) prepareInput(p *schema.Process, in *schema.Parameter, all map[s
 	if v == nil {
 		return nil
 	}
-	if len(in.Secondary) > 0 {
-		for _, f := range topFiles(v) {
-			if err := e.addSecondaryFiles(f, in.Secondary, true, all, ev); err != nil {
-				return fmt.Errorf("input %q of %s: %w", in.ID, shortName(p), err)
+	if err := e.prepareValue(p, in, in.Type, v, all, ev, pe.discover); err != nil {
+		return fmt.Errorf("input %q of %s: %w", in.ID, shortName(p), err)
+	}
+	return loadListings(v, listingDepth(in.LoadListing, pe))
+}
+
+// prepareValue applies parameter (or record field) spec to v, then the
+// record fields' own specs to their values, at any depth.
+func (e *Engine) prepareValue(p *schema.Process, spec *schema.Parameter, t *schema.Type, v any, all map[string]any, ev *expr.Evaluator, discover bool) error {
+	if v == nil {
+		return nil
+	}
+	files := topFiles(v)
+	if len(spec.Secondary) > 0 {
+		for _, f := range files {
+			if err := e.addSecondaryFiles(f, spec.Secondary, true, discover, all, ev); err != nil {
+				return err
 			}
 		}
 	}
-	if in.LoadContents || (in.InputBinding != nil && in.InputBinding.LoadContents) {
-		for _, f := range topFiles(v) {
+	if spec.LoadContents || (spec.InputBinding != nil && spec.InputBinding.LoadContents) {
+		for _, f := range files {
 			if err := loadContents(f); err != nil {
-				return fmt.Errorf("input %q: %w", in.ID, err)
+				return err
 			}
 		}
 	}
-	depth := listingDepth(in.LoadListing, pe)
-	if err := loadListings(v, depth); err != nil {
-		return fmt.Errorf("input %q: %w", in.ID, err)
+	if err := checkFormat(spec, v, all, ev, p); err != nil {
+		return err
 	}
-	return checkFormat(in, v, all, ev, p)
+	for _, rec := range records(t, v) {
+		for _, f := range rec.t.Fields {
+			if err := e.prepareValue(p, f, f.Type, rec.v[f.ID], all, ev, discover); err != nil {
+				return fmt.Errorf("field %q: %w", f.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+type recordValue struct {
+	t *schema.Type
+	v map[string]any
+}
+
+// records finds the record values in v (v itself, or the items of a list)
+// together with their record types.
+func records(t *schema.Type, v any) []recordValue {
+	t = concreteType(t, v)
+	if t == nil {
+		return nil
+	}
+	switch t.Kind {
+	case schema.TRecord:
+		if m, ok := v.(map[string]any); ok {
+			return []recordValue{{t, m}}
+		}
+	case schema.TArray:
+		var out []recordValue
+		for _, it := range asList(v) {
+			out = append(out, records(t.Items, it)...)
+		}
+		return out
+	}
+	return nil
 }
 
 // topFiles returns the File objects of v: v itself, or the Files of a list

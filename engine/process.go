@@ -55,7 +55,9 @@ func checkOutputs(p *schema.Process, out map[string]any) (map[string]any, error)
 	res := make(map[string]any, len(p.Outputs))
 	for _, o := range p.Outputs {
 		v := out[o.ID]
-		if !matches(o.Type, v) {
+		// An Any output may be null: tools declare Any for "whatever the
+		// expression gives", which includes nothing.
+		if !matches(o.Type, v) && !(v == nil && o.Type.Kind == schema.TAny) {
 			return nil, fmt.Errorf("%s: output %q of %s: %w: %v", o.Pos, o.ID, shortName(p), ErrPermanentFail, typeError("the output", o.Type, v))
 		}
 		res[o.ID] = coerce(o.Type, v)

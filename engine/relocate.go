@@ -138,7 +138,7 @@ func (r *relocator) place(src string, m map[string]any) (string, error) {
 	}
 	r.taken[dst] = true
 	var err error
-	if strings.HasPrefix(src, r.workRoot+string(os.PathSeparator)) && !isSymlink(src) {
+	if r.ownedByRun(src) {
 		err = os.Rename(src, dst)
 		if err != nil {
 			err = copyTree(src, dst)
@@ -151,6 +151,25 @@ func (r *relocator) place(src string, m map[string]any) (string, error) {
 	}
 	r.done[src] = dst
 	return dst, nil
+}
+
+// ownedByRun reports whether path really lives in the run's work
+// directory, after following every symlink on the way. Only such files may
+// be moved: a path can pass through a staged symlink into an input
+// directory, and moving from there would take the user's file away.
+func (r *relocator) ownedByRun(path string) bool {
+	if isSymlink(path) {
+		return false
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return false
+	}
+	root, err := filepath.EvalSymlinks(r.workRoot)
+	if err != nil {
+		return false
+	}
+	return strings.HasPrefix(real, root+string(os.PathSeparator))
 }
 
 func exists(p string) bool { _, err := os.Lstat(p); return err == nil }

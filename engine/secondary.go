@@ -12,7 +12,8 @@ import (
 // addSecondaryFiles finds the secondary files of primary file f by the
 // parameter's patterns and adds them to f["secondaryFiles"]. For inputs a
 // pattern is required unless it says otherwise; for outputs the reverse.
-func (e *Engine) addSecondaryFiles(f map[string]any, specs []schema.SecondaryFile, input bool, inputs map[string]any, ev *expr.Evaluator) error {
+// Without discover, only files already attached count.
+func (e *Engine) addSecondaryFiles(f map[string]any, specs []schema.SecondaryFile, input, discover bool, inputs map[string]any, ev *expr.Evaluator) error {
 	have := asList(f["secondaryFiles"])
 	for _, sf := range specs {
 		pattern, _ := sf.Pattern.(string)
@@ -33,7 +34,7 @@ func (e *Engine) addSecondaryFiles(f map[string]any, specs []schema.SecondaryFil
 		}
 		for _, name := range names {
 			var err error
-			have, err = addSecondary(have, f, name, required)
+			have, err = addSecondary(have, f, name, required, discover)
 			if err != nil {
 				return err
 			}
@@ -72,7 +73,7 @@ func substitute(base, pattern string) string {
 	return base + pattern
 }
 
-func addSecondary(have []any, primary map[string]any, name any, required bool) ([]any, error) {
+func addSecondary(have []any, primary map[string]any, name any, required, discover bool) ([]any, error) {
 	var obj map[string]any
 	switch n := name.(type) {
 	case nil:
@@ -89,7 +90,7 @@ func addSecondary(have []any, primary map[string]any, name any, required bool) (
 		dir := primary["dirname"].(string)
 		p := dir + "/" + n
 		st, err := os.Stat(p)
-		if err != nil {
+		if err != nil || !discover {
 			if required {
 				return nil, fmt.Errorf("missing required secondary file %q of %s", n, localPath(primary))
 			}
@@ -148,9 +149,11 @@ func checkFormat(in *schema.Parameter, v any, inputs map[string]any, ev *expr.Ev
 		if got == "" {
 			continue
 		}
+		got = expandPrefix(got, p.Namespaces)
+		f["format"] = got
 		if !formatMatches(got, want, p.Schemas) {
-			return fmt.Errorf("input %q: file %s has format %s, but %s accepts %s",
-				in.ID, f["basename"], got, shortName(p), strings.Join(want, " or "))
+			return fmt.Errorf("file %s has format %s, but %s accepts %s",
+				f["basename"], got, shortName(p), strings.Join(want, " or "))
 		}
 	}
 	return nil
@@ -178,4 +181,17 @@ func evalFormats(f any, inputs map[string]any, ev *expr.Evaluator) ([]string, er
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// expandPrefix expands a namespace prefix ("edam:format_1930") with the
+// document's $namespaces; input objects use the tool's prefixes.
+func expandPrefix(id string, ns map[string]string) string {
+	prefix, rest, ok := strings.Cut(id, ":")
+	if !ok {
+		return id
+	}
+	if full, ok := ns[prefix]; ok {
+		return full + rest
+	}
+	return id
 }

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -155,19 +154,18 @@ func (j *job) iwdItem(it any) ([]iwdEntry, error) {
 			return []iwdEntry{{obj: t}}, nil
 		}
 		if _, ok := t["entry"]; ok {
-			ent, err := j.dirent(t)
-			if err != nil || ent == nil {
-				return nil, err
-			}
-			return []iwdEntry{*ent}, nil
+			return j.dirent(t)
 		}
 	}
 	return nil, fmt.Errorf("cannot stage %s", schema.Describe(it))
 }
 
-// dirent evaluates a Dirent {entryname, entry, writable}.
-func (j *job) dirent(d map[string]any) (*iwdEntry, error) {
-	ent := &iwdEntry{}
+// dirent evaluates a Dirent {entryname, entry, writable}. An entry that
+// gives Files or Directories stages them (a list of them, without an
+// entryname, stages each); text becomes a new file; other values are
+// written as JSON.
+func (j *job) dirent(d map[string]any) ([]iwdEntry, error) {
+	ent := iwdEntry{}
 	ent.writable, _ = d["writable"].(bool)
 	if n, ok := d["entryname"]; ok && n != nil {
 		v, err := j.eval(n, nil)
@@ -187,6 +185,13 @@ func (j *job) dirent(d map[string]any) (*iwdEntry, error) {
 			return nil, err
 		}
 	}
+	if l, ok := v.([]any); ok && ent.name == "" && allFileOrDir(l) {
+		var out []iwdEntry
+		for _, it := range l {
+			out = append(out, iwdEntry{obj: it.(map[string]any), writable: ent.writable})
+		}
+		return out, nil
+	}
 	switch t := v.(type) {
 	case nil:
 		return nil, nil
@@ -197,22 +202,23 @@ func (j *job) dirent(d map[string]any) (*iwdEntry, error) {
 			ent.obj = t
 			break
 		}
-		b, _ := json.Marshal(t)
-		ent.text = string(b)
+		ent.text = expr.ToString(t)
 	default:
-		if l, ok := v.([]any); ok && len(l) > 0 && isFileOrDir(l[0]) && ent.name == "" {
-			return nil, fmt.Errorf("an entry that is a list of files needs no Dirent")
-		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, err
-		}
-		ent.text = string(b)
+		ent.text = expr.ToString(v)
 	}
 	if ent.obj == nil && ent.name == "" {
 		return nil, fmt.Errorf("a Dirent whose entry is text needs an entryname")
 	}
-	return ent, nil
+	return []iwdEntry{ent}, nil
+}
+
+func allFileOrDir(l []any) bool {
+	for _, it := range l {
+		if !isFileOrDir(it) {
+			return false
+		}
+	}
+	return true
 }
 
 // stageEntry puts one entry into the output directory.
@@ -220,6 +226,9 @@ func (j *job) stageEntry(ent iwdEntry, moved map[string]string) error {
 	name := ent.name
 	if name == "" && ent.obj != nil {
 		name, _ = ent.obj["basename"].(string)
+		if name == "" {
+			name = filepath.Base(localPath(ent.obj))
+		}
 	}
 	if filepath.IsAbs(name) {
 		return fmt.Errorf("entryname %q is an absolute path; that needs a container (DockerRequirement)", name)
@@ -249,6 +258,7 @@ func (j *job) stageEntry(ent iwdEntry, moved map[string]string) error {
 		return err
 	}
 	moved[src] = dst
+	j.staged = append(j.staged, src)
 	for _, s := range asList(ent.obj["secondaryFiles"]) {
 		if sm, ok := s.(map[string]any); ok {
 			if sp := localPath(sm); sp != "" {
@@ -285,9 +295,31 @@ func writeObject(o map[string]any, dst string) error {
 			if err := copyTree(src, filepath.Join(dst, base)); err != nil {
 				return err
 			}
+			if err := copySecondaries(child, dst); err != nil {
+				return err
+			}
 			continue
 		}
 		if err := writeObject(child, filepath.Join(dst, base)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copySecondaries copies the secondary files of o into dir.
+func copySecondaries(o map[string]any, dir string) error {
+	for _, s := range asList(o["secondaryFiles"]) {
+		sm, ok := s.(map[string]any)
+		if !ok {
+			continue
+		}
+		src := localPath(sm)
+		base, _ := sm["basename"].(string)
+		if base == "" {
+			base = filepath.Base(src)
+		}
+		if err := copyTree(src, filepath.Join(dir, base)); err != nil {
 			return err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 // outputs in st.
 func (e *Engine) runStep(ctx context.Context, wf *schema.Process, s *schema.Step, st *wfState, pe *procEnv, name string) error {
 	spe := pe.with(s.Requirements, s.Hints)
+	spe.discover = false
 	ev, err := e.evaluator(spe)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.Pos, err)

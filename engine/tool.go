@@ -29,6 +29,7 @@ type job struct {
 	inputs map[string]any
 	rt     map[string]any
 	res    executors.Resources
+	staged []string // sources InitialWorkDirRequirement linked into outdir
 }
 
 func (j *job) eval(v any, self any) (any, error) {

@@ -143,7 +143,9 @@ func gather(st *wfState, sources []string, multi bool, linkMerge, pickValue stri
 		return nil, nil
 	}
 	var v any
-	if len(sources) == 1 && !multi {
+	// A one-item list of sources is a plain source unless linkMerge asks
+	// for merging (then it is wrapped in a list like several sources).
+	if len(sources) == 1 && !(multi && linkMerge != "") {
 		v = st.get(sources[0])
 	} else {
 		list := make([]any, 0, len(sources))

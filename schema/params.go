@@ -88,7 +88,7 @@ func (l *Loader) decodeParamFields(p *Parameter, n *Node, field string, sc scope
 	p.Label, _ = optString(n, "label", field)
 	p.Doc, _ = n.Get("doc").Str()
 	p.Format = expandFormat(n.Get("format"), sc)
-	if p.Secondary, err = decodeSecondary(n.Get("secondaryFiles"), field+".secondaryFiles"); err != nil {
+	if p.Secondary, err = decodeSecondary(n.Get("secondaryFiles"), field+".secondaryFiles", sc.version); err != nil {
 		return err
 	}
 	if p.Streamable, err = optBool(n, "streamable", field, false); err != nil {
@@ -148,7 +148,7 @@ func expandFormat(v *Node, sc scope) any {
 	return v.Plain()
 }
 
-func decodeSecondary(v *Node, path string) ([]SecondaryFile, error) {
+func decodeSecondary(v *Node, path, version string) ([]SecondaryFile, error) {
 	if v.IsNull() {
 		return nil, nil
 	}
@@ -166,6 +166,9 @@ func decodeSecondary(v *Node, path string) ([]SecondaryFile, error) {
 			}
 			out = append(out, SecondaryFile{Pattern: s})
 		case MapNode:
+			if err := needVersion(it, path, "v1.1", version, "secondaryFiles written as {pattern, required}"); err != nil {
+				return nil, err
+			}
 			if !it.Has("pattern") {
 				return nil, errAt(it, path+".pattern", "missing")
 			}

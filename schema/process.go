@@ -154,3 +154,16 @@ func randomName(prefix string) string {
 	_, _ = rand.Read(b[:])
 	return prefix + "_" + hex.EncodeToString(b[:])
 }
+
+// versionOrder ranks CWL versions for feature checks.
+var versionOrder = map[string]int{"v1.0": 0, "v1.1.0-dev1": 1, "v1.1": 1, "v1.2.0-dev1": 2, "v1.2.0-dev2": 2, "v1.2.0-dev3": 2, "v1.2.0-dev4": 2, "v1.2.0-dev5": 2, "v1.2": 2}
+
+// needVersion rejects a feature that the document's CWL version lacks:
+// a v1.0 document may not use what v1.2 added, even if flow could run it,
+// so that documents stay portable to other runners.
+func needVersion(n *Node, field, min, have, feature string) error {
+	if versionOrder[have] >= versionOrder[min] {
+		return nil
+	}
+	return errAt(n, field, "%s needs cwlVersion %s or later; this document says %s", feature, min, have)
+}

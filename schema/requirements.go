@@ -112,6 +112,16 @@ func (l *Loader) normaliseRequirement(r *Requirement, n *Node, field string, sc 
 		r.Fields["envDef"] = out
 	case "SchemaDefRequirement":
 		return l.registerSchemaDefs(n.Get("types"), field+".types", sc)
+	case "InitialWorkDirRequirement":
+		r.Fields["listing"] = resolveLocations(r.Fields["listing"], n.Base)
+	case "ResourceRequirement":
+		for i, k := range n.Keys {
+			if _, isFloat := n.Vals[i].Value.(float64); isFloat {
+				if err := needVersion(n.Vals[i], field+"."+k, "v1.2", sc.version, "a fractional resource amount"); err != nil {
+					return err
+				}
+			}
+		}
 	case "SoftwareRequirement":
 		// packages are advice on what to install; flow runs what is on PATH.
 	case "InlineJavascriptRequirement":

@@ -88,6 +88,11 @@ func (l *Loader) decodeStep(e entry, wf *Process, sc scope) (*Step, error) {
 	if s.When, err = optString(n, "when", field); err != nil {
 		return nil, err
 	}
+	if s.When != "" {
+		if err := needVersion(n.Get("when"), field+".when", "v1.2", sc.version, "a conditional step (when)"); err != nil {
+			return nil, err
+		}
+	}
 	if s.Run, err = l.decodeRun(n.Get("run"), field+".run", stepFull, sc); err != nil {
 		return nil, err
 	}
