@@ -18,7 +18,7 @@ func (e *Engine) Relocate(outputs map[string]any, outdir string) (map[string]any
 	if err := os.MkdirAll(outdir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create output directory: %w", err)
 	}
-	r := &relocator{outdir: outdir, workRoot: e.root, done: map[string]string{}, taken: map[string]bool{}}
+	r := &relocator{outdir: outdir, workRoot: e.root, done: map[string]string{}, taken: map[string]bool{}, suffix: map[string]int{}}
 	out := deepCopy(outputs).(map[string]any)
 	for _, k := range sortedKeys(out) {
 		v, err := r.value(out[k])
@@ -35,6 +35,7 @@ type relocator struct {
 	workRoot string
 	done     map[string]string // source path → destination
 	taken    map[string]bool   // destination names in use
+	suffix   map[string]int    // last numeric suffix tried per basename
 }
 
 func (r *relocator) value(v any) (any, error) {
@@ -133,8 +134,11 @@ func (r *relocator) place(src string, m map[string]any) (string, error) {
 		base = filepath.Base(src)
 	}
 	dst := filepath.Join(r.outdir, base)
-	for i := 2; r.taken[dst] || exists(dst); i++ {
-		dst = filepath.Join(r.outdir, fmt.Sprintf("%s_%d", base, i))
+	// Scatter jobs often share a name; remember where the search for a
+	// free one stopped so placing n of them costs n, not n².
+	for r.taken[dst] || exists(dst) {
+		r.suffix[base]++
+		dst = filepath.Join(r.outdir, fmt.Sprintf("%s_%d", base, r.suffix[base]+1))
 	}
 	r.taken[dst] = true
 	var err error
