@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/flow-cwl/flow/engine"
+	"github.com/flow-cwl/flow/internal/logging"
+	"github.com/flow-cwl/flow/schema"
+)
+
+// runOptions is everything "flow run" needs, parsed from the command line.
+type runOptions struct {
+	Document     string   // CWL document, optionally with a #fragment
+	Job          string   // input object file; "" when inputs come from flags and defaults
+	InputArgs    []string // --name value flags after the document
+	Outdir       string
+	TmpdirPrefix string
+	LeaveTmp     bool
+	Parallel     int
+	Compute      bool
+	Log          logging.Options
+}
+
+const runUsage = `usage: flow run [flags] DOCUMENT[#id] [JOB] [--input value ...]
+
+Runs a CWL workflow or tool on this machine and prints its output object as
+JSON. Inputs come from the JOB file (YAML or JSON), from flags named after
+the inputs (after DOCUMENT), and from the document's defaults. Flags may
+come before or after DOCUMENT; after "--" every flag is an input.
+
+flags:
+`
+
+// newRunFlags defines run's flags on a fresh FlagSet that writes into o.
+func newRunFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("flow run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, runUsage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.Outdir, "outdir", ".", "move the outputs into `dir`")
+	fs.StringVar(&o.TmpdirPrefix, "tmpdir-prefix", "", "make work directories under `dir` (default: the system's temporary directory)")
+	fs.BoolVar(&o.LeaveTmp, "leave-tmp", false, "keep work directories after the run, for debugging")
+	fs.IntVar(&o.Parallel, "parallel", 0, "run at most `n` jobs at once (default: as many as the machine has room for)")
+	fs.Bool("run_local", true, "run on this machine (the default)")
+	fs.BoolVar(&o.Compute, "run_compute", false, "run on a compute cluster (not available yet)")
+	addLogFlags(fs, &o.Log)
+	return fs
+}
+
+// addLogFlags defines --quiet, --debug and --log-format.
+func addLogFlags(fs *flag.FlagSet, o *logging.Options) {
+	o.Format = logging.Console
+	fs.BoolVar(&o.Quiet, "quiet", false, "log only warnings and errors")
+	fs.BoolVar(&o.Debug, "debug", false, "log everything, including each job's command line")
+	fs.Func("log-format", "log as `console` text or json", func(s string) error {
+		f, err := logging.ParseFormat(s)
+		o.Format = f
+		return err
+	})
+}
+
+// cmdRun is "flow run": parse, then runRun.
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o runOptions
+	fs := newRunFlags(&o, stderr)
+	if err := parseRunArgs(fs, args, &o); err != nil {
+		return err
+	}
+	log := logging.New(stderr, o.Log)
+	err := runRun(ctx, o, stdout, log)
+	if errors.Is(err, errInputHelp) {
+		p, lerr := schema.Load(o.Document)
+		if lerr != nil {
+			return lerr
+		}
+		fmt.Fprint(stdout, inputUsage(o.Document, p))
+		return flag.ErrHelp
+	}
+	return err
+}
+
+// parseRunArgs separates flow's flags from the document, the job file
+// and the input flags, and parses flow's flags into o.
+func parseRunArgs(fs *flag.FlagSet, args []string, o *runOptions) error {
+	flowArgs, positional, inputArgs := splitArgs(fs, args)
+	if err := fs.Parse(flowArgs); err != nil {
+		return parseError(err)
+	}
+	switch len(positional) {
+	case 0:
+		fs.Usage()
+		return usagef("flow run needs a CWL document")
+	case 1, 2:
+		o.Document = positional[0]
+		if len(positional) == 2 {
+			o.Job = positional[1]
+		}
+	default:
+		return usagef("flow run takes a document and at most one job file, found %d: %v", len(positional), positional)
+	}
+	o.InputArgs = inputArgs
+	if o.Parallel < 0 {
+		return usagef("--parallel must be 0 or more, found %d", o.Parallel)
+	}
+	return nil
+}
+
+// runRun loads the document and the inputs, runs it, moves the outputs
+// into o.Outdir and prints the output object on stdout.
+func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Logger) error {
+	if o.Compute {
+		return errors.New("--run_compute is not available yet; run with --run_local (the default)")
+	}
+	p, err := loadChecked(o.Document)
+	if err != nil {
+		return err
+	}
+	inputs, inJob, reqs, err := readInputs(p, o)
+	if err != nil {
+		return err
+	}
+	ex, err := newLocalExecutor(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(engine.Options{
+		Executor:     ex,
+		Log:          log,
+		WorkDir:      o.TmpdirPrefix,
+		LeaveTmp:     o.LeaveTmp,
+		Parallel:     o.Parallel,
+		Requirements: reqs,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := eng.Close(); err != nil {
+			log.Warn().Err(err).Msg("cannot remove the work directories")
+		}
+	}()
+	log.Debug().Str("document", o.Document).Msg("run started")
+	out, err := eng.Run(ctx, p, inputs)
+	if err != nil {
+		return runError(o.Document, inJob, err)
+	}
+	if out, err = eng.Relocate(out, o.Outdir); err != nil {
+		return err
+	}
+	log.Info().Str("outdir", o.Outdir).Msg("run finished")
+	return printJSON(stdout, out)
+}
+
+// inputError is implemented by engine errors about one value of the
+// top-level input object; InputID names the input.
+type inputError interface {
+	error
+	InputID() string
+}
+
+// runError makes an engine error say where to look. An error about an
+// input given in the job file points at the value there; any other error
+// that names no place is prefixed with the document.
+func runError(doc string, inJob map[string]schema.Pos, err error) error {
+	var ie inputError
+	if errors.As(err, &ie) {
+		if pos, ok := inJob[ie.InputID()]; ok {
+			pos.File = shortPath(pos.File)
+			return fmt.Errorf("%s: %w", pos, err)
+		}
+	}
+	var se *schema.Error
+	if errors.As(err, &se) || errors.Is(err, context.Canceled) || hasPosition(err.Error()) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", docPath(doc), err)
+}
+
+// hasPosition reports whether msg starts with a file:line:col position.
+func hasPosition(msg string) bool {
+	return positionRE.MatchString(msg)
+}
+
+var positionRE = regexp.MustCompile(`^\S+:\d+:\d+: `)
+
+// docPath is a document reference without its #fragment.
+func docPath(doc string) string {
+	path, _, _ := strings.Cut(doc, "#")
+	return path
+}
+
+// readInputs merges the job file (if any) with the input flags, flags
+// winning. It also returns where in the job file each remaining value
+// was written, for error messages, and the file's cwl:requirements.
+func readInputs(p *schema.Process, o runOptions) (map[string]any, map[string]schema.Pos, []schema.Requirement, error) {
+	inputs := map[string]any{}
+	inJob := map[string]schema.Pos{}
+	var reqs []schema.Requirement
+	if o.Job != "" {
+		job, err := schema.LoadInputs(o.Job)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		inputs, reqs = job.Values, job.Requirements
+		if job.Node != nil {
+			for i, k := range job.Node.Keys {
+				inJob[k] = job.Node.Vals[i].Pos
+			}
+		}
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	flags, err := parseInputFlags(p, o.InputArgs, wd)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", docPath(o.Document), err)
+	}
+	for k, v := range flags {
+		inputs[k] = v
+		delete(inJob, k)
+	}
+	return inputs, inJob, reqs, nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "    ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

@@ -1,0 +1,85 @@
+// Command flow runs Common Workflow Language (CWL v1.2) workflows.
+//
+//	flow run [flags] DOCUMENT [JOB] [--input value ...]
+//	flow validate DOCUMENT
+//	flow graph [--format dot|mermaid] DOCUMENT
+//	flow version
+//
+// Each subcommand lives in its own file (cmd_run.go, ...) as a small
+// options struct, a parser, and a runX(ctx, opts, ...) function that tests
+// call directly. Everything here is wiring: the work happens in the
+// schema, engine and executors packages.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes. 33 is what CWL runners use for "this document needs a
+// feature the runner does not support"; the conformance suite relies on it.
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitUnsupported = 33
+	exitInterrupted = 130
+)
+
+const usage = `usage: flow <command> [arguments]
+
+Commands:
+  run       run a CWL workflow or tool:   flow run wf.cwl inputs.yml --outdir results/
+  validate  check a CWL document:         flow validate wf.cwl
+  graph     draw a workflow's steps:      flow graph wf.cwl --format mermaid
+  version   print flow's version
+
+Run "flow <command> -h" for a command's flags.
+`
+
+func main() {
+	// Ctrl-C and SIGTERM cancel the context: running jobs are killed and
+	// flow exits with 130 once they are gone.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches to a subcommand and turns its error into one line on
+// stderr and an exit code. A panic anywhere below is a bug in flow; it
+// still ends as one line rather than a stack trace.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "flow: internal error (please report it): %v\n", oneLine(fmt.Sprint(r)))
+			code = exitFailure
+		}
+	}()
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	var err error
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "run":
+		err = cmdRun(ctx, rest, stdout, stderr)
+	case "validate":
+		err = cmdValidate(rest, stdout, stderr)
+	case "graph":
+		err = cmdGraph(rest, stdout, stderr)
+	case "version", "--version", "-version":
+		err = cmdVersion(stdout)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "flow: unknown command %q\n%s", cmd, usage)
+		return exitUsage
+	}
+	return report(ctx, err, stderr)
+}

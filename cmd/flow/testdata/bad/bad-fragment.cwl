@@ -1,0 +1,7 @@
+cwlVersion: v1.2
+$graph:
+  - id: main
+    class: CommandLineTool
+    baseCommand: echo
+    inputs: []
+    outputs: []

@@ -1,0 +1,6 @@
+cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: echo
+inputs:
+  $import: no-such-inputs.yml
+outputs: []

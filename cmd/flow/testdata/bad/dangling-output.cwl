@@ -1,0 +1,14 @@
+cwlVersion: v1.2
+class: Workflow
+inputs:
+  msg: string
+outputs:
+  result:
+    type: string
+    outputSource: say/nothing
+steps:
+  say:
+    run: echo.cwl
+    in:
+      msg: msg
+    out: [out]

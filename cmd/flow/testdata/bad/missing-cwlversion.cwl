@@ -1,0 +1,4 @@
+class: CommandLineTool
+baseCommand: echo
+inputs: []
+outputs: []

@@ -1,0 +1,5 @@
+cwlVersion: v1.2
+class: Workflow
+inputs: []
+outputs: []
+steps: 5

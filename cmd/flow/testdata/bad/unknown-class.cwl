@@ -1,0 +1,5 @@
+cwlVersion: v1.2
+class: CommandLineTol
+baseCommand: echo
+inputs: []
+outputs: []
