@@ -78,7 +78,7 @@ func (b *cmdBuilder) build(p *schema.Process) ([]word, error) {
 			return nil, fmt.Errorf("arguments[%d]: %w", i, err)
 		}
 		if err := b.bindArgument(a, sortKey{pos, int64(i)}); err != nil {
-			return nil, fmt.Errorf("arguments[%d]: %w", i, err)
+			return nil, &schema.Error{Pos: a.Pos, Field: fmt.Sprintf("arguments[%d]", i), Msg: err.Error(), Err: err}
 		}
 	}
 	for _, in := range p.Inputs {
@@ -87,7 +87,7 @@ func (b *cmdBuilder) build(p *schema.Process) ([]word, error) {
 			return nil, fmt.Errorf("input %q: %w", in.ID, err)
 		}
 		if err := b.bind(in.InputBinding, in.Type, b.inputs[in.ID], nil, sortKey{pos, in.ID}); err != nil {
-			return nil, fmt.Errorf("input %q: %w", in.ID, err)
+			return nil, &schema.Error{Pos: in.Pos, Field: "inputs." + in.ID + ".inputBinding", Msg: err.Error(), Err: err}
 		}
 	}
 	slices.SortStableFunc(b.parts, func(x, y part) int { return compareKeys(x.key, y.key) })

@@ -17,11 +17,16 @@ import (
 func (e *Engine) bindInputs(p *schema.Process, given map[string]any, pe *procEnv, ev *expr.Evaluator) (map[string]any, error) {
 	out := make(map[string]any, len(p.Inputs))
 	for _, in := range p.Inputs {
-		v := given[in.ID]
+		// Copy: the same value may feed several steps at once, and binding
+		// completes File objects in place.
+		v := deepCopy(given[in.ID])
 		if v == nil && in.HasDefault {
 			v = deepCopy(in.Default)
 		}
 		if !matches(in.Type, v) {
+			if pe.discover && v != nil { // a wrong value: point at it
+				return nil, &InputError{ID: in.ID, Err: inputError(p, in, v)}
+			}
 			return nil, fmt.Errorf("%s: %w", in.Pos, inputError(p, in, v))
 		}
 		out[in.ID] = coerce(in.Type, v)
@@ -29,17 +34,37 @@ func (e *Engine) bindInputs(p *schema.Process, given map[string]any, pe *procEnv
 	for _, in := range p.Inputs {
 		v, err := e.completeFiles(out[in.ID], in.ID)
 		if err != nil {
-			return nil, err
+			return nil, blame(pe, in.ID, err)
 		}
 		out[in.ID] = v
 	}
 	// Secondary files and contents may use expressions over all inputs.
 	for _, in := range p.Inputs {
 		if err := e.prepareInput(p, in, out, pe, ev); err != nil {
-			return nil, err
+			return nil, blame(pe, in.ID, err)
 		}
 	}
 	return out, nil
+}
+
+// InputError is a problem with one value of the top-level input object,
+// so that a caller can point at the value where the user wrote it.
+type InputError struct {
+	ID  string // the input's id
+	Err error
+}
+
+func (e *InputError) Error() string   { return e.Err.Error() }
+func (e *InputError) Unwrap() error   { return e.Err }
+func (e *InputError) InputID() string { return e.ID }
+
+// blame marks err as the fault of input id when the process is the
+// top-level one, whose inputs the user gave.
+func blame(pe *procEnv, id string, err error) error {
+	if !pe.discover {
+		return err
+	}
+	return &InputError{ID: id, Err: err}
 }
 
 func inputError(p *schema.Process, in *schema.Parameter, v any) error {

@@ -48,7 +48,11 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 	}
 	task, err := e.prepareTask(j)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", shortName(p), err)
+		var se *schema.Error
+		if errors.As(err, &se) {
+			return nil, err // already says where in the document
+		}
+		return nil, fmt.Errorf("%s: %s: %w", p.Pos, shortName(p), err)
 	}
 	res, err := e.execute(ctx, j, task)
 	if err != nil {

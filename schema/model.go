@@ -1,5 +1,10 @@
 package schema
 
+import (
+	"strconv"
+	"strings"
+)
+
 // This file holds the document model the loader produces and the engine
 // runs. Every id in it is short and relative: a tool input "reads", a step
 // "align", a source "align/bam" (step output) or "reads" (workflow input).
@@ -197,6 +202,9 @@ func (t *Type) String() string {
 	case TArray:
 		return t.Items.String() + "[]"
 	case TUnion:
+		if len(t.Union) == 2 && t.Union[0].Kind == TNull {
+			return t.Union[1].String() + "?"
+		}
 		s := ""
 		for i, u := range t.Union {
 			if i > 0 {
@@ -205,7 +213,9 @@ func (t *Type) String() string {
 			s += u.String()
 		}
 		return s
-	case TRecord, TEnum:
+	case TEnum:
+		return "one of " + quoteList(t.Symbols)
+	case TRecord:
 		if t.Name != "" {
 			return shortID(t.Name)
 		}
@@ -223,4 +233,12 @@ func Find(reqs []Requirement, class string) (Requirement, bool) {
 		}
 	}
 	return Requirement{}, false
+}
+
+func quoteList(items []string) string {
+	q := make([]string, len(items))
+	for i, it := range items {
+		q[i] = strconv.Quote(it)
+	}
+	return strings.Join(q, ", ")
 }

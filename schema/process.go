@@ -108,6 +108,11 @@ func (l *Loader) decodeCommandLineTool(p *Process, n *Node) error {
 	if len(p.BaseCommand) == 0 && len(p.Arguments) == 0 {
 		return errAt(n, "baseCommand", "missing; a CommandLineTool needs baseCommand or arguments")
 	}
+	for _, k := range []string{"stdin", "stdout", "stderr"} {
+		if _, err := optString(n, k, ""); err != nil {
+			return err
+		}
+	}
 	p.Stdin, p.Stdout, p.Stderr = plainOf(n, "stdin"), plainOf(n, "stdout"), plainOf(n, "stderr")
 	for _, f := range []struct {
 		key string

@@ -72,7 +72,7 @@ func (l *Loader) decodeStep(e entry, wf *Process, sc scope) (*Step, error) {
 	if s.In, err = l.decodeStepInputs(n.Get("in"), field+".in", stepFull, wf, sc); err != nil {
 		return nil, err
 	}
-	if s.Out, err = decodeStepOutputs(n.Get("out"), field+".out", stepFull, sc); err != nil {
+	if s.Out, err = decodeStepOutputs(n, field+".out", stepFull, sc); err != nil {
 		return nil, err
 	}
 	scatter, err := stringList(n.Get("scatter"), field+".scatter")
@@ -80,7 +80,11 @@ func (l *Loader) decodeStep(e entry, wf *Process, sc scope) (*Step, error) {
 		return nil, err
 	}
 	for _, sc2 := range scatter {
-		s.Scatter = append(s.Scatter, paramID(resolveID(n.Base, sc2, sc.namespaces), stepFull))
+		id := paramID(resolveID(n.Base, sc2, sc.namespaces), stepFull)
+		if !s.hasInput(id) {
+			return nil, errAt(n.Get("scatter"), field+".scatter", "scatters over %q, which is not one of the step's inputs (in)", id)
+		}
+		s.Scatter = append(s.Scatter, id)
 	}
 	if s.ScatterMethod, err = optString(n, "scatterMethod", field); err != nil {
 		return nil, err
@@ -93,7 +97,7 @@ func (l *Loader) decodeStep(e entry, wf *Process, sc scope) (*Step, error) {
 			return nil, err
 		}
 	}
-	if s.Run, err = l.decodeRun(n.Get("run"), field+".run", stepFull, sc); err != nil {
+	if s.Run, err = l.decodeRun(n, field+".run", stepFull, sc); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -159,9 +163,10 @@ func decodeStepInputFields(in *StepInput, n *Node, path, stepFull string, sc sco
 	return err
 }
 
-func decodeStepOutputs(v *Node, path, stepFull string, sc scope) ([]string, error) {
+func decodeStepOutputs(step *Node, path, stepFull string, sc scope) ([]string, error) {
+	v := step.Get("out")
 	if v.IsNull() {
-		return nil, errAt(v, path, "missing; a step must list the outputs it uses (out: [] for none)")
+		return nil, errAt(step, path, "missing; a step must list the outputs it uses (out: [] for none)")
 	}
 	if v.Kind != SeqNode {
 		return nil, errAt(v, path, "expected a list of output ids, found %s", describe(v))
@@ -182,9 +187,10 @@ func decodeStepOutputs(v *Node, path, stepFull string, sc scope) ([]string, erro
 
 // decodeRun loads a step's process: inline, a reference into the same
 // $graph, or another file.
-func (l *Loader) decodeRun(v *Node, path, stepFull string, sc scope) (*Process, error) {
+func (l *Loader) decodeRun(step *Node, path, stepFull string, sc scope) (*Process, error) {
+	v := step.Get("run")
 	if v.IsNull() {
-		return nil, errAt(v, path, "missing; a step needs run (a process or a file)")
+		return nil, errAt(step, path, "missing; a step needs run (a process or a file)")
 	}
 	if v.Kind == MapNode {
 		inner := sc
@@ -212,4 +218,13 @@ func (l *Loader) decodeRun(v *Node, path, stepFull string, sc scope) (*Process, 
 		return nil, fmt.Errorf("%s: field %s: in %q: %w", v.Pos, path, ref, err)
 	}
 	return p, nil
+}
+
+func (s *Step) hasInput(id string) bool {
+	for _, in := range s.In {
+		if in.ID == id {
+			return true
+		}
+	}
+	return false
 }
