@@ -48,6 +48,9 @@ type Engine struct {
 	opts   Options
 	root   string // this run's work directory
 	jobSeq atomic.Int64
+	tmpSeq atomic.Int64
+	// tmpPool holds empty temporary directories for reuse.
+	tmpPool chan string
 	slots  chan struct{} // nil when Parallel is 0
 	// evaluators caches one expression evaluator per expressionLib.
 	evaluators sync.Map
@@ -70,7 +73,7 @@ func New(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create work directory: %w", err)
 	}
-	e := &Engine{opts: opts, root: root}
+	e := &Engine{opts: opts, root: root, tmpPool: make(chan string, 64)}
 	if opts.Parallel > 0 {
 		e.slots = make(chan struct{}, opts.Parallel)
 	}
@@ -96,12 +99,46 @@ func (e *Engine) Run(ctx context.Context, p *schema.Process, inputs map[string]a
 	return e.runProcess(ctx, p, inputs, env, "main")
 }
 
-// newJobDir makes a fresh directory for one job's outdir, tmpdir and
-// staged inputs.
-func (e *Engine) newJobDir(name string) (string, error) {
+// newJobDir makes a fresh output directory for one job and returns it
+// with the job's sequence number. It is the only directory every job
+// needs; staging and temporary directories come from elsewhere, because
+// creating directories is a large part of what a short job costs.
+func (e *Engine) newJobDir(name string) (string, int64, error) {
 	n := e.jobSeq.Add(1)
 	dir := filepath.Join(e.root, fmt.Sprintf("%d-%s", n, sanitize(name)))
-	return dir, os.MkdirAll(dir, 0o755)
+	return dir, n, os.Mkdir(dir, 0o755)
+}
+
+// takeTmp returns an empty temporary directory for a job: one that an
+// earlier job left empty, or a new one.
+func (e *Engine) takeTmp() (string, error) {
+	select {
+	case d := <-e.tmpPool:
+		return d, nil
+	default:
+	}
+	d := filepath.Join(e.root, "tmp", fmt.Sprint(e.tmpSeq.Add(1)))
+	return d, os.MkdirAll(d, 0o755)
+}
+
+// giveTmp hands a job's temporary directory back. An empty one is kept
+// for the next job; one with leftovers is removed.
+func (e *Engine) giveTmp(d string) {
+	f, err := os.Open(d)
+	if err != nil {
+		return
+	}
+	names, _ := f.Readdirnames(1)
+	f.Close()
+	if len(names) > 0 {
+		_ = removeAll(d)
+		return
+	}
+	select {
+	case e.tmpPool <- d:
+	default:
+		_ = os.Remove(d)
+	}
 }
 
 // acquire takes one of the Parallel slots, if there is a cap.

@@ -28,8 +28,8 @@ func (e *Engine) stageInputs(j *job) error {
 			return nil
 		}
 		n++
-		dir := filepath.Join(j.dir, fmt.Sprintf("stg%d", n))
-		if err := os.Mkdir(dir, 0o755); err != nil {
+		dir := filepath.Join(j.stage, fmt.Sprintf("stg%d", n))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
 		for _, obj := range append([]any{m}, sec...) {

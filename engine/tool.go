@@ -23,7 +23,7 @@ type job struct {
 	pe     *procEnv
 	ev     *expr.Evaluator
 	name   string
-	dir    string // holds out/, tmp/ and staged inputs
+	stage  string // where inputs are staged, made when needed
 	outdir string
 	tmpdir string
 	inputs map[string]any
@@ -46,6 +46,7 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 	if err != nil {
 		return nil, err
 	}
+	defer e.giveTmp(j.tmpdir)
 	task, err := e.prepareTask(j)
 	if err != nil {
 		var se *schema.Error
@@ -66,16 +67,16 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 }
 
 func (e *Engine) newJob(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name string) (*job, error) {
-	dir, err := e.newJobDir(name)
+	outdir, seq, err := e.newJobDir(name)
 	if err != nil {
 		return nil, err
 	}
-	j := &job{p: p, pe: pe, ev: ev, name: name, dir: dir, outdir: filepath.Join(dir, "out"), tmpdir: filepath.Join(dir, "tmp"), inputs: inputs}
-	for _, d := range []string{j.outdir, j.tmpdir} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			return nil, err
-		}
+	tmpdir, err := e.takeTmp()
+	if err != nil {
+		return nil, err
 	}
+	stage := filepath.Join(e.root, "stage", fmt.Sprint(seq))
+	j := &job{p: p, pe: pe, ev: ev, name: name, stage: stage, outdir: outdir, tmpdir: tmpdir, inputs: inputs}
 	j.rt = map[string]any{"outdir": j.outdir, "tmpdir": j.tmpdir}
 	if err := j.resources(); err != nil {
 		return nil, fmt.Errorf("%s: ResourceRequirement: %w", shortName(p), err)
