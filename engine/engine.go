@@ -51,7 +51,7 @@ type Engine struct {
 	tmpSeq atomic.Int64
 	// tmpPool holds empty temporary directories for reuse.
 	tmpPool chan string
-	slots  chan struct{} // nil when Parallel is 0
+	slots   chan struct{} // nil when Parallel is 0
 	// evaluators caches one expression evaluator per expressionLib.
 	evaluators sync.Map
 	literalSeq atomic.Int64
