@@ -256,3 +256,25 @@ func TestSecondaryFilePatterns(t *testing.T) {
 		}
 	}
 }
+
+func TestRelocateGivesAbsolutePaths(t *testing.T) {
+	t.Chdir(t.TempDir())
+	e := newEngine(t)
+	out, err := e.Run(context.Background(), loadDoc(t, `cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: [echo, hi]
+inputs: []
+outputs: {out: stdout}
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := e.Relocate(out, "results")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := moved["out"].(map[string]any)["path"].(string)
+	if !filepath.IsAbs(p) {
+		t.Errorf("output path %q is relative; CWL paths are absolute", p)
+	}
+}

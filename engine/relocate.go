@@ -15,6 +15,10 @@ import (
 // directory listings. Files produced under the run's work directory are
 // moved; anything else (an input passed through) is copied.
 func (e *Engine) Relocate(outputs map[string]any, outdir string) (map[string]any, error) {
+	outdir, err := filepath.Abs(outdir)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(outdir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create output directory: %w", err)
 	}
