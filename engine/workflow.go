@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/flow-cwl/flow/dag"
 	"github.com/flow-cwl/flow/schema"
 )
 
@@ -34,7 +33,7 @@ func (s *wfState) set(id string, v any) {
 }
 
 func (e *Engine) runWorkflow(ctx context.Context, wf *schema.Process, inputs map[string]any, pe *procEnv, name string) (map[string]any, error) {
-	g, err := workflowGraph(wf)
+	g, err := Graph(wf)
 	if err != nil {
 		return nil, err
 	}
@@ -82,57 +81,6 @@ func (e *Engine) runWorkflow(ctx context.Context, wf *schema.Process, inputs map
 		out[o.ID] = v
 	}
 	return out, nil
-}
-
-var graphs sync.Map // *schema.Process → *dag.Graph
-
-// workflowGraph builds (once) and checks the step graph of wf.
-func workflowGraph(wf *schema.Process) (*dag.Graph, error) {
-	if g, ok := graphs.Load(wf); ok {
-		return g.(*dag.Graph), nil
-	}
-	g, err := dag.Build(GraphSpec(wf))
-	if err != nil {
-		return nil, &schema.Error{Pos: wf.Pos, Field: "steps", Msg: err.Error()}
-	}
-	graphs.Store(wf, g)
-	return g, nil
-}
-
-// GraphSpec describes a workflow's steps and sources for package dag.
-func GraphSpec(wf *schema.Process) dag.Spec {
-	var s dag.Spec
-	for _, in := range wf.Inputs {
-		s.Inputs = append(s.Inputs, in.ID)
-	}
-	for _, st := range wf.Steps {
-		ds := dag.Step{ID: st.ID, Outputs: st.Out}
-		for _, in := range st.In {
-			ds.Sources = append(ds.Sources, in.Source...)
-		}
-		s.Steps = append(s.Steps, ds)
-	}
-	for _, o := range wf.Outputs {
-		s.Outputs = append(s.Outputs, dag.Output{ID: o.ID, Sources: o.OutputSource})
-	}
-	return s
-}
-
-// Check validates what loading cannot: the step graph of every workflow
-// (cycles, sources that name nothing), recursively.
-func Check(p *schema.Process) error {
-	if p.Class != "Workflow" {
-		return nil
-	}
-	if _, err := workflowGraph(p); err != nil {
-		return err
-	}
-	for _, s := range p.Steps {
-		if err := Check(s.Run); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // gather computes the value of a step input or workflow output from its

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/flow-cwl/flow/dag"
+	"github.com/flow-cwl/flow/engine"
 )
 
 // cmdGraph is "flow graph [--format dot|mermaid] DOCUMENT".
@@ -40,9 +40,9 @@ func runGraph(doc, format string, w io.Writer) error {
 	if p.Class != "Workflow" {
 		return fmt.Errorf("%s is a %s, not a Workflow; only workflows have a step graph", doc, p.Class)
 	}
-	g, err := dag.Build(graphSpec(p))
+	g, err := engine.Graph(p)
 	if err != nil {
-		return placeGraphError(p, err)
+		return err
 	}
 	if format == "mermaid" {
 		return g.Mermaid(w)
