@@ -98,7 +98,7 @@ func (e *Executor) spawn(t *executors.Task, path string, need amount) (*proc, er
 		Dir:   t.Dir,
 		Env:   environ(t.Env),
 		Files: []uintptr{fds.stdin.Fd(), fds.stdout.Fd(), fds.stderr.Fd()},
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
+		Sys:   sysProcAttr(),
 	}
 	started := time.Now()
 	pid, _, err := syscall.StartProcess(path, t.Argv, attr)
