@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/flow-cwl/flow/executors"
+	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/schema"
 )
 
@@ -30,9 +31,16 @@ type Options struct {
 	// Parallel caps how many jobs run at once; 0 means as many as the
 	// executor admits.
 	Parallel int
-	// Requirements apply to every process of the run, below the
+	// Requirements apply to every process of the run, above the
 	// processes' own (cwl:requirements of an input object).
 	Requirements []schema.Requirement
+	// Store records every job as a provenance.Attempt of run RunID; nil
+	// records nothing.
+	Store provenance.Store
+	RunID string
+	// Cache reuses jobs already run with the same tool and inputs; nil
+	// runs every job.
+	Cache *Cache
 }
 
 // ErrPermanentFail, ErrTemporaryFail classify a failed job, as the CWL
@@ -52,6 +60,11 @@ type Engine struct {
 	// tmpPool holds empty temporary directories for reuse.
 	tmpPool chan string
 	slots   chan struct{} // nil when Parallel is 0
+	// sums hashes files once per run, for provenance and the cache.
+	sums *Cache
+	// attempts counts the attempts of each job, for resumed runs.
+	mu       sync.Mutex
+	attempts map[string]int
 	// evaluators caches one expression evaluator per expressionLib.
 	evaluators sync.Map
 	literalSeq atomic.Int64
@@ -73,7 +86,10 @@ func New(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create work directory: %w", err)
 	}
-	e := &Engine{opts: opts, root: root, tmpPool: make(chan string, 64)}
+	e := &Engine{opts: opts, root: root, tmpPool: make(chan string, 64), attempts: map[string]int{}, sums: opts.Cache}
+	if e.sums == nil {
+		e.sums = &Cache{}
+	}
 	if opts.Parallel > 0 {
 		e.slots = make(chan struct{}, opts.Parallel)
 	}
@@ -95,6 +111,9 @@ func (e *Engine) Close() error {
 
 // Run runs process p on the input object and returns its output object.
 func (e *Engine) Run(ctx context.Context, p *schema.Process, inputs map[string]any) (map[string]any, error) {
+	if err := e.countEarlierAttempts(ctx); err != nil {
+		return nil, err
+	}
 	env := &procEnv{override: e.opts.Requirements, discover: true}
 	return e.runProcess(ctx, p, inputs, env, "main")
 }
@@ -186,4 +205,20 @@ func removeAll(dir string) error {
 		return nil
 	})
 	return os.RemoveAll(dir)
+}
+
+// countEarlierAttempts learns how many attempts each job of a resumed run
+// already had, so new attempts are numbered after them.
+func (e *Engine) countEarlierAttempts(ctx context.Context) error {
+	if e.opts.Store == nil || e.opts.RunID == "" {
+		return nil
+	}
+	earlier, err := e.opts.Store.Attempts(ctx, e.opts.RunID)
+	if err != nil {
+		return fmt.Errorf("cannot read the run's earlier steps: %w", err)
+	}
+	for _, a := range earlier {
+		e.attempts[a.Job] = max(e.attempts[a.Job], a.Attempt)
+	}
+	return nil
 }

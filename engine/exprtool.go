@@ -1,15 +1,28 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/schema"
 )
 
 // runExpressionTool evaluates an ExpressionTool's expression; the object
 // it returns is the output object.
-func (e *Engine) runExpressionTool(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator) (map[string]any, error) {
+func (e *Engine) runExpressionTool(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name string) (map[string]any, error) {
+	rec := e.newAttempt(p, name)
+	out, err := e.evalExpressionTool(p, inputs, ev)
+	state := provenance.StepSucceeded
+	if err != nil {
+		state = provenance.StepFailed
+	}
+	e.finishAttempt(ctx, rec, state, inputs, out, nil, nil, err)
+	return out, err
+}
+
+func (e *Engine) evalExpressionTool(p *schema.Process, inputs map[string]any, ev *expr.Evaluator) (map[string]any, error) {
 	rt := map[string]any{"cores": int64(1), "ram": int64(256)}
 	v, err := ev.Eval(p.Expression, expr.Context{Inputs: inputs, Runtime: rt})
 	if err != nil {

@@ -29,7 +29,7 @@ func (e *Engine) runProcess(ctx context.Context, p *schema.Process, inputs map[s
 	case "CommandLineTool":
 		out, err = e.runTool(ctx, p, bound, pe, ev, name)
 	case "ExpressionTool":
-		out, err = e.runExpressionTool(p, bound, pe, ev)
+		out, err = e.runExpressionTool(ctx, p, bound, pe, ev, name)
 	case "Workflow":
 		out, err = e.runWorkflow(ctx, p, bound, pe, name)
 	default:

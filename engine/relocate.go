@@ -23,6 +23,9 @@ func (e *Engine) Relocate(outputs map[string]any, outdir string) (map[string]any
 		return nil, fmt.Errorf("cannot create output directory: %w", err)
 	}
 	r := &relocator{outdir: outdir, workRoot: e.root, done: map[string]string{}, taken: map[string]bool{}, suffix: map[string]int{}}
+	if e.opts.Cache != nil {
+		r.cacheDir = e.opts.Cache.Dir
+	}
 	out := deepCopy(outputs).(map[string]any)
 	for _, k := range sortedKeys(out) {
 		v, err := r.value(out[k])
@@ -40,6 +43,7 @@ type relocator struct {
 	done     map[string]string // source path → destination
 	taken    map[string]bool   // destination names in use
 	suffix   map[string]int    // last numeric suffix tried per basename
+	cacheDir string            // files from here are hard-linked, not copied
 }
 
 func (r *relocator) value(v any) (any, error) {
@@ -151,6 +155,11 @@ func (r *relocator) place(src string, m map[string]any) (string, error) {
 		if err != nil {
 			err = copyTree(src, dst)
 		}
+	} else if r.cacheDir != "" && strings.HasPrefix(src, r.cacheDir+string(os.PathSeparator)) {
+		// The cache keeps its copy; a hard link shares it at no cost. An
+		// edit through the link shows up as a checksum mismatch, and the
+		// cache then drops the entry instead of reusing it.
+		err = linkTree(src, dst, r.cacheDir)
 	} else {
 		err = copyTree(src, dst)
 	}
@@ -226,4 +235,35 @@ func copyFile(src, dst string, mode os.FileMode) error {
 		return err
 	}
 	return out.Close()
+}
+
+// linkTree hard-links a file, or every file of a directory tree, whose
+// real place is inside root; it copies anything else (a symlink to an
+// input, so that editing the output cannot change the input) and where
+// links cannot be made (another file system).
+func linkTree(src, dst, root string) error {
+	st, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		real, err := filepath.EvalSymlinks(src)
+		if err == nil && strings.HasPrefix(real, root+string(os.PathSeparator)) && os.Link(real, dst) == nil {
+			return nil
+		}
+		return copyFile(src, dst, st.Mode().Perm()|0o200)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if err := linkTree(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()), root); err != nil {
+			return err
+		}
+	}
+	return nil
 }

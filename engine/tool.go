@@ -13,6 +13,7 @@ import (
 
 	"github.com/flow-cwl/flow/executors"
 	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/schema"
 )
 
@@ -40,30 +41,85 @@ func (j *job) eval(v any, self any) (any, error) {
 	return j.ev.Eval(s, expr.Context{Inputs: j.inputs, Self: self, Runtime: j.rt})
 }
 
-// runTool runs a CommandLineTool job from start to collected outputs.
+// runTool runs a CommandLineTool job from start to collected outputs,
+// or takes its outputs from the cache.
 func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name string) (map[string]any, error) {
+	rec := e.newAttempt(p, name)
+	key, keys, err := e.cacheKeys(p, inputs, pe, ev)
+	if err != nil {
+		e.opts.Log.Warn().Err(err).Str("step", name).Msg("cannot compute the cache key; the step runs")
+	}
+	if len(keys) > 0 {
+		if out, ok := e.opts.Cache.lookup(ctx, keys...); ok {
+			e.opts.Log.Info().Str("step", name).Msg("reused from the cache")
+			e.finishAttempt(ctx, rec, provenance.StepReused, inputs, out, nil, nil, nil)
+			return out, nil
+		}
+	}
+	out, task, res, err := e.runJob(ctx, p, inputs, pe, ev, name, key)
+	state := provenance.StepSucceeded
+	if err != nil {
+		state = provenance.StepFailed
+	}
+	e.finishAttempt(ctx, rec, state, inputs, out, task, res, err)
+	return out, err
+}
+
+// cacheKeys returns the key a job is saved under and the keys it may be
+// found under: for a tool that allows reuse, its own key; for one that
+// does not, only the key scoped to this run (a resumed run finds it).
+func (e *Engine) cacheKeys(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator) (string, []string, error) {
+	c := e.opts.Cache
+	if c == nil {
+		return "", nil, nil
+	}
+	key, err := c.key(p, inputs, pe)
+	if err != nil {
+		return "", nil, err
+	}
+	scoped := runScoped(e.opts.RunID, key)
+	reuse, err := reuseAllowed(pe, ev, inputs)
+	if err != nil {
+		return "", nil, err
+	}
+	if !reuse {
+		return scoped, []string{scoped}, nil
+	}
+	return key, []string{key, scoped}, nil
+}
+
+// runJob runs one job; with a cache key, its outputs move into the cache.
+func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string) (map[string]any, *executors.Task, *executors.Result, error) {
 	j, err := e.newJob(p, inputs, pe, ev, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	defer e.giveTmp(j.tmpdir)
 	task, err := e.prepareTask(j)
 	if err != nil {
 		var se *schema.Error
 		if errors.As(err, &se) {
-			return nil, err // already says where in the document
+			return nil, nil, nil, err // already says where in the document
 		}
-		return nil, fmt.Errorf("%s: %s: %w", p.Pos, shortName(p), err)
+		return nil, nil, nil, fmt.Errorf("%s: %s: %w", p.Pos, shortName(p), err)
 	}
 	res, err := e.execute(ctx, j, task)
 	if err != nil {
-		return nil, err
+		return nil, task, &res, err
 	}
 	j.rt["exitCode"] = int64(res.ExitCode)
 	if err := classifyExit(p, j, res); err != nil {
-		return nil, err
+		return nil, task, &res, err
 	}
-	return e.collectOutputs(j)
+	out, err := e.collectOutputs(j)
+	if err != nil || key == "" {
+		return out, task, &res, err
+	}
+	out, err = e.opts.Cache.save(ctx, j, key, out, e.opts.RunID)
+	if err == nil {
+		task.Dir = filepath.Join(e.opts.Cache.Dir, key[:2], key)
+	}
+	return out, task, &res, err
 }
 
 func (e *Engine) newJob(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name string) (*job, error) {

@@ -9,13 +9,15 @@ import (
 // runs. Every id in it is short and relative: a tool input "reads", a step
 // "align", a source "align/bam" (step output) or "reads" (workflow input).
 // Fields whose CWL type allows an expression keep the raw value (string or
-// literal) as `any`; the engine evaluates them at run time.
+// literal) as `any`; the engine evaluates them at run time. Positions are
+// left out of the JSON form, which digests use: moving a line in a file
+// does not change what a process does.
 
 // Process is a CommandLineTool, ExpressionTool, Workflow or Operation.
 type Process struct {
 	Class      string // "CommandLineTool", "ExpressionTool", "Workflow", "Operation"
 	ID         string // full id (file URI with fragment), unique within a load
-	Pos        Pos
+	Pos        Pos    `json:"-"` // not part of what a process means
 	CWLVersion string // as written in the document, before upgrading
 	Label, Doc string
 
@@ -47,14 +49,14 @@ type Process struct {
 type Requirement struct {
 	Class  string
 	Fields map[string]any
-	Pos    Pos
+	Pos    Pos `json:"-"`
 }
 
 // Parameter is an input or output parameter of a process, or a field of a
 // record type.
 type Parameter struct {
 	ID         string
-	Pos        Pos
+	Pos        Pos `json:"-"`
 	Type       *Type
 	Label, Doc string
 	Format     any // string, []any of strings, or an expression
@@ -88,7 +90,7 @@ type SecondaryFile struct {
 // Binding says how a value goes on the command line (inputBinding, or an
 // entry of arguments).
 type Binding struct {
-	Pos           Pos
+	Pos           Pos `json:"-"`
 	Position      any // int or expression; nil means 0
 	Prefix        string
 	Separate      bool // default true
@@ -110,7 +112,7 @@ type OutputBinding struct {
 // Step is one step of a workflow.
 type Step struct {
 	ID            string
-	Pos           Pos
+	Pos           Pos `json:"-"`
 	Label, Doc    string
 	In            []*StepInput
 	Out           []string
@@ -125,7 +127,7 @@ type Step struct {
 // StepInput feeds one input of a step's process.
 type StepInput struct {
 	ID           string
-	Pos          Pos
+	Pos          Pos `json:"-"`
 	Source       []string
 	LinkMerge    string
 	PickValue    string

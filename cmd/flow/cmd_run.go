@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -29,14 +30,26 @@ type runOptions struct {
 	Parallel     int
 	Compute      bool
 	Log          logging.Options
+
+	DB           string // provenance database; "" for the default
+	NoProvenance bool   // record nothing (and so cache nothing)
+	NoCache      bool   // run every step, reuse nothing
+	CacheDir     string // "" for beside the database
+	Resume       string // id (or prefix) of a run to continue
+	outdirSet    bool   // --outdir was given (a resumed run keeps its own otherwise)
 }
 
 const runUsage = `usage: flow run [flags] DOCUMENT[#id] [JOB] [--input value ...]
+       flow run --resume RUN [flags]
 
 Runs a CWL workflow or tool on this machine and prints its output object as
 JSON. Inputs come from the JOB file (YAML or JSON), from flags named after
 the inputs (after DOCUMENT), and from the document's defaults. Flags may
 come before or after DOCUMENT; after "--" every flag is an input.
+
+Every run is recorded in the provenance database, and steps that already
+ran with the same tool and inputs are reused from the step cache. --resume
+continues a failed or interrupted run: its finished steps are not run again.
 
 flags:
 `
@@ -55,6 +68,11 @@ func newRunFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.Parallel, "parallel", 0, "run at most `n` jobs at once (default: as many as the machine has room for)")
 	fs.Bool("run_local", true, "run on this machine (the default)")
 	fs.BoolVar(&o.Compute, "run_compute", false, "run on a compute cluster (not available yet)")
+	fs.StringVar(&o.DB, "db", "", "record provenance in the database `file` (default: flow.db in the data directory)")
+	fs.BoolVar(&o.NoProvenance, "no-provenance", false, "record nothing and reuse nothing")
+	fs.BoolVar(&o.NoCache, "no-cache", false, "run every step, even those that ran before with the same inputs")
+	fs.StringVar(&o.CacheDir, "cache-dir", "", "keep reusable step outputs in `dir` (default: cache/ beside the database)")
+	fs.StringVar(&o.Resume, "resume", "", "continue the recorded `run` (an id or a unique prefix of one)")
 	addLogFlags(fs, &o.Log)
 	return fs
 }
@@ -98,6 +116,13 @@ func parseRunArgs(fs *flag.FlagSet, args []string, o *runOptions) error {
 	if err := fs.Parse(flowArgs); err != nil {
 		return parseError(err)
 	}
+	fs.Visit(func(f *flag.Flag) { o.outdirSet = o.outdirSet || f.Name == "outdir" })
+	if o.Resume != "" {
+		if len(positional) > 0 || len(inputArgs) > 0 {
+			return usagef("--resume takes the document and inputs from the recorded run; give no document, job file or inputs")
+		}
+		return nil
+	}
 	switch len(positional) {
 	case 0:
 		fs.Usage()
@@ -118,31 +143,37 @@ func parseRunArgs(fs *flag.FlagSet, args []string, o *runOptions) error {
 }
 
 // runRun loads the document and the inputs, runs it, moves the outputs
-// into o.Outdir and prints the output object on stdout.
-func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Logger) error {
+// into o.Outdir and prints the output object on stdout. The run is
+// recorded in the provenance database unless o.NoProvenance.
+func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Logger) (err error) {
 	if o.Compute {
 		return errors.New("--run_compute is not available yet; run with --run_local (the default)")
 	}
+	var rec *recording
+	if o.Resume != "" { // the record names the document and inputs
+		if rec, err = startRecording(ctx, &o); err != nil {
+			return err
+		}
+	}
 	p, err := loadChecked(o.Document)
 	if err != nil {
-		return err
+		return rec.abandon(ctx, err, log)
 	}
-	inputs, inJob, reqs, err := readInputs(p, o)
+	inputs, inJob, reqs, err := runInputs(p, o, rec)
 	if err != nil {
-		return err
+		return rec.abandon(ctx, err, log)
 	}
-	ex, err := newLocalExecutor(ctx, o, log)
-	if err != nil {
-		return err
+	if rec == nil { // a new run is recorded once its document and inputs are sound
+		if rec, err = startRecording(ctx, &o); err != nil {
+			return err
+		}
 	}
-	eng, err := engine.New(engine.Options{
-		Executor:     ex,
-		Log:          log,
-		WorkDir:      o.TmpdirPrefix,
-		LeaveTmp:     o.LeaveTmp,
-		Parallel:     o.Parallel,
-		Requirements: reqs,
-	})
+	var out map[string]any
+	if rec != nil {
+		log = log.With().Str("run", rec.run.ID).Logger()
+		defer func() { rec.finish(ctx, out, err, log) }()
+	}
+	eng, err := newRunEngine(ctx, o, rec, reqs, log)
 	if err != nil {
 		return err
 	}
@@ -151,16 +182,64 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 			log.Warn().Err(err).Msg("cannot remove the work directories")
 		}
 	}()
-	log.Debug().Str("document", o.Document).Msg("run started")
-	out, err := eng.Run(ctx, p, inputs)
-	if err != nil {
-		return runError(o.Document, inJob, err)
+	if rec != nil {
+		if err := rec.saveInputs(ctx, inputs, reqs, eng.Root()); err != nil {
+			return err
+		}
 	}
-	if out, err = eng.Relocate(out, o.Outdir); err != nil {
+	log.Debug().Str("document", o.Document).Msg("run started")
+	result, err := eng.Run(ctx, p, inputs)
+	if err != nil {
+		return resumable(rec, runError(o.Document, inJob, err))
+	}
+	if out, err = eng.Relocate(result, o.Outdir); err != nil {
 		return err
 	}
 	log.Info().Str("outdir", o.Outdir).Msg("run finished")
 	return printJSON(stdout, out)
+}
+
+// resumable adds to a failed job's error how to continue the run.
+func resumable(rec *recording, err error) error {
+	if rec == nil || !(errors.Is(err, engine.ErrPermanentFail) || errors.Is(err, engine.ErrTemporaryFail)) {
+		return err
+	}
+	return fmt.Errorf("%w (to continue: flow run --resume %s)", err, rec.run.ID)
+}
+
+// runInputs merges the job file and input flags, or takes a resumed run's
+// recorded inputs.
+func runInputs(p *schema.Process, o runOptions, rec *recording) (map[string]any, map[string]schema.Pos, []schema.Requirement, error) {
+	if o.Resume != "" {
+		in, reqs, err := rec.resumedInputs()
+		return in, nil, reqs, err
+	}
+	return readInputs(p, o)
+}
+
+// newRunEngine wires the local executor, the provenance store and the
+// step cache into an engine. With a cache, work directories default to
+// beside it, so a finished step's outputs move into it by renaming.
+func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []schema.Requirement, log zerolog.Logger) (*engine.Engine, error) {
+	ex, err := newLocalExecutor(ctx, o, log)
+	if err != nil {
+		return nil, err
+	}
+	opts := engine.Options{
+		Executor:     ex,
+		Log:          log,
+		WorkDir:      o.TmpdirPrefix,
+		LeaveTmp:     o.LeaveTmp,
+		Parallel:     o.Parallel,
+		Requirements: reqs,
+	}
+	if rec != nil {
+		opts.Store, opts.RunID, opts.Cache = rec.store, rec.run.ID, rec.cache
+	}
+	if opts.Cache != nil && opts.WorkDir == "" {
+		opts.WorkDir = filepath.Join(filepath.Dir(opts.Cache.Dir), "work")
+	}
+	return engine.New(opts)
 }
 
 // inputError is implemented by engine errors about one value of the

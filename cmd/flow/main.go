@@ -3,6 +3,8 @@
 //	flow run [flags] DOCUMENT [JOB] [--input value ...]
 //	flow validate DOCUMENT
 //	flow graph [--format dot|mermaid] DOCUMENT
+//	flow runs | show RUN | logs RUN [STEP] | prov RUN | lineage PATH
+//	flow cache ls|prune
 //	flow version
 //
 // Each subcommand lives in its own file (cmd_run.go, ...) as a small
@@ -36,6 +38,12 @@ Commands:
   run       run a CWL workflow or tool:   flow run wf.cwl inputs.yml --outdir results/
   validate  check a CWL document:         flow validate wf.cwl
   graph     draw a workflow's steps:      flow graph wf.cwl --format mermaid
+  runs      list recorded runs:           flow runs -n 5
+  show      describe a run and its steps: flow show 20261121T1936
+  logs      print a job's stderr/stdout:  flow logs 20261121T1936 align
+  prov      export a run's provenance:    flow prov 20261121T1936 --format ro-crate -o crate/
+  lineage   tell how a file was made:     flow lineage results/report.tsv
+  cache     list or prune the step cache: flow cache prune --older-than 30d
   version   print flow's version
 
 Run "flow <command> -h" for a command's flags.
@@ -72,6 +80,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		err = cmdValidate(rest, stdout, stderr)
 	case "graph":
 		err = cmdGraph(rest, stdout, stderr)
+	case "runs":
+		err = cmdRuns(ctx, rest, stdout, stderr)
+	case "show":
+		err = cmdShow(ctx, rest, stdout, stderr)
+	case "logs":
+		err = cmdLogs(ctx, rest, stdout, stderr)
+	case "prov":
+		err = cmdProv(ctx, rest, stdout, stderr)
+	case "lineage":
+		err = cmdLineage(ctx, rest, stdout, stderr)
+	case "cache":
+		err = cmdCache(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		err = cmdVersion(stdout)
 	case "help", "-h", "-help", "--help":

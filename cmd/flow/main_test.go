@@ -20,6 +20,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// The binary records provenance under the data directory: keep the
+	// tests' records out of the user's.
+	os.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
 	flowBin = filepath.Join(dir, "flow")
 	build := exec.Command("go", "build", "-o", flowBin, ".")
 	build.Stderr = os.Stderr

@@ -1,0 +1,317 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/provenance"
+	"github.com/flow-cwl/flow/schema"
+)
+
+// Cache reuses the outputs of CommandLineTool jobs that already ran with
+// the same tool, requirements, environment and input contents.
+//
+// A job's key is the SHA-256 of a canonical JSON form of: the tool (its
+// model, without source positions), the requirements in effect (but not
+// those that cannot change results: resources, time limit, reuse), the
+// input object with every file replaced by its name and SHA-1 and every
+// directory by its listing, and PATH. A finished job's output directory
+// moves into Dir under its key and stays there; its outputs point into
+// it. On a hit the outputs are used from there after checking that every
+// file still has the checksum it had.
+//
+// A tool with WorkReuse {enableReuse: false} is never reused across runs,
+// but its entry is kept under a key scoped to the run, so that resuming
+// that run does not repeat it.
+type Cache struct {
+	Dir   string
+	Store provenance.Store
+
+	sums  sync.Map // path → fileSum, so one file is hashed once per run
+	tools sync.Map // *schema.Process → tool digest
+}
+
+type fileSum struct {
+	size  int64
+	mtime time.Time
+	sum   string
+}
+
+// notCached lists requirement classes that cannot change a job's outputs.
+var notCached = map[string]bool{"ResourceRequirement": true, "ToolTimeLimit": true, "WorkReuse": true}
+
+// sha1Of returns the "sha1$..." checksum of a file, hashing it only when
+// its size or modification time changed since the last time.
+func (c *Cache) sha1Of(path string) (string, int64, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", 0, err
+	}
+	if v, ok := c.sums.Load(path); ok {
+		fs := v.(fileSum)
+		if fs.size == st.Size() && fs.mtime.Equal(st.ModTime()) {
+			return fs.sum, fs.size, nil
+		}
+	}
+	sum, size, err := checksumFile(path)
+	if err != nil {
+		return "", 0, err
+	}
+	c.sums.Store(path, fileSum{size: size, mtime: st.ModTime(), sum: sum})
+	return sum, size, nil
+}
+
+// key computes the cache key of running p on inputs within pe.
+func (c *Cache) key(p *schema.Process, inputs map[string]any, pe *procEnv) (string, error) {
+	tool, err := c.toolDigest(p)
+	if err != nil {
+		return "", err
+	}
+	reqs := map[string]any{}
+	for class := range schema.KnownRequirements {
+		if notCached[class] {
+			continue
+		}
+		if r, ok := pe.find(class); ok {
+			reqs[class] = r
+		}
+	}
+	in, err := c.canonical(inputs)
+	if err != nil {
+		return "", err
+	}
+	doc, err := json.Marshal(map[string]any{"v": 1, "tool": tool, "requirements": reqs, "inputs": in, "PATH": os.Getenv("PATH")})
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(doc)
+	return hex.EncodeToString(h[:]), nil
+}
+
+func (c *Cache) toolDigest(p *schema.Process) (string, error) {
+	if d, ok := c.tools.Load(p); ok {
+		return d.(string), nil
+	}
+	doc, err := json.Marshal(p)
+	if err != nil {
+		return "", fmt.Errorf("cannot digest the tool: %w", err)
+	}
+	h := sha256.Sum256(doc)
+	d := hex.EncodeToString(h[:])
+	c.tools.Store(p, d)
+	return d, nil
+}
+
+// canonical replaces files by what they contain, dropping where they are.
+func (c *Cache) canonical(v any) (any, error) {
+	switch t := v.(type) {
+	case []any:
+		out := make([]any, len(t))
+		for i, it := range t {
+			cv, err := c.canonical(it)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = cv
+		}
+		return out, nil
+	case map[string]any:
+		if isFileOrDir(t) {
+			return c.canonicalFile(t)
+		}
+		out := make(map[string]any, len(t))
+		for k, it := range t {
+			cv, err := c.canonical(it)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = cv
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+func (c *Cache) canonicalFile(m map[string]any) (any, error) {
+	out := map[string]any{"class": m["class"], "basename": m["basename"]}
+	for _, k := range []string{"format", "contents"} {
+		if v, ok := m[k]; ok {
+			out[k] = v
+		}
+	}
+	if sec, ok := m["secondaryFiles"]; ok {
+		cs, err := c.canonical(sec)
+		if err != nil {
+			return nil, err
+		}
+		out["secondaryFiles"] = cs
+	}
+	path := localPath(m)
+	if m["class"] == "File" {
+		sum, _, err := c.sha1Of(path)
+		if err != nil {
+			return nil, err
+		}
+		out["checksum"] = sum
+		return out, nil
+	}
+	listing := m["listing"]
+	if listing == nil {
+		l, err := listDir(path, true)
+		if err != nil {
+			return nil, err
+		}
+		listing = l
+	}
+	cl, err := c.canonical(listing)
+	if err != nil {
+		return nil, err
+	}
+	out["listing"] = cl
+	return out, nil
+}
+
+// lookup returns the outputs of a cached job, after checking that every
+// file in them is still there with the same content. A damaged entry is
+// dropped.
+func (c *Cache) lookup(ctx context.Context, keys ...string) (map[string]any, bool) {
+	for _, key := range keys {
+		e, err := c.Store.GetCache(ctx, key)
+		if err != nil {
+			continue
+		}
+		if !c.intact(e.Outputs) {
+			_ = c.Store.DeleteCache(ctx, key)
+			_ = removeAll(e.Dir)
+			continue
+		}
+		e.LastUsed = time.Now()
+		_ = c.Store.PutCache(ctx, e)
+		return wholeNumbers(deepCopy(e.Outputs)).(map[string]any), true
+	}
+	return nil, false
+}
+
+func (c *Cache) intact(outputs map[string]any) bool {
+	err := walkFiles(outputs, func(m map[string]any) error {
+		path := localPath(m)
+		if m["class"] != "File" {
+			if _, err := os.Stat(path); err != nil {
+				return err
+			}
+			return nil
+		}
+		sum, _, err := c.sha1Of(path)
+		if err != nil || sum != m["checksum"] {
+			return fmt.Errorf("changed")
+		}
+		return nil
+	})
+	return err == nil
+}
+
+// save moves a finished job's output directory into the cache and
+// records it under key; the returned outputs point into the cache.
+func (c *Cache) save(ctx context.Context, j *job, key string, outputs map[string]any, runID string) (map[string]any, error) {
+	dir := filepath.Join(c.Dir, key[:2], key)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, err
+	}
+	_ = removeAll(dir) // a stale entry of the same key, whose index was lost
+	if err := os.Rename(j.outdir, dir); err != nil {
+		if err := copyTree(j.outdir, dir); err != nil {
+			return nil, fmt.Errorf("cannot keep the outputs in the cache: %w", err)
+		}
+	}
+	moved := rebase(outputs, j.outdir, dir).(map[string]any)
+	var size int64
+	if err := walkFiles(moved, func(m map[string]any) error {
+		if m["class"] == "File" {
+			sum, n, err := c.sha1Of(localPath(m))
+			if err != nil {
+				return err
+			}
+			m["checksum"], m["size"] = sum, n
+			size += n
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	e := &provenance.CacheEntry{Key: key, Dir: dir, Outputs: moved, Size: size, Created: now, LastUsed: now, RunID: runID, Job: j.name}
+	if err := c.Store.PutCache(ctx, e); err != nil {
+		return nil, err
+	}
+	return deepCopy(moved).(map[string]any), nil
+}
+
+// rebase rewrites paths and locations under from to be under to.
+func rebase(v any, from, to string) any {
+	v = deepCopy(v)
+	_ = walkFiles(v, func(m map[string]any) error {
+		p := localPath(m)
+		if p == from || strings.HasPrefix(p, from+string(os.PathSeparator)) {
+			np := to + p[len(from):]
+			m["path"], m["location"] = np, schema.FileURI(np)
+			fillNames(m)
+		}
+		return nil
+	})
+	return v
+}
+
+// runScoped is the key under which a run keeps a job that may not be
+// reused by other runs, so that resuming the same run still skips it.
+func runScoped(runID, key string) string { return "run:" + runID + ":" + key }
+
+// reuseAllowed evaluates WorkReuse's enableReuse (true when absent).
+func reuseAllowed(pe *procEnv, ev *expr.Evaluator, inputs map[string]any) (bool, error) {
+	r, ok := pe.find("WorkReuse")
+	if !ok || r["enableReuse"] == nil {
+		return true, nil
+	}
+	v := r["enableReuse"]
+	if s, ok := v.(string); ok {
+		var err error
+		if v, err = ev.Eval(s, expr.Context{Inputs: inputs}); err != nil {
+			return false, err
+		}
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("WorkReuse: enableReuse must be true or false, got %s", schema.Describe(v))
+	}
+	return b, nil
+}
+
+// wholeNumbers turns the float64s of a value decoded from JSON back into
+// int64 where they have no fraction: JSON cannot tell 16 from 16.0, and an
+// int output must stay an int (a float output accepts an int64).
+func wholeNumbers(v any) any {
+	switch t := v.(type) {
+	case float64:
+		if t == math.Trunc(t) && math.Abs(t) < 1<<53 {
+			return int64(t)
+		}
+	case []any:
+		for i, it := range t {
+			t[i] = wholeNumbers(it)
+		}
+	case map[string]any:
+		for k, it := range t {
+			t[k] = wholeNumbers(it)
+		}
+	}
+	return v
+}

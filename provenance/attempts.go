@@ -1,0 +1,274 @@
+package provenance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// pathRecord is a paths-bucket record: the content last seen at a path.
+type pathRecord struct {
+	FileRef
+	RunID string `json:"run_id"`
+}
+
+// pathUpdate is one paths-bucket write prepared outside the transaction.
+type pathUpdate struct {
+	key, val []byte
+	seen     int64
+}
+
+// PutAttempt records or replaces an attempt and indexes its files: who
+// generated each content, and what content each path now holds.
+//
+// The engine calls it from every job's goroutine at once, so it commits
+// through groupCommit, which puts the writes that arrive during one commit
+// into the next: a 1,000-way scatter commits a few dozen times, not 1,000
+// times. The JSON is encoded before, outside the transaction, so that the
+// shared transaction only copies bytes.
+func (d *DB) PutAttempt(ctx context.Context, a *Attempt) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d.readOnly {
+		return fmt.Errorf("the provenance database %s is open read-only", d.path)
+	}
+	if err := validateAttempt(a); err != nil {
+		return fmt.Errorf("cannot record an attempt in %s: %w", d.path, err)
+	}
+	js, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("cannot encode attempt %d of job %s in run %s: %w", a.Attempt, a.Job, a.RunID, err)
+	}
+	key := attemptKey(a.RunID, a.Job, a.Attempt)
+	var genKeys [][]byte
+	for _, f := range a.Generated {
+		if f.SHA1 != "" {
+			genKeys = append(genKeys, generatedKey(f.SHA1, key))
+		}
+	}
+	paths, err := attemptPathUpdates(a)
+	if err != nil {
+		return err
+	}
+	return d.group.do(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketAttempts).Put(key, js); err != nil {
+			return err
+		}
+		gen := tx.Bucket(bucketGenerated)
+		for _, k := range genKeys {
+			if err := gen.Put(k, nil); err != nil {
+				return err
+			}
+		}
+		return putPaths(tx, paths)
+	})
+}
+
+func validateAttempt(a *Attempt) error {
+	if err := validateKeyPart("run ID", a.RunID); err != nil {
+		return err
+	}
+	if err := validateKeyPart("job", a.Job); err != nil {
+		return err
+	}
+	if a.Attempt < 0 {
+		return fmt.Errorf("job %s has a negative attempt number %d", a.Job, a.Attempt)
+	}
+	return nil
+}
+
+// attemptPathUpdates notes where the attempt saw each of its files: inputs
+// as of its start, outputs as of its end. An input path that a later step
+// overwrites therefore ends up holding the later content.
+func attemptPathUpdates(a *Attempt) ([]pathUpdate, error) {
+	end := a.Finished
+	if end.IsZero() {
+		end = a.Started
+	}
+	var ups []pathUpdate
+	for _, group := range []struct {
+		files []FileRef
+		seen  time.Time
+	}{{a.Used, a.Started}, {a.Generated, end}} {
+		for _, f := range group.files {
+			up, ok, err := newPathUpdate(a.RunID, f, group.seen)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				ups = append(ups, up)
+			}
+		}
+	}
+	return ups, nil
+}
+
+func newPathUpdate(runID string, f FileRef, seen time.Time) (pathUpdate, bool, error) {
+	if f.Path == "" || f.SHA1 == "" || !filepath.IsAbs(f.Path) {
+		return pathUpdate{}, false, nil // nothing lineage could look up
+	}
+	js, err := json.Marshal(pathRecord{FileRef: f, RunID: runID})
+	if err != nil {
+		return pathUpdate{}, false, fmt.Errorf("cannot encode the record of %s: %w", f.Path, err)
+	}
+	return pathUpdate{key: []byte(filepath.Clean(f.Path)), val: pathValue(seen, js), seen: seen.UnixNano()}, true, nil
+}
+
+// putPaths writes each record unless the path already holds a newer one,
+// so that batches committing out of order cannot roll a path back.
+func putPaths(tx *bolt.Tx, ups []pathUpdate) error {
+	b := tx.Bucket(bucketPaths)
+	for _, up := range ups {
+		if old := b.Get(up.key); old != nil && pathValueSeen(old) > up.seen {
+			continue
+		}
+		if err := b.Put(up.key, up.val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Attempts returns a run's attempts in the order they started (then by
+// job and attempt number); none is not an error.
+func (d *DB) Attempts(ctx context.Context, runID string) ([]*Attempt, error) {
+	var vals [][]byte
+	err := d.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAttempts)
+		if b == nil {
+			return nil
+		}
+		prefix := runPrefix(runID)
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			vals = append(vals, bytes.Clone(v))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	atts, err := decodeAttempts(vals, d.path)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(atts, func(a, b *Attempt) int {
+		if c := a.Started.Compare(b.Started); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Job, b.Job); c != 0 {
+			return c
+		}
+		return a.Attempt - b.Attempt
+	})
+	return atts, nil
+}
+
+func decodeAttempts(vals [][]byte, path string) ([]*Attempt, error) {
+	atts := make([]*Attempt, 0, len(vals))
+	for _, v := range vals {
+		a := new(Attempt)
+		if err := json.Unmarshal(v, a); err != nil {
+			return nil, fmt.Errorf("an attempt record in %s cannot be read: %w", path, err)
+		}
+		atts = append(atts, a)
+	}
+	return atts, nil
+}
+
+// GeneratedBy returns the attempts that generated content sha1, newest
+// first; none is not an error (the content was a workflow input).
+//
+// The index is never pruned when an attempt is replaced, so an entry can
+// outlive the file it names; each attempt found is checked against its own
+// Generated list before it is returned.
+func (d *DB) GeneratedBy(ctx context.Context, sha1 string) ([]*Attempt, error) {
+	if err := validateKeyPart("sha1", sha1); err != nil {
+		return nil, err
+	}
+	var vals [][]byte
+	err := d.view(ctx, func(tx *bolt.Tx) error {
+		gen, atts := tx.Bucket(bucketGenerated), tx.Bucket(bucketAttempts)
+		if gen == nil || atts == nil {
+			return nil
+		}
+		prefix := append([]byte(sha1), sep)
+		c := gen.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if v := atts.Get(attemptKeyFromGenerated(k, sha1)); v != nil {
+				vals = append(vals, bytes.Clone(v))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	atts, err := decodeAttempts(vals, d.path)
+	if err != nil {
+		return nil, err
+	}
+	atts = slices.DeleteFunc(atts, func(a *Attempt) bool {
+		return !slices.ContainsFunc(a.Generated, func(f FileRef) bool { return f.SHA1 == sha1 })
+	})
+	slices.SortStableFunc(atts, func(a, b *Attempt) int {
+		if c := b.Started.Compare(a.Started); c != 0 {
+			return c
+		}
+		return strings.Compare(b.RunID, a.RunID)
+	})
+	return atts, nil
+}
+
+// RecordFiles notes where files with given contents now are (typically a
+// run's final outputs after they were moved to the output directory).
+func (d *DB) RecordFiles(ctx context.Context, runID string, files []FileRef) error {
+	now := time.Now()
+	var ups []pathUpdate
+	for _, f := range files {
+		if !filepath.IsAbs(f.Path) {
+			return fmt.Errorf("cannot record %q in %s: the path is not absolute", f.Path, d.path)
+		}
+		up, ok, err := newPathUpdate(runID, f, now)
+		if err != nil {
+			return err
+		}
+		if ok {
+			ups = append(ups, up)
+		}
+	}
+	return d.update(ctx, func(tx *bolt.Tx) error { return putPaths(tx, ups) })
+}
+
+// FileByPath returns the newest record of the file at an absolute path.
+func (d *DB) FileByPath(ctx context.Context, path string) (FileRef, error) {
+	if !filepath.IsAbs(path) {
+		return FileRef{}, fmt.Errorf("cannot look up %q in %s: the path is not absolute", path, d.path)
+	}
+	var val []byte
+	err := d.view(ctx, func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketPaths); b != nil {
+			val = bytes.Clone(b.Get([]byte(filepath.Clean(path))))
+		}
+		return nil
+	})
+	if err != nil {
+		return FileRef{}, err
+	}
+	if len(val) < 8 {
+		return FileRef{}, fmt.Errorf("no record of a file at %s in %s: %w", path, d.path, ErrNotFound)
+	}
+	var rec pathRecord
+	if err := json.Unmarshal(val[8:], &rec); err != nil {
+		return FileRef{}, fmt.Errorf("the record of %s in %s cannot be read: %w", path, d.path, err)
+	}
+	return rec.FileRef, nil
+}

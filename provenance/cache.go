@@ -1,0 +1,89 @@
+package provenance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// PutCache records or replaces a step cache entry (also to bump LastUsed).
+func (d *DB) PutCache(ctx context.Context, e *CacheEntry) error {
+	if err := validateKeyPart("cache key", e.Key); err != nil {
+		return fmt.Errorf("cannot record a cache entry in %s: %w", d.path, err)
+	}
+	js, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("cannot encode cache entry %s: %w", e.Key, err)
+	}
+	return d.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCache).Put([]byte(e.Key), js)
+	})
+}
+
+// GetCache returns the entry for key, or ErrNotFound.
+func (d *DB) GetCache(ctx context.Context, key string) (*CacheEntry, error) {
+	var val []byte
+	err := d.view(ctx, func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketCache); b != nil {
+			val = bytes.Clone(b.Get([]byte(key)))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if val == nil {
+		return nil, fmt.Errorf("no cache entry %s in %s: %w", key, d.path, ErrNotFound)
+	}
+	return decodeCache(val, d.path)
+}
+
+// ListCache returns every cache entry, ordered by key.
+func (d *DB) ListCache(ctx context.Context) ([]*CacheEntry, error) {
+	var vals [][]byte
+	err := d.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCache)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			vals = append(vals, bytes.Clone(v))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]*CacheEntry, 0, len(vals))
+	for _, v := range vals {
+		e, err := decodeCache(v, d.path)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
+// DeleteCache forgets an entry (the caller removes its directory);
+// ErrNotFound if there was none.
+func (d *DB) DeleteCache(ctx context.Context, key string) error {
+	return d.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCache)
+		if b.Get([]byte(key)) == nil {
+			return fmt.Errorf("no cache entry %s in %s: %w", key, d.path, ErrNotFound)
+		}
+		return b.Delete([]byte(key))
+	})
+}
+
+func decodeCache(v []byte, path string) (*CacheEntry, error) {
+	e := new(CacheEntry)
+	if err := json.Unmarshal(v, e); err != nil {
+		return nil, fmt.Errorf("a cache entry in %s cannot be read: %w", path, err)
+	}
+	return e, nil
+}
