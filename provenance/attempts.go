@@ -176,7 +176,7 @@ func decodeAttempts(vals [][]byte, path string) ([]*Attempt, error) {
 	atts := make([]*Attempt, 0, len(vals))
 	for _, v := range vals {
 		a := new(Attempt)
-		if err := json.Unmarshal(v, a); err != nil {
+		if err := decodeRecord(v, a); err != nil {
 			return nil, fmt.Errorf("an attempt record in %s cannot be read: %w", path, err)
 		}
 		atts = append(atts, a)

@@ -164,10 +164,20 @@ func (d *DB) Sync() error {
 // Close syncs and closes the database and releases its lock.
 func (d *DB) Close() error {
 	serr := d.Sync()
+	if err := d.release(); err != nil {
+		return err
+	}
+	return serr
+}
+
+// release closes the database without syncing it: what was committed is
+// safe from a crash of flow already (see Open), and Shared syncs once at
+// the end rather than after every group of calls.
+func (d *DB) release() error {
 	if err := d.db.Close(); err != nil {
 		return fmt.Errorf("cannot close the provenance database %s: %w", d.path, err)
 	}
-	return serr
+	return nil
 }
 
 // Check runs bbolt's consistency check over the whole file (every page

@@ -122,7 +122,7 @@ func TestUpdateRunSurvivesReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.State != RunFailed || !got.Finished.Equal(r.Finished) || got.Outputs["n"] != float64(3) {
+	if got.State != RunFailed || !got.Finished.Equal(r.Finished) || got.Outputs["n"] != int64(3) {
 		t.Fatalf("after reopening, run = %+v", got)
 	}
 	if err := db.CreateRun(ctx, &Run{ID: "x"}); err == nil {
@@ -211,9 +211,17 @@ func TestCacheIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := db.PutCache(ctx, &CacheEntry{Key: "k1", Dir: "/cache/k1", Outputs: map[string]any{
+		"x": "y", "n": int64(3), "ratio": 0.5, "list": []any{int64(1), 2.5}}}); err != nil {
+		t.Fatal(err)
+	}
 	e, err := db.GetCache(ctx, "k1")
 	if err != nil || e.Dir != "/cache/k1" || e.Outputs["x"] != "y" {
 		t.Fatalf("GetCache(k1) = %+v, %v", e, err)
+	}
+	// CWL ints must come back as int64, not float64 (docs/CONVENTIONS.md).
+	if e.Outputs["n"] != int64(3) || e.Outputs["ratio"] != 0.5 || e.Outputs["list"].([]any)[0] != int64(1) {
+		t.Errorf("cached outputs came back as %#v", e.Outputs)
 	}
 	list, _ := db.ListCache(ctx)
 	if len(list) != 2 || list[0].Key != "k1" || list[1].Key != "k2" {

@@ -82,7 +82,7 @@ func (d *DB) DeleteCache(ctx context.Context, key string) error {
 
 func decodeCache(v []byte, path string) (*CacheEntry, error) {
 	e := new(CacheEntry)
-	if err := json.Unmarshal(v, e); err != nil {
+	if err := decodeRecord(v, e); err != nil {
 		return nil, fmt.Errorf("a cache entry in %s cannot be read: %w", path, err)
 	}
 	return e, nil

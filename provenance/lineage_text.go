@@ -12,6 +12,7 @@ import (
 //	/home/ana/out/report.txt
 //	  content sha1$2fd4e1c6…, 1.2 KiB
 //	  made by run 20261121T193600.123Z-k3f9q2, step report (job main/report, attempt 1)
+//	  workflow /home/ana/pipeline.cwl#main
 //	  succeeded 2026-11-21 19:36:05 UTC after 2.1s on node7
 //	  command: python report.py counts.tsv
 //	  from:
@@ -25,8 +26,9 @@ func WriteLineageText(w io.Writer, n *LineageNode) error {
 }
 
 type printer struct {
-	w   io.Writer
-	err error
+	w       io.Writer
+	err     error
+	lastRun string // the run whose workflow was named last
 }
 
 func (p *printer) line(depth int, format string, args ...any) {
@@ -65,8 +67,9 @@ func (p *printer) attempt(a *Attempt, r *Run, depth int) {
 		step = a.Tool
 	}
 	p.line(depth, "made by run %s, step %s (job %s, attempt %d)", a.RunID, step, a.Job, a.Attempt)
-	if r != nil {
+	if r != nil && r.ID != p.lastRun { // once per run, not once per step
 		p.line(depth, "workflow %s", r.Workflow)
+		p.lastRun = r.ID
 	}
 	when := string(a.State)
 	if !a.Finished.IsZero() {

@@ -60,7 +60,8 @@ func WriteROCrate(ctx context.Context, s Store, runID, dir string) error {
 	if err := prepareCrateDir(dir); err != nil {
 		return err
 	}
-	c := &crate{dir: dir, run: run, byID: map[string]entity{}, bySum: map[string]string{}, used: map[string]bool{}}
+	c := &crate{dir: dir, run: run, byID: map[string]entity{}, bySum: map[string]string{},
+		used: map[string]bool{}, tools: map[string]string{}, steps: map[string]string{}}
 	c.addHeader()
 	c.addWorkflow()
 	if err := c.addRun(); err != nil {
@@ -97,6 +98,8 @@ type crate struct {
 	byID  map[string]entity
 	bySum map[string]string // sha1 → file entity @id: one entity per content
 	used  map[string]bool   // relative paths taken in the crate
+	tools map[string]string // process → @id
+	steps map[string]string // step ID → @id of its HowToStep
 	root  entity
 	wf    entity
 	wfID  string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -187,14 +188,17 @@ func (c *crate) tool(process string) string {
 	if process == c.run.Workflow || process == "" {
 		return c.wfID
 	}
+	if id, ok := c.tools[process]; ok {
+		return id
+	}
 	id := "#tool-" + url.PathEscape(nameOfProcess(process))
 	if doc, frag, ok := strings.Cut(process, "#"); ok && docPath(doc) == docPath(c.run.Workflow) {
 		id = c.wfID + "#" + frag
 	}
-	if c.byID[id] == nil {
-		c.add(entity{"@id": id, "@type": "SoftwareApplication", "name": nameOfProcess(process), "identifier": process})
-		appendRef(c.wf, "hasPart", id)
-	}
+	id = c.uniqueID(id)
+	c.add(entity{"@id": id, "@type": "SoftwareApplication", "name": nameOfProcess(process), "identifier": process})
+	appendRef(c.wf, "hasPart", id)
+	c.tools[process] = id
 	return id
 }
 
@@ -210,13 +214,14 @@ func nameOfProcess(process string) string {
 // addStep returns the HowToStep of a's step, adding it on first sight
 // with the position at which the step first started.
 func (c *crate) addStep(a *Attempt) string {
-	id := c.wfID + "#" + a.StepID
-	if c.byID[id] == nil {
-		steps, _ := c.wf["step"].([]any)
-		c.add(entity{"@id": id, "@type": "HowToStep", "name": a.StepID,
-			"position": fmt.Sprint(len(steps)), "workExample": ref(c.tool(a.Tool))})
-		appendRef(c.wf, "step", id)
+	if id, ok := c.steps[a.StepID]; ok {
+		return id
 	}
+	id := c.uniqueID(c.wfID + "#" + a.StepID)
+	c.add(entity{"@id": id, "@type": "HowToStep", "name": a.StepID,
+		"position": strconv.Itoa(len(c.steps)), "workExample": ref(c.tool(a.Tool))})
+	appendRef(c.wf, "step", id)
+	c.steps[a.StepID] = id
 	return id
 }
 

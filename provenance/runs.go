@@ -127,7 +127,7 @@ func (d *DB) ListRuns(ctx context.Context, limit int, before string) ([]*Run, er
 
 func decodeRun(v []byte, path string) (*Run, error) {
 	r := new(Run)
-	if err := json.Unmarshal(v, r); err != nil {
+	if err := decodeRecord(v, r); err != nil {
 		return nil, fmt.Errorf("a run record in %s cannot be read: %w", path, err)
 	}
 	return r, nil

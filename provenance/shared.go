@@ -2,6 +2,7 @@ package provenance
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -13,9 +14,9 @@ import (
 // run opens the file a few hundred times a second at most, and another
 // process waits for one group's transactions, never for a whole run.
 //
-// Opening costs about a tenth of a millisecond (no fsync; see Open for why
-// a crash of flow still cannot lose a committed record). Sync and Close
-// make everything durable.
+// Opening costs about a tenth of a millisecond; closing does not fsync
+// (see Open for why a crash of flow still cannot lose a committed record).
+// Sync and Close make everything durable.
 type Shared struct {
 	path string
 	opts Options
@@ -74,19 +75,34 @@ func (s *Shared) serve() {
 			return
 		}
 		s.mu.Unlock()
-		db, err := Open(s.path, s.opts)
+		s.serveGroup(group)
+	}
+}
+
+// serveGroup opens the database, runs the group's calls concurrently (so
+// writes share commits in the database's group commit) and closes it. A
+// failure to close is every caller's failure: their writes may be lost.
+func (s *Shared) serveGroup(group []sharedCall) {
+	db, err := Open(s.path, s.opts)
+	if err != nil {
 		for _, c := range group {
-			if err != nil {
-				c.done <- err
-				continue
-			}
-			c.done <- c.fn(db)
+			c.done <- err
 		}
-		if db != nil {
-			if cerr := db.Close(); cerr != nil && err == nil {
-				err = cerr
-			}
-		}
+		return
+	}
+	errs := make([]error, len(group))
+	var wg sync.WaitGroup
+	for i, c := range group {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.fn(db)
+		}()
+	}
+	wg.Wait()
+	cerr := db.release()
+	for i, c := range group {
+		c.done <- errors.Join(errs[i], cerr)
 	}
 }
 
