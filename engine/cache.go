@@ -220,17 +220,40 @@ func (c *Cache) intact(outputs map[string]any) bool {
 	return err == nil
 }
 
-// save moves a finished job's output directory into the cache and
-// records it under key; the returned outputs point into the cache.
-func (c *Cache) save(ctx context.Context, j *job, key string, outputs map[string]any, runID string) (map[string]any, error) {
-	dir := filepath.Join(c.Dir, key[:2], key)
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return nil, err
+// claim makes the output directory of a job with key: the key's place in
+// the cache when it is free, so that a finished job's outputs are in the
+// cache without being moved; else (another job with the same key is
+// running, or a failed one left its directory) fallback, a private one.
+// The index, written only when a job succeeds, is what lookups trust.
+func (c *Cache) claim(key, fallback string) string {
+	dir := c.entryDir(key)
+	if err := os.Mkdir(dir, 0o755); err == nil {
+		return dir
+	} else if os.IsNotExist(err) && os.MkdirAll(filepath.Dir(dir), 0o755) == nil && os.Mkdir(dir, 0o755) == nil {
+		return dir
 	}
-	_ = removeAll(dir) // a stale entry of the same key, whose index was lost
-	if err := os.Rename(j.outdir, dir); err != nil {
-		if err := copyTree(j.outdir, dir); err != nil {
-			return nil, fmt.Errorf("cannot keep the outputs in the cache: %w", err)
+	if err := os.Mkdir(fallback, 0o755); err != nil {
+		return dir // let the job fail on its missing directory
+	}
+	return fallback
+}
+
+func (c *Cache) entryDir(key string) string { return filepath.Join(c.Dir, key[:2], key) }
+
+// save records a finished job's outputs under key, moving its output
+// directory into the cache first unless claim put it there; the returned
+// outputs point into the cache.
+func (c *Cache) save(ctx context.Context, j *job, key string, outputs map[string]any, runID string) (map[string]any, error) {
+	dir := c.entryDir(key)
+	if j.outdir != dir {
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return nil, err
+		}
+		_ = removeAll(dir) // left by a failed job of the same key
+		if err := os.Rename(j.outdir, dir); err != nil {
+			if err := copyTree(j.outdir, dir); err != nil {
+				return nil, fmt.Errorf("cannot keep the outputs in the cache: %w", err)
+			}
 		}
 	}
 	moved := rebase(outputs, j.outdir, dir).(map[string]any)

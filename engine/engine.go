@@ -125,6 +125,9 @@ func (e *Engine) Run(ctx context.Context, p *schema.Process, inputs map[string]a
 func (e *Engine) newJobDir(name string) (string, int64, error) {
 	n := e.jobSeq.Add(1)
 	dir := filepath.Join(e.root, fmt.Sprintf("%d-%s", n, sanitize(name)))
+	if e.opts.Cache != nil {
+		return dir, n, nil // made by Cache.claim, maybe elsewhere
+	}
 	return dir, n, os.Mkdir(dir, 0o755)
 }
 

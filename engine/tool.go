@@ -89,43 +89,49 @@ func (e *Engine) cacheKeys(p *schema.Process, inputs map[string]any, pe *procEnv
 }
 
 // runJob runs one job; with a cache key, its outputs move into the cache.
-func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string) (map[string]any, *executors.Task, *executors.Result, error) {
-	j, err := e.newJob(p, inputs, pe, ev, name)
+func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string) (out map[string]any, task *executors.Task, res *executors.Result, err error) {
+	j, err := e.newJob(p, inputs, pe, ev, name, key)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	defer e.giveTmp(j.tmpdir)
-	task, err := e.prepareTask(j)
-	if err != nil {
+	defer func() {
+		if err != nil && key != "" && j.outdir == e.opts.Cache.entryDir(key) && !e.opts.LeaveTmp {
+			_ = removeAll(j.outdir) // a failed job has nothing to reuse
+		}
+	}()
+	if task, err = e.prepareTask(j); err != nil {
 		var se *schema.Error
 		if errors.As(err, &se) {
 			return nil, nil, nil, err // already says where in the document
 		}
 		return nil, nil, nil, fmt.Errorf("%s: %s: %w", p.Pos, shortName(p), err)
 	}
-	res, err := e.execute(ctx, j, task)
+	result, err := e.execute(ctx, j, task)
+	res = &result
 	if err != nil {
-		return nil, task, &res, err
+		return nil, task, res, err
 	}
-	j.rt["exitCode"] = int64(res.ExitCode)
-	if err := classifyExit(p, j, res); err != nil {
-		return nil, task, &res, err
+	j.rt["exitCode"] = int64(result.ExitCode)
+	if err = classifyExit(p, j, result); err != nil {
+		return nil, task, res, err
 	}
-	out, err := e.collectOutputs(j)
-	if err != nil || key == "" {
-		return out, task, &res, err
+	if out, err = e.collectOutputs(j); err != nil || key == "" {
+		return out, task, res, err
 	}
-	out, err = e.opts.Cache.save(ctx, j, key, out, e.opts.RunID)
-	if err == nil {
-		task.Dir = filepath.Join(e.opts.Cache.Dir, key[:2], key)
+	if out, err = e.opts.Cache.save(ctx, j, key, out, e.opts.RunID); err == nil {
+		task.Dir = e.opts.Cache.entryDir(key)
 	}
-	return out, task, &res, err
+	return out, task, res, err
 }
 
-func (e *Engine) newJob(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name string) (*job, error) {
+func (e *Engine) newJob(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string) (*job, error) {
 	outdir, seq, err := e.newJobDir(name)
 	if err != nil {
 		return nil, err
+	}
+	if key != "" {
+		outdir = e.opts.Cache.claim(key, outdir)
 	}
 	tmpdir, err := e.takeTmp()
 	if err != nil {

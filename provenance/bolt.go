@@ -66,6 +66,7 @@ type DB struct {
 	group    *groupCommit // PutAttempt's shared transactions
 	path     string
 	readOnly bool
+	endTurn  func() // lets the next flow process have the database
 }
 
 var _ Store = (*DB)(nil)
@@ -93,21 +94,29 @@ func Open(path string, opts Options) (*DB, error) {
 	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the directory for the provenance database %s: %w", path, err)
 	}
+	endTurn, err := takeTurn(path, opts.Timeout, opts.ReadOnly)
+	if err != nil {
+		return nil, err
+	}
 	timeout := max(opts.Timeout, 0) // bbolt: 0 waits for ever
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:  timeout,
 		ReadOnly: opts.ReadOnly,
 		NoSync:   !opts.Sync,
 	})
+	if err != nil {
+		endTurn()
+	}
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("the database %s is in use by another flow process (waited %s for its lock): %w", path, timeout, ErrLocked)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the provenance database %s: %w", path, err)
 	}
-	d := &DB{db: bdb, group: &groupCommit{db: bdb}, path: path, readOnly: opts.ReadOnly}
+	d := &DB{db: bdb, group: &groupCommit{db: bdb}, path: path, readOnly: opts.ReadOnly, endTurn: endTurn}
 	if err := d.init(); err != nil {
 		_ = bdb.Close()
+		endTurn()
 		return nil, err
 	}
 	return d, nil
@@ -116,8 +125,16 @@ func Open(path string, opts Options) (*DB, error) {
 // init checks the schema version and, for a writer, creates the buckets,
 // so that no other method has to handle a missing bucket.
 func (d *DB) init() error {
-	if d.readOnly {
-		return d.db.View(func(tx *bolt.Tx) error { return d.checkVersion(tx.Bucket(bucketMeta)) })
+	ready := false
+	err := d.db.View(func(tx *bolt.Tx) error {
+		ready = true
+		for _, name := range allBuckets {
+			ready = ready && tx.Bucket(name) != nil
+		}
+		return d.checkVersion(tx.Bucket(bucketMeta))
+	})
+	if d.readOnly || err != nil || ready {
+		return err // a database that is set up needs no write to open
 	}
 	return d.db.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
@@ -174,6 +191,7 @@ func (d *DB) Close() error {
 // safe from a crash of flow already (see Open), and Shared syncs once at
 // the end rather than after every group of calls.
 func (d *DB) release() error {
+	defer d.endTurn()
 	if err := d.db.Close(); err != nil {
 		return fmt.Errorf("cannot close the provenance database %s: %w", d.path, err)
 	}

@@ -139,3 +139,17 @@ func TestGroupCommitIsolatesAFailingWrite(t *testing.T) {
 		t.Errorf("recorded %d attempts, want the 99 good ones", len(atts))
 	}
 }
+
+func TestCommandLinesPrintOnOneLine(t *testing.T) {
+	cases := map[string][]string{
+		`tr -s ' ' $'\n'`:     {"tr", "-s", " ", "\n"},
+		`echo 'it'\''s'`:      {"echo", "it's"},
+		`printf $'a\tb\\\'c'`: {"printf", "a\tb\\'c"},
+		`cat ''`:              {"cat", ""},
+	}
+	for want, args := range cases {
+		if got := shellJoin(args); got != want {
+			t.Errorf("shellJoin(%q) = %s, want %s", args, got, want)
+		}
+	}
+}

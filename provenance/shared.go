@@ -4,19 +4,20 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
 // Shared is a Store that holds the database file only while it reads or
 // writes. bbolt lets one process at a time open a file for writing; a flow
 // run that kept the file open would make every other run wait until it
-// ended. Shared opens the file for each group of calls instead: callers
-// that arrive while a group is being served join the next group, so a busy
-// run opens the file a few hundred times a second at most, and another
-// process waits for one group's transactions, never for a whole run.
+// ended. Shared opens the file when calls come, serves them in groups (the
+// writes of a group share commits), and lets the file go once no call has
+// come for IdleRelease, or after HoldAtMost, whichever is first. So a busy
+// run opens the file a few times a second, and another process waits at
+// most HoldAtMost, never for a whole run.
 //
-// Opening costs about a tenth of a millisecond; closing does not fsync
-// (see Open for why a crash of flow still cannot lose a committed record).
-// Sync and Close make everything durable.
+// Closing does not fsync (see Open for why a crash of flow still cannot
+// lose a committed record); Sync and Close make everything durable.
 type Shared struct {
 	path string
 	opts Options
@@ -24,7 +25,15 @@ type Shared struct {
 	mu      sync.Mutex
 	pending []sharedCall
 	serving bool
+	wake    chan struct{} // a call arrived while the file is held
 }
+
+// How long Shared keeps the database open: until calls pause this long,
+// but never longer than that, so other processes get their turn.
+const (
+	IdleRelease = 10 * time.Millisecond
+	HoldAtMost  = 100 * time.Millisecond
+)
 
 type sharedCall struct {
 	fn   func(*DB) error
@@ -40,10 +49,10 @@ func OpenShared(path string, opts Options) (*Shared, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Close(); err != nil {
+	if err := db.release(); err != nil {
 		return nil, err
 	}
-	return &Shared{path: path, opts: opts}, nil
+	return &Shared{path: path, opts: opts, wake: make(chan struct{}, 1)}, nil
 }
 
 // Path is the database file.
@@ -59,37 +68,84 @@ func (s *Shared) with(fn func(*DB) error) error {
 		go s.serve()
 	}
 	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 	return <-done
 }
 
-// serve opens the database once per group of pending calls until none
-// are left.
+// serve opens the database, serves groups of calls while they keep
+// coming, and closes it; it repeats while calls are pending.
 func (s *Shared) serve() {
 	for {
-		s.mu.Lock()
-		group := s.pending
-		s.pending = nil
+		group := s.take()
 		if len(group) == 0 {
-			s.serving = false
-			s.mu.Unlock()
 			return
 		}
-		s.mu.Unlock()
-		s.serveGroup(group)
+		db, err := Open(s.path, s.opts)
+		if err != nil {
+			fail(group, err)
+			continue
+		}
+		held := time.Now()
+		for len(group) > 0 {
+			errs := runGroup(db, group)
+			if time.Since(held) >= HoldAtMost {
+				s.finish(db, group, errs)
+				group = nil
+				// A process blocked on the turn lock wakes now; give it a
+				// moment to take its turn before this one takes another.
+				time.Sleep(time.Millisecond)
+				break
+			}
+			next := s.takeWithin(IdleRelease)
+			if len(next) == 0 {
+				s.finish(db, group, errs)
+				group = nil
+				break
+			}
+			deliver(group, errs, nil)
+			group = next
+		}
 	}
 }
 
-// serveGroup opens the database, runs the group's calls concurrently (so
-// writes share commits in the database's group commit) and closes it. A
-// failure to close is every caller's failure: their writes may be lost.
-func (s *Shared) serveGroup(group []sharedCall) {
-	db, err := Open(s.path, s.opts)
-	if err != nil {
-		for _, c := range group {
-			c.done <- err
-		}
-		return
+// take returns the pending calls, or marks the server idle when there are
+// none (under the lock, so a new call starts a new server).
+func (s *Shared) take() []sharedCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	group := s.pending
+	s.pending = nil
+	if len(group) == 0 {
+		s.serving = false
 	}
+	return group
+}
+
+// takeWithin waits up to d for calls to arrive.
+func (s *Shared) takeWithin(d time.Duration) []sharedCall {
+	s.mu.Lock()
+	group := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	if len(group) > 0 {
+		return group
+	}
+	select {
+	case <-s.wake:
+	case <-time.After(d):
+	}
+	s.mu.Lock()
+	group = s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	return group
+}
+
+// runGroup runs the calls concurrently, so their writes share commits.
+func runGroup(db *DB, group []sharedCall) []error {
 	errs := make([]error, len(group))
 	var wg sync.WaitGroup
 	for i, c := range group {
@@ -100,9 +156,24 @@ func (s *Shared) serveGroup(group []sharedCall) {
 		}()
 	}
 	wg.Wait()
-	cerr := db.release()
+	return errs
+}
+
+// finish closes the database and answers the last group: a failure to
+// close is its callers' failure, as their writes may be lost.
+func (s *Shared) finish(db *DB, group []sharedCall, errs []error) {
+	deliver(group, errs, db.release())
+}
+
+func deliver(group []sharedCall, errs []error, extra error) {
 	for i, c := range group {
-		c.done <- errors.Join(errs[i], cerr)
+		c.done <- errors.Join(errs[i], extra)
+	}
+}
+
+func fail(group []sharedCall, err error) {
+	for _, c := range group {
+		c.done <- err
 	}
 }
 

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// runWords runs the three-step words workflow with its own database and
+// returns the database, the output directory and the run id.
+func runWords(t *testing.T) (db, outdir, runID string) {
+	t.Helper()
+	dir := t.TempDir()
+	db, outdir = filepath.Join(dir, "flow.db"), filepath.Join(dir, "out")
+	r := flow(t, "run", "--db", db, "--outdir", outdir, "testdata/lineage/words.cwl", "--text", "testdata/lineage/text.txt")
+	if r.code != 0 {
+		t.Fatalf("flow run: exit %d: %s", r.code, r.stderr)
+	}
+	runs := flow(t, "runs", "--db", db, "-o", "json")
+	var list []struct{ ID string }
+	if err := json.Unmarshal([]byte(runs.stdout), &list); err != nil || len(list) != 1 {
+		t.Fatalf("flow runs: %v %s", err, runs.stdout)
+	}
+	return db, outdir, list[0].ID
+}
+
+// TestLineageOfFinalOutput: flow lineage on the final output names the
+// run, each step back to the workflow input, and the command lines.
+func TestLineageOfFinalOutput(t *testing.T) {
+	db, outdir, runID := runWords(t)
+	r := flow(t, "lineage", "--db", db, filepath.Join(outdir, "count.txt"))
+	if r.code != 0 {
+		t.Fatalf("flow lineage: exit %d: %s", r.code, r.stderr)
+	}
+	out := r.stdout
+	for _, want := range []string{runID, "count", "unique", "split", "wc -l", "sort -u", "tr -s", "text.txt"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lineage does not mention %q:\n%s", want, out)
+		}
+	}
+	// count comes from unique, which comes from split, which read text.txt.
+	order := regexp.MustCompile(`(?s)count.*unique.*split.*text\.txt`)
+	if !order.MatchString(out) {
+		t.Errorf("lineage does not walk count ← unique ← split ← text.txt:\n%s", out)
+	}
+}
+
+// TestROCrateExport: the Workflow Run RO-Crate of a real run is JSON-LD
+// with the profile's entities, and holds every input and output file with
+// its checksum.
+func TestROCrateExport(t *testing.T) {
+	db, _, runID := runWords(t)
+	crate := filepath.Join(t.TempDir(), "crate")
+	if r := flow(t, "prov", "--db", db, runID, "--format", "ro-crate", "-o", crate); r.code != 0 {
+		t.Fatalf("flow prov: exit %d: %s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(crate, "ro-crate-metadata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Context any              `json:"@context"`
+		Graph   []map[string]any `json:"@graph"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("ro-crate-metadata.json is not JSON: %v", err)
+	}
+	byID := map[string]map[string]any{}
+	for _, e := range doc.Graph {
+		byID[e["@id"].(string)] = e
+	}
+	root := byID["./"]
+	if root == nil || !strings.Contains(string(data), "https://w3id.org/ro/wfrun/workflow/") {
+		t.Fatalf("no root dataset conforming to the Workflow Run Crate profile")
+	}
+	main, _ := root["mainEntity"].(map[string]any)
+	if main == nil || !hasType(byID[main["@id"].(string)], "ComputationalWorkflow") {
+		t.Errorf("the root's mainEntity is not a ComputationalWorkflow")
+	}
+	var action map[string]any
+	for _, e := range doc.Graph {
+		if hasType(e, "CreateAction") && e["instrument"] != nil && refersTo(e["instrument"], main["@id"].(string)) {
+			action = e
+		}
+	}
+	if action == nil {
+		t.Fatal("no CreateAction of the workflow")
+	}
+	for _, want := range []string{"text.txt", "count.txt"} {
+		found := false
+		for _, e := range doc.Graph {
+			if hasType(e, "File") && strings.HasSuffix(e["@id"].(string), want) {
+				found = true
+				sum, _ := e["sha1"].(string)
+				copyData, err := os.ReadFile(filepath.Join(crate, e["@id"].(string)))
+				if err != nil || sum == "" {
+					t.Errorf("%s: not in the crate, or no sha1 (%v)", want, err)
+				} else if got := sha1Hex(copyData); got != strings.TrimPrefix(sum, "sha1$") {
+					t.Errorf("%s: sha1 %s does not match its copy's %s", want, sum, got)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("the crate has no File entity for %s", want)
+		}
+	}
+}
+
+func hasType(e map[string]any, typ string) bool {
+	switch t := e["@type"].(type) {
+	case string:
+		return t == typ
+	case []any:
+		for _, x := range t {
+			if x == typ {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func refersTo(v any, id string) bool {
+	switch t := v.(type) {
+	case map[string]any:
+		return t["@id"] == id
+	case []any:
+		for _, x := range t {
+			if refersTo(x, id) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func sha1Hex(data []byte) string {
+	h := sha1.Sum(data)
+	return hex.EncodeToString(h[:])
+}
