@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"crypto/rand"
+	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -137,7 +137,7 @@ func normaliseStreams(p *Process) error {
 			stream = &p.Stderr
 		}
 		if *stream == nil {
-			*stream = randomName(string(o.Type.Kind))
+			*stream = streamName(p.ID, o)
 		}
 		o.Type = &Type{Kind: TFile}
 		o.OutputBinding = &OutputBinding{Glob: *stream}
@@ -154,10 +154,13 @@ func normaliseStreams(p *Process) error {
 	return nil
 }
 
-func randomName(prefix string) string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return prefix + "_" + hex.EncodeToString(b[:])
+// streamName names the file of a stdout or stderr output that the tool
+// does not name. The name is derived from the tool and the output, not
+// random, so that loading the same tool twice gives the same tool (which
+// the step cache depends on), and two streams never share a file.
+func streamName(toolID string, o *Parameter) string {
+	h := sha1.Sum([]byte(toolID + "#" + o.ID))
+	return string(o.Type.Kind) + "_" + hex.EncodeToString(h[:8])
 }
 
 // versionOrder ranks CWL versions for feature checks.
