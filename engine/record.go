@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flow-cwl/flow/executors"
@@ -101,7 +102,8 @@ func (e *Engine) fileRefs(v any) []provenance.FileRef {
 	return refs
 }
 
-func hostname() string {
+// hostname is read once: it is recorded with every job.
+var hostname = sync.OnceValue(func() string {
 	h, _ := os.Hostname()
 	return h
-}
+})
