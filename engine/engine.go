@@ -176,11 +176,16 @@ func (e *Engine) acquire(ctx context.Context) (func(), error) {
 	}
 }
 
-// scatterWidth bounds how many jobs of one scatter are in flight, so a
-// 10,000-way scatter does not hold 10,000 goroutines and directories.
-func (e *Engine) scatterWidth() int {
-	if e.opts.Parallel > 0 {
+// scatterWidth bounds how many of a scatter's n jobs are in flight, so a
+// 10,000-way scatter does not hold 10,000 goroutines and directories on
+// this machine. An executor that runs job arrays gets them all at once:
+// the scheduler is where they wait, as one array rather than many jobs.
+func (e *Engine) scatterWidth(n int) int {
+	switch {
+	case e.opts.Parallel > 0:
 		return e.opts.Parallel
+	case e.opts.Executor.Capabilities().Arrays:
+		return max(n, 1)
 	}
 	return 4 * runtime.NumCPU()
 }

@@ -176,7 +176,7 @@ func (sj *stepJob) runAll(ctx context.Context, inputs map[string]any, combos [][
 	defer cancel(nil)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	width := min(sj.e.scatterWidth(), len(combos))
+	width := min(sj.e.scatterWidth(len(combos)), len(combos))
 	for w := 0; w < width; w++ {
 		wg.Add(1)
 		go func() {

@@ -1,0 +1,176 @@
+// Package clusters reads the compute configuration: the clusters flow can
+// run workflows on, each a Slurm scheduler reached over SSH or, for a
+// login node, directly.
+//
+//	clusters:
+//	  - name: hpc1
+//	    host: login.hpc.example.org
+//	    port: 22
+//	    username: alice
+//	    scheduler: slurm
+//	    ssh_key: {type: ssh-ed25519, path: ~/.ssh/id_ed25519, password_env: HPC1_KEY_PASS}
+//	    known_hosts: ~/.ssh/known_hosts
+//	    workdir: /scratch/alice/flow
+//	    shared_fs: false
+//	    partition: normal
+//	    account: proj42
+//	    max_array_size: 1000
+//	    prologue: ["module load singularity"]
+//
+// A cluster with `ssh: false` (its host is this machine) runs sbatch and
+// squeue here.
+package clusters
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Cluster is one entry of the configuration.
+type Cluster struct {
+	Name         string   `yaml:"name"`
+	Host         string   `yaml:"host"`
+	Port         int      `yaml:"port"`
+	Username     string   `yaml:"username"`
+	SSH          *bool    `yaml:"ssh"` // nil: true
+	Scheduler    string   `yaml:"scheduler"`
+	SSHKey       SSHKey   `yaml:"ssh_key"`
+	KnownHosts   string   `yaml:"known_hosts"`
+	Workdir      string   `yaml:"workdir"`
+	SharedFS     bool     `yaml:"shared_fs"`
+	Partition    string   `yaml:"partition"`
+	Account      string   `yaml:"account"`
+	QOS          string   `yaml:"qos"`
+	MaxArraySize int      `yaml:"max_array_size"`
+	Prologue     []string `yaml:"prologue"`
+	// Env is set for the scheduler's commands on the login side, e.g.
+	// SLURM_CONF for a cluster whose configuration is not in /etc.
+	Env map[string]string `yaml:"env"`
+}
+
+// SSHKey names the private key flow logs in with.
+type SSHKey struct {
+	Type        string `yaml:"type"`
+	Path        string `yaml:"path"`
+	PasswordEnv string `yaml:"password_env"` // variable holding the key's passphrase
+	Agent       bool   `yaml:"agent"`        // also offer keys from ssh-agent
+}
+
+// Config is the whole file.
+type Config struct {
+	Path     string    `yaml:"-"`
+	Clusters []Cluster `yaml:"clusters"`
+}
+
+// UsesSSH reports whether flow reaches the cluster over SSH.
+func (c *Cluster) UsesSSH() bool { return c.SSH == nil || *c.SSH }
+
+// DefaultPath is $XDG_CONFIG_HOME/flow/clusters.yaml, or
+// ~/.config/flow/clusters.yaml.
+func DefaultPath() (string, error) {
+	base := os.Getenv("XDG_CONFIG_HOME")
+	if !filepath.IsAbs(base) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("cannot find the compute configuration: %w", err)
+		}
+		base = filepath.Join(home, ".config")
+	}
+	return filepath.Join(base, "flow", "clusters.yaml"), nil
+}
+
+// Load reads and checks the configuration at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no compute configuration; describe your clusters there (see the README) or pass --compute-config", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	cfg := &Config{Path: path}
+	if err := dec.Decode(cfg); err != nil {
+		return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	seen := map[string]bool{}
+	for i := range cfg.Clusters {
+		c := &cfg.Clusters[i]
+		if err := c.normalise(); err != nil {
+			return nil, fmt.Errorf("%s: cluster %d (%q): %w", path, i+1, c.Name, err)
+		}
+		if seen[c.Name] {
+			return nil, fmt.Errorf("%s: the cluster name %q is used twice", path, c.Name)
+		}
+		seen[c.Name] = true
+	}
+	return cfg, nil
+}
+
+// Find returns the cluster called name.
+func (cfg *Config) Find(name string) (*Cluster, error) {
+	var names []string
+	for i := range cfg.Clusters {
+		if cfg.Clusters[i].Name == name {
+			return &cfg.Clusters[i], nil
+		}
+		names = append(names, cfg.Clusters[i].Name)
+	}
+	return nil, fmt.Errorf("%s has no cluster %q; it has: %s", cfg.Path, name, strings.Join(names, ", "))
+}
+
+// normalise fills defaults, expands ~ and checks what must be there.
+func (c *Cluster) normalise() error {
+	switch {
+	case c.Name == "":
+		return errors.New("name is missing")
+	case c.Host == "":
+		return errors.New("host is missing")
+	case c.Workdir == "":
+		return errors.New("workdir is missing: flow needs a directory on the cluster for the jobs' files")
+	}
+	if c.Scheduler == "" {
+		c.Scheduler = "slurm"
+	}
+	if c.Scheduler != "slurm" {
+		return fmt.Errorf("scheduler %q is not supported; flow drives slurm", c.Scheduler)
+	}
+	if c.Port == 0 {
+		c.Port = 22
+	}
+	if c.MaxArraySize == 0 {
+		c.MaxArraySize = 1000
+	}
+	for _, p := range []*string{&c.SSHKey.Path, &c.KnownHosts, &c.Workdir} {
+		*p = expandHome(*p)
+	}
+	if !c.UsesSSH() {
+		c.SharedFS = true // the login node is this machine
+		return nil
+	}
+	switch {
+	case c.Username == "":
+		return errors.New("username is missing")
+	case c.KnownHosts == "":
+		return errors.New("known_hosts is missing: flow checks the cluster's host key and never skips that check")
+	case c.SSHKey.Path == "" && !c.SSHKey.Agent:
+		return errors.New("ssh_key.path is missing (or set ssh_key.agent: true)")
+	}
+	return nil
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, strings.TrimPrefix(p, "~"))
+		}
+	}
+	return p
+}

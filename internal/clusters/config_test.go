@@ -1,0 +1,71 @@
+package clusters
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "clusters.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoad(t *testing.T) {
+	home, _ := os.UserHomeDir()
+	cfg, err := Load(write(t, `clusters:
+  - name: hpc1
+    host: login.example.org
+    username: alice
+    ssh_key: {type: ssh-ed25519, path: ~/.ssh/id_ed25519, password_env: HPC1_KEY_PASS}
+    known_hosts: ~/.ssh/known_hosts
+    workdir: /scratch/alice/flow
+    partition: normal
+    prologue: ["module load singularity"]
+  - name: here
+    host: localhost
+    ssh: false
+    workdir: /tmp/flow
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cfg.Find("hpc1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 22 || c.Scheduler != "slurm" || c.MaxArraySize != 1000 || c.SSHKey.Path != filepath.Join(home, ".ssh/id_ed25519") || !c.UsesSSH() {
+		t.Errorf("defaults and ~ not applied: %+v", c)
+	}
+	here, _ := cfg.Find("here")
+	if here.UsesSSH() || !here.SharedFS {
+		t.Errorf("an ssh: false cluster shares this machine's files: %+v", here)
+	}
+	if _, err := cfg.Find("nope"); err == nil || !strings.Contains(err.Error(), "hpc1, here") {
+		t.Errorf("unknown cluster: %v", err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	cases := map[string]string{
+		"clusters:\n  - name: a\n    host: h\n    workdir: /w\n    username: u\n    ssh_key: {path: k}\n":                                   "known_hosts is missing",
+		"clusters:\n  - name: a\n    host: h\n    workdir: /w\n    username: u\n    known_hosts: k\n    ssh_key: {path: k}\n    hostt: x\n": "line 8",
+		"clusters:\n  - name: a\n    host: h\n    ssh: false\n":                                                                             "workdir is missing",
+		"clusters:\n  - name: a\n    host: h\n    ssh: false\n    workdir: /w\n    scheduler: pbs\n":                                        `scheduler "pbs"`,
+		"clusters:\n  - {name: a, host: h, ssh: false, workdir: /w}\n  - {name: a, host: h, ssh: false, workdir: /w}\n":                     "used twice",
+	}
+	for text, want := range cases {
+		_, err := Load(write(t, text))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("config %q: got %v, want an error containing %q", text, err, want)
+		}
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "no compute configuration") {
+		t.Errorf("missing file: %v", err)
+	}
+}
