@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -105,6 +106,11 @@ func (c *Cache) toolDigest(p *schema.Process) (string, error) {
 	doc, err := json.Marshal(p)
 	if err != nil {
 		return "", fmt.Errorf("cannot digest the tool: %w", err)
+	}
+	// Ids and named types are URIs of the document: leave out where the
+	// document is, so that moving a project does not lose its cache.
+	if dir := documentDir(p.ID); dir != "" {
+		doc = bytes.ReplaceAll(doc, []byte(dir), nil)
 	}
 	h := sha256.Sum256(doc)
 	d := hex.EncodeToString(h[:])
@@ -337,4 +343,16 @@ func wholeNumbers(v any) any {
 		}
 	}
 	return v
+}
+
+// documentDir is the folder URI (with a final slash) of a process id such
+// as "file:///home/a/wf/tool.cwl#main".
+func documentDir(id string) string {
+	if i := strings.Index(id, "#"); i >= 0 {
+		id = id[:i]
+	}
+	if i := strings.LastIndex(id, "/"); i >= 0 {
+		return id[:i+1]
+	}
+	return ""
 }

@@ -1,0 +1,80 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/flow-cwl/flow/executors/local"
+	"github.com/flow-cwl/flow/provenance"
+)
+
+// cachedRun runs doc with a cache and store in dir and relocates the
+// outputs into outdir.
+func cachedRun(t *testing.T, dir, doc, outdir string, inputs map[string]any) map[string]any {
+	t.Helper()
+	store, err := provenance.OpenShared(filepath.Join(dir, "flow.db"), provenance.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ex, _ := local.New(local.Options{Logger: zerolog.Nop()})
+	e, err := New(Options{Executor: ex, Log: zerolog.Nop(), WorkDir: filepath.Join(dir, "work"), Store: store, RunID: filepath.Base(outdir),
+		Cache: &Cache{Dir: filepath.Join(dir, "cache"), Store: store}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	out, err := e.Run(context.Background(), loadDoc(t, doc), inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := e.Relocate(out, outdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return moved
+}
+
+// An output edited in place after the run (it is a hard link into the
+// cache) must not be served again: the job runs anew.
+func TestCacheRefusesEditedOutputs(t *testing.T) {
+	dir := t.TempDir()
+	counter := filepath.Join(dir, "ran")
+	doc := `cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: [sh, -c, 'echo x >> "$0"; echo hello']
+inputs: {counter: {type: string, inputBinding: {}}}
+outputs: {out: stdout}
+stdout: out.txt
+`
+	in := map[string]any{"counter": counter}
+	first := cachedRun(t, dir, doc, filepath.Join(dir, "o1"), in)
+	path := first["out"].(map[string]any)["path"].(string)
+	cachedRun(t, dir, doc, filepath.Join(dir, "o2"), in)
+	if n := runs(t, counter); n != 1 {
+		t.Fatalf("an unchanged re-run ran the tool %d times, want 1 (reused)", n)
+	}
+	if err := os.WriteFile(path, []byte("tampered\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	third := cachedRun(t, dir, doc, filepath.Join(dir, "o3"), in)
+	if n := runs(t, counter); n != 2 {
+		t.Errorf("after the cached output was edited the tool ran %d times in all, want 2", n)
+	}
+	if got := readOutput(t, third["out"]); got != "hello\n" {
+		t.Errorf("the re-run's output is %q, want the tool's real output", got)
+	}
+}
+
+func runs(t *testing.T, counter string) int {
+	data, err := os.ReadFile(counter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(data), "x")
+}
