@@ -157,6 +157,8 @@ func logNames(a *provenance.Attempt) string {
 	var names []string
 	if a.Stderr != "" {
 		names = append(names, "stderr")
+	} else if a.StderrTail != "" {
+		names = append(names, "stderr (its end)")
 	}
 	if a.Stdout != "" {
 		names = append(names, "stdout")
@@ -167,6 +169,16 @@ func logNames(a *provenance.Attempt) string {
 // printLogs copies a job's log files to w: one alone as it is, both under
 // headers that say which is which.
 func printLogs(w io.Writer, a *provenance.Attempt, o logsOptions) error {
+	if a.Stderr == "" && a.StderrTail != "" && !o.Stdout {
+		// stderr went nowhere but flow kept its last lines
+		if a.Stdout != "" && !o.Stderr {
+			fmt.Fprintf(w, "==> stderr (its last lines) <==\n%s\n", strings.TrimRight(a.StderrTail, "\n"))
+			fmt.Fprintf(w, "==> stdout (%s) <==\n", a.Stdout)
+			return copyLog(w, a, "stdout", a.Stdout)
+		}
+		_, err := fmt.Fprintln(w, strings.TrimRight(a.StderrTail, "\n"))
+		return err
+	}
 	switch {
 	case o.Stderr:
 		return copyLog(w, a, "stderr", a.Stderr)
