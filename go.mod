@@ -6,10 +6,14 @@ require (
 	github.com/dominikbraun/graph v0.23.0
 	github.com/dop251/goja v0.0.0-20260917113740-793a2a65c13b
 	github.com/mattn/go-isatty v0.0.20
+	github.com/pkg/sftp v1.13.12
 	github.com/rs/zerolog v1.35.1
-	golang.org/x/sys v0.45.0
+	golang.org/x/crypto v0.58.0
+	golang.org/x/sys v0.49.0
 	gopkg.in/yaml.v3 v3.0.1
 )
+
+require github.com/kr/fs v0.1.0 // indirect
 
 require (
 	github.com/dlclark/regexp2/v2 v2.5.2 // indirect
@@ -17,5 +21,5 @@ require (
 	github.com/google/pprof v0.0.0-20230207041349-798e818bf904 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	go.etcd.io/bbolt v1.5.0
-	golang.org/x/text v0.3.8 // indirect
+	golang.org/x/text v0.43.0 // indirect
 )
