@@ -191,7 +191,20 @@ func (j *job) resources() error {
 	j.rt["ram"] = int64(math.Ceil(ram))
 	j.rt["tmpdirSize"] = int64(math.Ceil(tmp))
 	j.rt["outdirSize"] = int64(math.Ceil(out))
-	j.res = executors.Resources{Cores: cores, RAMMiB: int64(math.Ceil(ram)), TmpdirMiB: int64(tmp), OutdirMiB: int64(out)}
+	// The task asks only for what the tool stated: a scheduler would turn
+	// the defaults into limits (256 MiB of memory would kill many tools).
+	stated := func(minKey, maxKey string, v float64) float64 {
+		if r[minKey] == nil && r[maxKey] == nil {
+			return 0
+		}
+		return v
+	}
+	j.res = executors.Resources{
+		Cores:     stated("coresMin", "coresMax", cores),
+		RAMMiB:    int64(math.Ceil(stated("ramMin", "ramMax", ram))),
+		TmpdirMiB: int64(math.Ceil(stated("tmpdirMin", "tmpdirMax", tmp))),
+		OutdirMiB: int64(math.Ceil(stated("outdirMin", "outdirMax", out))),
+	}
 	return nil
 }
 

@@ -70,6 +70,10 @@ type Result struct {
 	SysCPU    time.Duration
 	// StderrTail is the last few KiB of stderr, for error messages.
 	StderrTail string
+	// Reason says why a scheduler ended or held the task, for messages,
+	// e.g. "TIMEOUT (TimeLimit)" or "OUT_OF_MEMORY"; "" when the task
+	// ended on its own or the executor cannot tell.
+	Reason string
 }
 
 // Success reports whether the task exited on its own with status 0.

@@ -188,7 +188,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"validate", "testdata/bad/unknown-requirement.cwl"}, 33, "QuantumComputingRequirement"},
 		{[]string{"validate", "testdata/bad/unknown-type.cwl"}, 1, "testdata/bad/unknown-type.cwl:6:"},
 		{[]string{"validate", "testdata/good/hello.cwl"}, 0, "is valid CWL"},
-		{[]string{"run", "--run_compute", "testdata/good/hello.cwl", "--msg", "hi"}, 1, "not available yet"},
+		{[]string{"run", "--run_compute", "testdata/good/hello.cwl", "--msg", "hi"}, 1, "no compute configuration"},
 		{[]string{"run", "-h"}, 0, "usage: flow run"},
 	}
 	for _, c := range cases {

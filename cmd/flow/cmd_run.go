@@ -31,12 +31,14 @@ type runOptions struct {
 	Compute      bool
 	Log          logging.Options
 
-	DB           string // provenance database; "" for the default
-	NoProvenance bool   // record nothing (and so cache nothing)
-	NoCache      bool   // run every step, reuse nothing
-	CacheDir     string // "" for beside the database
-	Resume       string // id (or prefix) of a run to continue
-	outdirSet    bool   // --outdir was given (a resumed run keeps its own otherwise)
+	DB            string // provenance database; "" for the default
+	NoProvenance  bool   // record nothing (and so cache nothing)
+	NoCache       bool   // run every step, reuse nothing
+	CacheDir      string // "" for beside the database
+	Resume        string // id (or prefix) of a run to continue
+	Cluster       string // --run_compute: the cluster's name in the compute configuration
+	ComputeConfig string // "" for the default clusters.yaml
+	outdirSet     bool   // --outdir was given (a resumed run keeps its own otherwise)
 }
 
 const runUsage = `usage: flow run [flags] DOCUMENT[#id] [JOB] [--input value ...]
@@ -67,7 +69,9 @@ func newRunFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.LeaveTmp, "leave-tmp", false, "keep work directories after the run, for debugging")
 	fs.IntVar(&o.Parallel, "parallel", 0, "run at most `n` jobs at once (default: as many as the machine has room for)")
 	fs.Bool("run_local", true, "run on this machine (the default)")
-	fs.BoolVar(&o.Compute, "run_compute", false, "run on a compute cluster (not available yet)")
+	fs.BoolVar(&o.Compute, "run_compute", false, "run on a Slurm cluster of the compute configuration (see --cluster)")
+	fs.StringVar(&o.Cluster, "cluster", "", "with --run_compute: the cluster `name` (needed when the configuration has several)")
+	fs.StringVar(&o.ComputeConfig, "compute-config", "", "the compute configuration `file` (default: clusters.yaml in the config directory)")
 	fs.StringVar(&o.DB, "db", "", "record provenance in the database `file` (default: flow.db in the data directory)")
 	fs.BoolVar(&o.NoProvenance, "no-provenance", false, "record nothing and reuse nothing")
 	fs.BoolVar(&o.NoCache, "no-cache", false, "run every step, even those that ran before with the same inputs")
@@ -146,9 +150,6 @@ func parseRunArgs(fs *flag.FlagSet, args []string, o *runOptions) error {
 // into o.Outdir and prints the output object on stdout. The run is
 // recorded in the provenance database unless o.NoProvenance.
 func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Logger) (err error) {
-	if o.Compute {
-		return errors.New("--run_compute is not available yet; run with --run_local (the default)")
-	}
 	var rec *recording
 	if o.Resume != "" { // the record names the document and inputs
 		if rec, err = startRecording(ctx, &o); err != nil {
@@ -173,10 +174,11 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 		log = log.With().Str("run", rec.run.ID).Logger()
 		defer func() { rec.finish(ctx, out, err, log) }()
 	}
-	eng, err := newRunEngine(ctx, o, rec, reqs, log)
+	eng, closeTarget, err := newRunEngine(ctx, o, rec, reqs, log)
 	if err != nil {
 		return err
 	}
+	defer closeTarget()
 	defer func() {
 		if err := eng.Close(); err != nil {
 			log.Warn().Err(err).Msg("cannot remove the work directories")
@@ -217,21 +219,35 @@ func runInputs(p *schema.Process, o runOptions, rec *recording) (map[string]any,
 	return readInputs(p, o)
 }
 
-// newRunEngine wires the local executor, the provenance store and the
-// step cache into an engine. With a cache, work directories default to
-// beside it, so a finished step's outputs move into it by renaming.
-func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []schema.Requirement, log zerolog.Logger) (*engine.Engine, error) {
-	ex, err := newLocalExecutor(ctx, o, log)
-	if err != nil {
-		return nil, err
-	}
-	opts := engine.Options{
-		Executor:     ex,
-		Log:          log,
-		WorkDir:      o.TmpdirPrefix,
-		LeaveTmp:     o.LeaveTmp,
-		Parallel:     o.Parallel,
-		Requirements: reqs,
+// newRunEngine wires the executor (local, or a cluster's Slurm for
+// --run_compute), the provenance store and the step cache into an engine.
+// With a cache, work directories default to beside it, so a finished
+// step's outputs are in the cache without a copy; on a cluster both live
+// in its workdir, which the compute nodes see.
+func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []schema.Requirement, log zerolog.Logger) (*engine.Engine, func(), error) {
+	opts := engine.Options{Log: log, WorkDir: o.TmpdirPrefix, LeaveTmp: o.LeaveTmp, Parallel: o.Parallel, Requirements: reqs}
+	done := func() {}
+	if o.Compute {
+		target, err := openCompute(ctx, o, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Executor, done = target.executor, target.close
+		if opts.WorkDir == "" {
+			opts.WorkDir = filepath.Join(target.cluster.Workdir, "work")
+		}
+		if rec != nil {
+			rec.run.Executor = "slurm:" + target.cluster.Name
+			if rec.cache != nil && o.CacheDir == "" {
+				rec.cache.Dir = filepath.Join(target.cluster.Workdir, "cache")
+			}
+		}
+	} else {
+		ex, err := newLocalExecutor(ctx, o, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Executor = ex
 	}
 	if rec != nil {
 		opts.Store, opts.RunID, opts.Cache = rec.store, rec.run.ID, rec.cache
@@ -239,7 +255,12 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 	if opts.Cache != nil && opts.WorkDir == "" {
 		opts.WorkDir = filepath.Join(filepath.Dir(opts.Cache.Dir), "work")
 	}
-	return engine.New(opts)
+	eng, err := engine.New(opts)
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
+	return eng, done, nil
 }
 
 // inputError is implemented by engine errors about one value of the

@@ -44,6 +44,7 @@ Commands:
   prov      export a run's provenance:    flow prov 20261121T1936 --format ro-crate -o crate/
   lineage   tell how a file was made:     flow lineage results/report.tsv
   cache     list or prune the step cache: flow cache prune --older-than 30d
+  clusters  check the compute clusters:   flow clusters status
   version   print flow's version
 
 Run "flow <command> -h" for a command's flags.
@@ -90,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		err = cmdProv(ctx, rest, stdout, stderr)
 	case "lineage":
 		err = cmdLineage(ctx, rest, stdout, stderr)
+	case "clusters":
+		err = cmdClusters(ctx, rest, stdout, stderr)
 	case "cache":
 		err = cmdCache(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":

@@ -151,6 +151,9 @@ func (c *Cluster) normalise() error {
 	for _, p := range []*string{&c.SSHKey.Path, &c.KnownHosts, &c.Workdir} {
 		*p = expandHome(*p)
 	}
+	if !filepath.IsAbs(c.Workdir) {
+		return fmt.Errorf("workdir %q must be an absolute path", c.Workdir)
+	}
 	if !c.UsesSSH() {
 		c.SharedFS = true // the login node is this machine
 		return nil

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/flow-cwl/flow/executors"
+	"github.com/flow-cwl/flow/executors/slurm"
+	"github.com/flow-cwl/flow/internal/clusters"
+	"github.com/flow-cwl/flow/internal/remote"
+)
+
+// --run_compute: the same workflow on a Slurm cluster named in the compute
+// configuration. The engine is the same; only the executor and the work
+// directory (which must be on a file system the compute nodes share)
+// change. Starts that come together are submitted as one job array.
+
+// computeTarget is the cluster a run uses, with what must be closed after.
+type computeTarget struct {
+	cluster  *clusters.Cluster
+	executor executors.Executor
+	close    func()
+}
+
+// loadCluster reads the compute configuration and finds the cluster.
+func loadCluster(path, name string) (*clusters.Cluster, error) {
+	if path == "" {
+		var err error
+		if path, err = clusters.DefaultPath(); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := clusters.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		if len(cfg.Clusters) != 1 {
+			return nil, fmt.Errorf("%s describes %d clusters; choose one with --cluster NAME", path, len(cfg.Clusters))
+		}
+		return &cfg.Clusters[0], nil
+	}
+	return cfg.Find(name)
+}
+
+// openCompute connects to the cluster and builds its executor.
+func openCompute(ctx context.Context, o runOptions, log zerolog.Logger) (*computeTarget, error) {
+	c, err := loadCluster(o.ComputeConfig, o.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if !c.SharedFS {
+		return nil, fmt.Errorf("cluster %s: its workdir is not shared with this machine (shared_fs: false), and staging files over SFTP is not available yet; mount it here and set shared_fs: true, or run flow on the login node with ssh: false", c.Name)
+	}
+	runner, closeRunner, err := clusterRunner(ctx, c, log)
+	if err != nil {
+		return nil, err
+	}
+	sx, err := slurm.New(slurm.Options{
+		Runner: runner, Partition: c.Partition, Account: c.Account, QOS: c.QOS,
+		MaxArraySize: c.MaxArraySize, Prologue: c.Prologue, NamePrefix: c.Name, Logger: log,
+	})
+	if err != nil {
+		closeRunner()
+		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	ex := executors.Coalesce(sx, 200*time.Millisecond, 2*time.Second, c.MaxArraySize)
+	return &computeTarget{cluster: c, executor: ex, close: closeRunner}, nil
+}
+
+// clusterRunner runs the scheduler's commands: here for a login node
+// (ssh: false), else over SSH.
+func clusterRunner(ctx context.Context, c *clusters.Cluster, log zerolog.Logger) (slurm.Runner, func(), error) {
+	if !c.UsesSSH() {
+		return slurm.LocalRunner{Env: envList(c.Env)}, func() {}, nil
+	}
+	var pass []byte
+	if c.SSHKey.PasswordEnv != "" {
+		pass = []byte(os.Getenv(c.SSHKey.PasswordEnv))
+	}
+	cl, err := remote.Dial(ctx, remote.Config{
+		Host: c.Host, Port: c.Port, User: c.Username, KeyPath: c.SSHKey.Path, KeyPassphrase: pass,
+		UseAgent: c.SSHKey.Agent, KnownHosts: c.KnownHosts, Logger: log,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	return envRunner{cl, c.Env}, func() { cl.Close() }, nil
+}
+
+// envRunner exports the cluster's env settings before every script.
+type envRunner struct {
+	r   slurm.Runner
+	env map[string]string
+}
+
+func (e envRunner) Run(ctx context.Context, script string) ([]byte, error) {
+	var b strings.Builder
+	for _, kv := range envList(e.env) {
+		k, v, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(&b, "export %s=%s\n", k, remote.Quote(v))
+	}
+	b.WriteString(script)
+	return e.r.Run(ctx, b.String())
+}
+
+func envList(env map[string]string) []string {
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return out
+}
