@@ -58,28 +58,21 @@ flags:`)
 // runLogs prints one job's logs, or without a step lists the jobs that
 // have some.
 func runLogs(ctx context.Context, o logsOptions, w io.Writer) error {
-	db, err := openDB(o.DB, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	r, err := findRun(ctx, db, o.Run)
-	if err != nil {
-		return err
-	}
-	attempts, err := db.Attempts(ctx, r.ID)
-	if err != nil {
-		return err
-	}
-	jobs := latestAttempts(attempts)
-	if o.Step == "" {
-		return writeLogsList(w, r.ID, jobs)
-	}
-	a, err := selectJob(jobs, o.Step)
-	if err != nil {
-		return err
-	}
-	return printLogs(w, a, o)
+	return withRun(ctx, o.DB, o.Run, func(db *provenance.DB, r *provenance.Run) error {
+		attempts, err := db.Attempts(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		jobs := latestAttempts(attempts)
+		if o.Step == "" {
+			return writeLogsList(w, r.ID, jobs)
+		}
+		a, err := selectJob(jobs, o.Step)
+		if err != nil {
+			return err
+		}
+		return printLogs(w, a, o)
+	})
 }
 
 // latestAttempts keeps the last try of each job, in the order the jobs

@@ -53,23 +53,16 @@ flags:`)
 
 // runProv writes the run's provenance in o.Format.
 func runProv(ctx context.Context, o provOptions, stdout io.Writer) error {
-	db, err := openDB(o.DB, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	r, err := findRun(ctx, db, o.Run)
-	if err != nil {
-		return err
-	}
-	if o.Format == "ro-crate" {
-		return provenance.WriteROCrate(ctx, db, r.ID, o.Out)
-	}
-	if o.Out == "" || o.Out == "-" {
-		return provenance.WritePROVJSON(ctx, db, r.ID, stdout)
-	}
-	return writeFileAtomic(o.Out, func(w io.Writer) error {
-		return provenance.WritePROVJSON(ctx, db, r.ID, w)
+	return withRun(ctx, o.DB, o.Run, func(db *provenance.DB, r *provenance.Run) error {
+		if o.Format == "ro-crate" {
+			return provenance.WriteROCrate(ctx, db, r.ID, o.Out)
+		}
+		if o.Out == "" || o.Out == "-" {
+			return provenance.WritePROVJSON(ctx, db, r.ID, stdout)
+		}
+		return writeFileAtomic(o.Out, func(w io.Writer) error {
+			return provenance.WritePROVJSON(ctx, db, r.ID, w)
+		})
 	})
 }
 

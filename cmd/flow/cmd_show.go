@@ -42,32 +42,25 @@ func cmdShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // runShow prints a run and its step attempts on w.
 func runShow(ctx context.Context, o showOptions, w io.Writer) error {
-	db, err := openDB(o.DB, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	r, err := findRun(ctx, db, o.Run)
-	if err != nil {
-		return err
-	}
-	steps, err := db.Attempts(ctx, r.ID)
-	if err != nil {
-		return err
-	}
-	if o.Output == "json" {
-		if steps == nil {
-			steps = []*provenance.Attempt{}
+	return withRun(ctx, o.DB, o.Run, func(db *provenance.DB, r *provenance.Run) error {
+		steps, err := db.Attempts(ctx, r.ID)
+		if err != nil {
+			return err
 		}
-		return printJSON(w, struct {
-			Run   *provenance.Run       `json:"run"`
-			Steps []*provenance.Attempt `json:"steps"`
-		}{r, steps})
-	}
-	if err := writeRunSummary(w, r); err != nil {
-		return err
-	}
-	return writeStepsTable(w, steps)
+		if o.Output == "json" {
+			if steps == nil {
+				steps = []*provenance.Attempt{}
+			}
+			return printJSON(w, struct {
+				Run   *provenance.Run       `json:"run"`
+				Steps []*provenance.Attempt `json:"steps"`
+			}{r, steps})
+		}
+		if err := writeRunSummary(w, r); err != nil {
+			return err
+		}
+		return writeStepsTable(w, steps)
+	})
 }
 
 // writeRunSummary prints the run's fields that matter to a person, one

@@ -109,6 +109,21 @@ func openDB(path string, write bool) (*provenance.DB, error) {
 
 // findRun is GetRun, saying which prefix matched no run. An ambiguous
 // prefix's error already lists the runs it matches.
+// withRun opens the database read-only, finds the run ref names (an id or
+// a unique prefix of one) and hands both to fn.
+func withRun(ctx context.Context, dbFile, ref string, fn func(db *provenance.DB, r *provenance.Run) error) error {
+	db, err := openDB(dbFile, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r, err := findRun(ctx, db, ref)
+	if err != nil {
+		return err
+	}
+	return fn(db, r)
+}
+
 func findRun(ctx context.Context, db provenance.Store, prefix string) (*provenance.Run, error) {
 	r, err := db.GetRun(ctx, prefix)
 	switch {
