@@ -105,11 +105,13 @@ func TestBatchIsOneArray(t *testing.T) {
 	if got := r.count("sbatch"); got != 1 {
 		t.Errorf("200 tasks took %d sbatch calls, want 1", got)
 	}
+	// One squeue per poll for all 200 jobs: over the run, about as many
+	// calls as intervals elapsed (10% for a jittery clock). Polling per job
+	// would make hundreds of times more; single gaps are not checked, as a
+	// loaded machine delays one tick and hurries the next.
 	polls := r.times("squeue")
-	for i := 1; i < len(polls); i++ {
-		if gap := polls[i].Sub(polls[i-1]); gap < testPoll*3/4 {
-			t.Errorf("squeue calls %d and %d were %v apart; the poll interval is %v", i-1, i, gap, testPoll)
-		}
+	if limit := int(float64(took)/float64(testPoll)*1.1) + 2; len(polls) > limit {
+		t.Errorf("%d squeue calls in %v; at one per %v poll there can be about %d", len(polls), took, testPoll, limit)
 	}
 	t.Logf("200 tasks in %v: %d sbatch, %d squeue, %d exit-file reads, %d sacct", took,
 		r.count("sbatch"), len(polls), r.count("read exit files"), r.count("sacct"))
