@@ -65,6 +65,8 @@ type Engine struct {
 	// attempts counts the attempts of each job, for resumed runs.
 	mu       sync.Mutex
 	attempts map[string]int
+	// latest is each job's last attempt in the run being resumed.
+	latest map[string]*provenance.Attempt
 	// evaluators caches one expression evaluator per expressionLib.
 	evaluators sync.Map
 	literalSeq atomic.Int64
@@ -86,7 +88,7 @@ func New(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create work directory: %w", err)
 	}
-	e := &Engine{opts: opts, root: root, tmpPool: make(chan string, 64), attempts: map[string]int{}, sums: opts.Cache}
+	e := &Engine{opts: opts, root: root, tmpPool: make(chan string, 64), attempts: map[string]int{}, latest: map[string]*provenance.Attempt{}, sums: opts.Cache}
 	if e.sums == nil {
 		e.sums = &Cache{}
 	}
@@ -226,6 +228,9 @@ func (e *Engine) countEarlierAttempts(ctx context.Context) error {
 		return fmt.Errorf("cannot read the run's earlier steps: %w", err)
 	}
 	for _, a := range earlier {
+		if a.Attempt >= e.attempts[a.Job] {
+			e.latest[a.Job] = a
+		}
 		e.attempts[a.Job] = max(e.attempts[a.Job], a.Attempt)
 	}
 	return nil

@@ -56,7 +56,19 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 			return out, nil
 		}
 	}
-	out, task, res, err := e.runJob(ctx, p, inputs, pe, ev, name, key)
+	var out map[string]any
+	var task *executors.Task
+	var res *executors.Result
+	reattached := false
+	if prev := e.runningBefore(name); prev != nil {
+		out, task, res, err, reattached = e.reattach(ctx, p, inputs, pe, ev, name, key, prev)
+		if reattached && rec != nil {
+			rec.JobID, rec.Handle = prev.JobID, prev.Handle // the same job, followed again
+		}
+	}
+	if !reattached {
+		out, task, res, err = e.runJob(ctx, p, inputs, pe, ev, name, key, rec)
+	}
 	state := provenance.StepSucceeded
 	if err != nil {
 		state = provenance.StepFailed
@@ -89,7 +101,7 @@ func (e *Engine) cacheKeys(p *schema.Process, inputs map[string]any, pe *procEnv
 }
 
 // runJob runs one job; with a cache key, its outputs move into the cache.
-func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string) (out map[string]any, task *executors.Task, res *executors.Result, err error) {
+func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string, rec *provenance.Attempt) (out map[string]any, task *executors.Task, res *executors.Result, err error) {
 	j, err := e.newJob(p, inputs, pe, ev, name, key)
 	if err != nil {
 		return nil, nil, nil, err
@@ -107,22 +119,30 @@ func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[strin
 		}
 		return nil, nil, nil, fmt.Errorf("%s: %s: %w", p.Pos, shortName(p), err)
 	}
-	result, err := e.execute(ctx, j, task)
+	result, err := e.execute(ctx, j, task, rec)
 	res = &result
 	if err != nil {
 		return nil, task, res, err
 	}
+	out, err = e.finishJob(ctx, j, task, result, key)
+	return out, task, res, err
+}
+
+// finishJob classifies how a job's command ended and collects its
+// outputs; with a cache key, they are kept in the cache.
+func (e *Engine) finishJob(ctx context.Context, j *job, task *executors.Task, result executors.Result, key string) (map[string]any, error) {
 	j.rt["exitCode"] = int64(result.ExitCode)
-	if err = classifyExit(p, j, result); err != nil {
-		return nil, task, res, err
+	if err := classifyExit(j.p, j, result); err != nil {
+		return nil, err
 	}
-	if out, err = e.collectOutputs(j); err != nil || key == "" {
-		return out, task, res, err
+	out, err := e.collectOutputs(j)
+	if err != nil || key == "" {
+		return out, err
 	}
 	if out, err = e.opts.Cache.save(ctx, j, key, out, e.opts.RunID); err == nil {
 		task.Dir = e.opts.Cache.entryDir(key)
 	}
-	return out, task, res, err
+	return out, err
 }
 
 func (e *Engine) newJob(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string) (*job, error) {
@@ -317,7 +337,7 @@ func (j *job) timeLimit() (time.Duration, error) {
 }
 
 // execute hands the task to the executor and waits for it.
-func (e *Engine) execute(ctx context.Context, j *job, t *executors.Task) (executors.Result, error) {
+func (e *Engine) execute(ctx context.Context, j *job, t *executors.Task, rec *provenance.Attempt) (executors.Result, error) {
 	release, err := e.acquire(ctx)
 	if err != nil {
 		return executors.Result{}, err
@@ -332,6 +352,7 @@ func (e *Engine) execute(ctx context.Context, j *job, t *executors.Task) (execut
 		}
 		return executors.Result{}, err
 	}
+	e.recordStart(ctx, rec, t, h)
 	res, err := e.opts.Executor.Wait(ctx, h)
 	if err != nil {
 		if errors.Is(err, executors.ErrNotFound) {

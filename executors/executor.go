@@ -44,6 +44,9 @@ type Capabilities struct {
 	Containers bool // honours Task.Image
 	Arrays     bool // implements BatchStarter natively
 	SharedFS   bool // task working directories are visible to flow as local paths
+	// Detached: tasks outlive the flow process that started them (a
+	// scheduler runs them), so a restarted flow can Recover them.
+	Detached bool
 }
 
 // BatchStarter is implemented by executors that start many tasks in one

@@ -117,6 +117,10 @@ func (rec *recording) reload(ctx context.Context, o *runOptions) error {
 	if !o.outdirSet {
 		o.Outdir = r.Outdir
 	}
+	// A run continues where it ran: its jobs may still be there.
+	if name, ok := strings.CutPrefix(r.Executor, "slurm:"); ok && !o.Compute {
+		o.Compute, o.Cluster = true, name
+	}
 	r.State, r.Error, r.Finished = provenance.RunRunning, "", time.Time{}
 	rec.run = r
 	return rec.store.UpdateRun(ctx, r)

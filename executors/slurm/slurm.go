@@ -98,7 +98,7 @@ func (e *Executor) Capabilities() executors.Capabilities {
 	if !local {
 		_, local = e.opts.Runner.(*LocalRunner)
 	}
-	return executors.Capabilities{Arrays: true, SharedFS: local}
+	return executors.Capabilities{Arrays: true, SharedFS: local, Detached: true}
 }
 
 // track starts following a submitted (or recovered) job.
