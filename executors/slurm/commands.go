@@ -37,7 +37,7 @@ func (e *Executor) squeue(ctx context.Context, jobs []*job) (map[string]status, 
 printf '%s\n' "$FLOW_ERR" >&2
 exit 1
 `
-	out, err := e.opts.Runner.Run(ctx, script)
+	out, err := e.command(ctx, script)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ printf '#jobcomp\n'
 sacct -c -n -P -j ` + list + ` -o JobID,State,ExitCode 2>/dev/null && exit 0
 printf '#none\n'
 `
-	out, err := e.opts.Runner.Run(ctx, script)
+	out, err := e.command(ctx, script)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ flow_read() {
 	for _, j := range jobs {
 		fmt.Fprintf(&b, "flow_read %s %s\n", quote(j.st.ExitFile), quote(j.st.StderrFile))
 	}
-	out, err := e.opts.Runner.Run(ctx, b.String())
+	out, err := e.command(ctx, b.String())
 	if err != nil {
 		return nil, err
 	}
@@ -157,8 +157,17 @@ func (e *Executor) scancel(ctx context.Context, jobID string) error {
 printf '%s\n' "$FLOW_ERR" >&2
 exit 1
 `
-	if _, err := e.opts.Runner.Run(ctx, script); err != nil {
+	if _, err := e.command(ctx, script); err != nil {
 		return fmt.Errorf("cancelling Slurm job %s: %w", jobID, err)
 	}
 	return nil
+}
+
+// command runs one script on the cluster, logging which Slurm command it
+// is (from its first line, "# flow: squeue"), so that a run's debug log
+// shows every call flow makes to the scheduler.
+func (e *Executor) command(ctx context.Context, script string) ([]byte, error) {
+	first, _, _ := strings.Cut(script, "\n")
+	e.log.Debug().Str("command", strings.TrimPrefix(first, "# flow: ")).Msg("slurm command")
+	return e.opts.Runner.Run(ctx, script)
 }

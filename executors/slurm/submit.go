@@ -171,7 +171,7 @@ func uniqueKey(taskID string) (string, error) {
 // submit writes the job script on the cluster and runs sbatch, in one
 // Runner call, and starts tracking the job (or each array task).
 func (e *Executor) submit(ctx context.Context, s *submission) ([]*job, error) {
-	out, err := e.opts.Runner.Run(ctx, e.submitScript(s))
+	out, err := e.command(ctx, e.submitScript(s))
 	if err != nil {
 		return nil, fmt.Errorf("submitting task %q to Slurm: %w", s.tasks[0].ID, err)
 	}
