@@ -50,7 +50,7 @@ func dropSSH(t *testing.T) {
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
 	exec.Command("pkill", "-KILL", "-P", strconv.Itoa(pid)).Run() // the connections
-	syscall.Kill(pid, syscall.SIGKILL)                             // the listener
+	syscall.Kill(pid, syscall.SIGKILL)                            // the listener
 	time.Sleep(500 * time.Millisecond)
 	if out, err := exec.Command("bash", "../../scripts/testcluster", "up").CombinedOutput(); err != nil {
 		t.Fatalf("cannot start sshd again: %v: %s", err, out)
