@@ -40,6 +40,40 @@ type Cache struct {
 
 	sums  sync.Map // path → fileSum, so one file is hashed once per run
 	tools sync.Map // *schema.Process → tool digest
+
+	mu   sync.Mutex
+	busy map[string]chan struct{} // keys of jobs running now, closed when done
+}
+
+// hold waits until no other job of this process runs with key, then marks
+// key as running until release is called. Identical jobs of one run thus
+// run once: the next finds the first's outputs in the cache. (Two jobs
+// with one key at once would also share the key's cache directory.)
+func (c *Cache) hold(ctx context.Context, key string) (release func(), err error) {
+	for {
+		c.mu.Lock()
+		if c.busy == nil {
+			c.busy = map[string]chan struct{}{}
+		}
+		wait, taken := c.busy[key]
+		if !taken {
+			done := make(chan struct{})
+			c.busy[key] = done
+			c.mu.Unlock()
+			return func() {
+				c.mu.Lock()
+				delete(c.busy, key)
+				c.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 type fileSum struct {

@@ -78,3 +78,34 @@ func runs(t *testing.T, counter string) int {
 	}
 	return strings.Count(string(data), "x")
 }
+
+// Identical jobs of one scatter run once; the others take the first's
+// outputs from the cache, and every job gets them.
+func TestIdenticalJobsRunOnce(t *testing.T) {
+	dir := t.TempDir()
+	counter := filepath.Join(dir, "ran")
+	tool := filepath.Join(dir, "tool.cwl")
+	os.WriteFile(tool, []byte(`cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: [sh, -c, 'echo x >> "$0"; sleep 0.2; echo "$1"']
+inputs: {counter: {type: string, inputBinding: {position: 1}}, word: {type: string, inputBinding: {position: 2}}}
+outputs: {out: stdout}
+`), 0o644)
+	out := cachedRun(t, dir, `cwlVersion: v1.2
+class: Workflow
+requirements: {ScatterFeatureRequirement: {}}
+inputs: {counter: string, words: "string[]"}
+outputs: {outs: {type: "File[]", outputSource: s/out}}
+steps:
+  s: {run: `+tool+`, scatter: word, in: {counter: counter, word: words}, out: [out]}
+`, filepath.Join(dir, "o"), map[string]any{"counter": counter, "words": []any{"same", "same", "same", "other", "same"}})
+	if n := runs(t, counter); n != 2 {
+		t.Errorf("five jobs, two distinct: the tool ran %d times, want 2", n)
+	}
+	files := out["outs"].([]any)
+	for i, w := range []string{"same", "same", "same", "other", "same"} {
+		if got := readOutput(t, files[i]); got != w+"\n" {
+			t.Errorf("job %d: %q, want %q", i, got, w)
+		}
+	}
+}

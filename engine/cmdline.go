@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"fmt"
+	"github.com/flow-cwl/flow/internal/shell"
 	"slices"
 	"strconv"
 	"strings"
@@ -334,21 +335,10 @@ func shellJoin(ws []word) string {
 	parts := make([]string, len(ws))
 	for i, w := range ws {
 		if w.quote {
-			parts[i] = shellQuote(w.text)
+			parts[i] = shell.Quote(w.text)
 		} else {
 			parts[i] = w.text
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-// shellQuote quotes s for a POSIX shell, leaving plain words as they are.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r == '-' || r == '_' || r == '.' || r == '/' || r == '=' || r == ':' || r == ',' || r == '+' || r == '@' || r == '%' ||
-			(r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z'))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -109,21 +109,11 @@ inputs:
 	}
 }
 
-func TestShellQuoting(t *testing.T) {
-	cases := map[string]string{
-		"plain":        "plain",
-		"two words":    "'two words'",
-		"it's":         `'it'\''s'`,
-		"$(rm -rf /)":  "'$(rm -rf /)'",
-		"`x`":          "'`x`'",
-		"a\nb":         "'a\nb'",
-		"":             "''",
-		"/path/a.txt":  "/path/a.txt",
-		"--opt=v,w:x+": "--opt=v,w:x+",
-	}
-	for in, want := range cases {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %q, want %q", in, got, want)
-		}
+// With ShellCommandRequirement, words are quoted unless their binding
+// says shellQuote: false, which lets a tool write shell syntax.
+func TestShellCommandLine(t *testing.T) {
+	got := shellJoin([]word{{"echo", true}, {"two words", true}, {"$(id)", true}, {"> out.txt", false}})
+	if want := `echo 'two words' '$(id)' > out.txt`; got != want {
+		t.Errorf("shellJoin = %s, want %s", got, want)
 	}
 }

@@ -50,6 +50,11 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 		e.opts.Log.Warn().Err(err).Str("step", name).Msg("cannot compute the cache key; the step runs")
 	}
 	if len(keys) > 0 {
+		release, err := e.opts.Cache.hold(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 		if out, ok := e.opts.Cache.lookup(ctx, keys...); ok {
 			e.opts.Log.Info().Str("step", name).Msg("reused from the cache")
 			e.finishAttempt(ctx, rec, provenance.StepReused, inputs, out, nil, nil, nil)

@@ -2,10 +2,10 @@ package provenance
 
 import (
 	"fmt"
+	"github.com/flow-cwl/flow/internal/shell"
 	"io"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // WriteLineageText prints a lineage tree for a person to read:
@@ -114,43 +114,4 @@ func humanSize(n int64) string {
 
 // shellJoin quotes arguments that a shell would split or expand, so the
 // printed command can be pasted back into a terminal.
-func shellJoin(args []string) string {
-	quoted := make([]string, len(args))
-	for i, a := range args {
-		switch {
-		case a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~!"):
-			quoted[i] = a
-		case strings.IndexFunc(a, unicode.IsControl) >= 0:
-			quoted[i] = ansiQuote(a) // keeps a newline in an argument on one line
-		default:
-			quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-	}
-	return strings.Join(quoted, " ")
-}
-
-// ansiQuote writes s in the shell's $'...' form, with control characters
-// escaped, so that a command line prints on one line and pastes back.
-func ansiQuote(s string) string {
-	var b strings.Builder
-	b.WriteString("$'")
-	for _, r := range s {
-		switch r {
-		case '\\', '\'':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			if unicode.IsControl(r) {
-				fmt.Fprintf(&b, `\x%02x`, r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
+func shellJoin(args []string) string { return shell.Display(args) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/flow-cwl/flow/internal/shell"
 	"io"
 	"sort"
 	"strings"
@@ -14,7 +15,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/flow-cwl/flow/internal/clusters"
-	"github.com/flow-cwl/flow/internal/remote"
 )
 
 const clustersUsage = `usage: flow clusters status [--compute-config FILE] [-o text|json]
@@ -79,7 +79,7 @@ func probeAll(ctx context.Context, cs []clusters.Cluster) []clusters.Status {
 				return
 			}
 			defer closeRunner()
-			out[i] = clusters.Probe(ctx, c, r, remote.Quote)
+			out[i] = clusters.Probe(ctx, c, r, shell.Quote)
 		}(i)
 	}
 	wg.Wait()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/flow-cwl/flow/internal/shell"
 	"os"
 	"slices"
 	"strings"
@@ -104,7 +105,7 @@ func (e envRunner) Run(ctx context.Context, script string) ([]byte, error) {
 	var b strings.Builder
 	for _, kv := range envList(e.env) {
 		k, v, _ := strings.Cut(kv, "=")
-		fmt.Fprintf(&b, "export %s=%s\n", k, remote.Quote(v))
+		fmt.Fprintf(&b, "export %s=%s\n", k, shell.Quote(v))
 	}
 	b.WriteString(script)
 	return e.r.Run(ctx, b.String())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/flow-cwl/flow/internal/shell"
 	"slices"
 	"strings"
 )
@@ -32,7 +33,7 @@ func baseIDs(jobs []*job) []string {
 // knows is simply absent from the result.
 func (e *Executor) squeue(ctx context.Context, jobs []*job) (map[string]status, error) {
 	script := "# flow: squeue\n" + flowTry +
-		"flow_try squeue -h -t all -r -j " + quote(strings.Join(baseIDs(jobs), ",")) + " -o '%i|%T|%r' && exit 0\n" +
+		"flow_try squeue -h -t all -r -j " + shell.Quote(strings.Join(baseIDs(jobs), ",")) + " -o '%i|%T|%r' && exit 0\n" +
 		`case $FLOW_ERR in *"Invalid job id"*) exit 0 ;; esac
 printf '%s\n' "$FLOW_ERR" >&2
 exit 1
@@ -68,7 +69,7 @@ func (e *Executor) sacct(ctx context.Context, jobs []*job) (map[string]status, e
 	for _, j := range jobs {
 		ids = append(ids, j.st.JobID)
 	}
-	list := quote(strings.Join(ids, ","))
+	list := shell.Quote(strings.Join(ids, ","))
 	script := "# flow: sacct\n" + flowTry +
 		"printf '#db\\n'\nflow_try sacct -n -P -j " + list + " -o JobID,State,ExitCode,Reason && exit 0\n" +
 		`case $FLOW_ERR in *disabled*|*"not configured"*|*accounting_storage/none*) ;; *) printf '%s\n' "$FLOW_ERR" >&2; exit 1 ;; esac
@@ -126,7 +127,7 @@ flow_read() {
 }
 `)
 	for _, j := range jobs {
-		fmt.Fprintf(&b, "flow_read %s %s\n", quote(j.st.ExitFile), quote(j.st.StderrFile))
+		fmt.Fprintf(&b, "flow_read %s %s\n", shell.Quote(j.st.ExitFile), shell.Quote(j.st.StderrFile))
 	}
 	out, err := e.command(ctx, b.String())
 	if err != nil {
@@ -152,7 +153,7 @@ flow_read() {
 // scancel cancels one job or array task. A job that has already ended is
 // not an error: Cancel after the end is a no-op.
 func (e *Executor) scancel(ctx context.Context, jobID string) error {
-	script := "# flow: scancel\n" + flowTry + "flow_try scancel " + quote(jobID) + " && exit 0\n" +
+	script := "# flow: scancel\n" + flowTry + "flow_try scancel " + shell.Quote(jobID) + " && exit 0\n" +
 		`case $FLOW_ERR in *"Invalid job id"*|*"already completing or completed"*) exit 0 ;; esac
 printf '%s\n' "$FLOW_ERR" >&2
 exit 1

@@ -5,24 +5,6 @@ import (
 	"strings"
 )
 
-// quote makes s one literal word for bash: single quotes around it, and
-// each single quote inside written as '\” (close, escaped quote, reopen).
-// Nothing inside single quotes is special to bash (no $, `, \ or
-// newline), so every value that comes from a workflow or its inputs goes
-// through here and nowhere else.
-func quote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// quoteAll quotes each word and joins them with spaces.
-func quoteAll(words []string) string {
-	q := make([]string, len(words))
-	for i, w := range words {
-		q[i] = quote(w)
-	}
-	return strings.Join(q, " ")
-}
-
 // jobName makes a Slurm job name from its parts: letters, digits, '.', '_'
 // and '-' are kept, anything else (spaces, quotes, newlines, '/') becomes
 // '_', so the name can neither break an #SBATCH line nor confuse squeue's

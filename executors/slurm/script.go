@@ -2,6 +2,7 @@ package slurm
 
 import (
 	"fmt"
+	"github.com/flow-cwl/flow/internal/shell"
 	"math"
 	"path"
 	"slices"
@@ -155,7 +156,7 @@ func taskCall(t *executors.Task, f taskFiles) string {
 		words = append(words, k+"="+t.Env[k])
 	}
 	words = append(words, t.Argv...)
-	return "flow_task " + quoteAll(words)
+	return "flow_task " + shell.Join(words)
 }
 
 // jobScript renders the batch script of one submission: a plain job for

@@ -2,6 +2,7 @@ package slurm
 
 import (
 	"bytes"
+	"github.com/flow-cwl/flow/internal/shell"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,9 +143,9 @@ func TestHostileStringsArriveLiterally(t *testing.T) {
 
 func TestQuote(t *testing.T) {
 	for _, w := range hostile("/nonexistent/pwned") {
-		out, err := exec.Command("bash", "-c", "printf '%s' "+quote(w)).Output()
+		out, err := exec.Command("bash", "-c", "printf '%s' "+shell.Quote(w)).Output()
 		if err != nil || string(out) != w {
-			t.Errorf("bash read %s as %q (%v), want %q", quote(w), out, err, w)
+			t.Errorf("bash read %s as %q (%v), want %q", shell.Quote(w), out, err, w)
 		}
 	}
 }
@@ -289,7 +290,7 @@ func TestPlanGroupsByResourcesAndSplitsArrays(t *testing.T) {
 func TestSubmitScriptWritesTheJobScript(t *testing.T) {
 	// A fake sbatch that records the script it was given.
 	bin := t.TempDir()
-	fake := "#!/bin/bash\nfor a; do last=$a; done\ncp -- \"$last\" " + quote(filepath.Join(bin, "submitted")) + "\necho 4242\n"
+	fake := "#!/bin/bash\nfor a; do last=$a; done\ncp -- \"$last\" " + shell.Quote(filepath.Join(bin, "submitted")) + "\necho 4242\n"
 	if err := os.WriteFile(filepath.Join(bin, "sbatch"), []byte(fake), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/flow-cwl/flow/internal/shell"
 	"path"
 	"strings"
 	"time"
@@ -210,11 +211,11 @@ func (e *Executor) submitScript(s *submission) string {
 	}
 	var b strings.Builder
 	b.WriteString("# flow: sbatch\nset -e\n")
-	fmt.Fprintf(&b, "mkdir -p -- %s\n", quote(s.dir))
-	fmt.Fprintf(&b, "cat >%s <<'%s'\n%s%s\n", quote(s.script()+".tmp"), delim, body, delim)
-	fmt.Fprintf(&b, "mv -f -- %s %s\n", quote(s.script()+".tmp"), quote(s.script()))
+	fmt.Fprintf(&b, "mkdir -p -- %s\n", shell.Quote(s.dir))
+	fmt.Fprintf(&b, "cat >%s <<'%s'\n%s%s\n", shell.Quote(s.script()+".tmp"), delim, body, delim)
+	fmt.Fprintf(&b, "mv -f -- %s %s\n", shell.Quote(s.script()+".tmp"), shell.Quote(s.script()))
 	fmt.Fprintf(&b, "sbatch --parsable --chdir=%s --output=%s --error=%s -- %s\n",
-		quote(s.dir), quote(s.log()), quote(s.log()), quote(s.script()))
+		shell.Quote(s.dir), shell.Quote(s.log()), shell.Quote(s.log()), shell.Quote(s.script()))
 	return b.String()
 }
 

@@ -3,6 +3,7 @@ package remote
 import (
 	"errors"
 	"fmt"
+	"github.com/flow-cwl/flow/internal/shell"
 	"net"
 	"os"
 	"strconv"
@@ -33,7 +34,7 @@ type HostKeyError struct {
 
 func (e *HostKeyError) Error() string {
 	host, port := splitHostPort(e.Host)
-	add := fmt.Sprintf("ssh-keyscan -p %s %s >> %s", port, Quote(host), Quote(e.KnownHosts))
+	add := fmt.Sprintf("ssh-keyscan -p %s %s >> %s", port, shell.Quote(host), shell.Quote(e.KnownHosts))
 	switch {
 	case e.Revoked:
 		return fmt.Sprintf("the %s host key of %s (%s) is marked @revoked in %s; refusing to connect",

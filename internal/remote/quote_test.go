@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"github.com/flow-cwl/flow/internal/shell"
 	"os/exec"
 	"testing"
 	"time"
@@ -44,8 +45,8 @@ func TestQuoteForms(t *testing.T) {
 		"a=b":         "'a=b'",
 		"~":           "'~'",
 	} {
-		if got := Quote(in); got != want {
-			t.Errorf("Quote(%q) = %s, want %s", in, got, want)
+		if got := shell.Quote(in); got != want {
+			t.Errorf("shell.Quote(%q) = %s, want %s", in, got, want)
 		}
 	}
 }
@@ -54,12 +55,12 @@ func TestQuoteForms(t *testing.T) {
 // so it runs even where no sshd can.
 func TestQuoteLocalShell(t *testing.T) {
 	for _, s := range hostile {
-		out, err := exec.Command("bash", "-c", "printf %s "+Quote(s)).Output()
+		out, err := exec.Command("bash", "-c", "printf %s "+shell.Quote(s)).Output()
 		if err != nil {
 			t.Fatalf("bash with %q: %v", s, err)
 		}
 		if string(out) != s {
-			t.Errorf("printf %%s %s printed %q, want %q", Quote(s), out, s)
+			t.Errorf("printf %%s %s printed %q, want %q", shell.Quote(s), out, s)
 		}
 	}
 }
@@ -69,18 +70,18 @@ func TestQuoteRemoteRoundTrip(t *testing.T) {
 	c := s.dial(s.clientConfig())
 	ctx := testContext(t, 30*time.Second)
 	for _, h := range hostile {
-		out, err := c.Run(ctx, "printf %s "+Quote(h))
+		out, err := c.Run(ctx, "printf %s "+shell.Quote(h))
 		if err != nil {
 			t.Fatalf("Run with %q: %v", h, err)
 		}
 		if string(out) != h {
-			t.Errorf("remote printf %%s %s printed %q, want %q", Quote(h), out, h)
+			t.Errorf("remote printf %%s %s printed %q, want %q", shell.Quote(h), out, h)
 		}
 	}
 	// All at once, as arguments of one command.
 	script := "printf '%s\\0'"
 	for _, h := range hostile {
-		script += " " + Quote(h)
+		script += " " + shell.Quote(h)
 	}
 	out, err := c.Run(ctx, script)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flow-cwl/flow/internal/shell"
 	"io"
 	"strconv"
 	"strings"
@@ -47,7 +48,7 @@ func (e *ExitError) Error() string {
 // included. Signals alone would not do: sshd refuses to deliver them to
 // sessions of root, and nothing is delivered at all when the link dies.
 // exec keeps the wrapper at the pid sshd signals, as a group leader.
-var runWrapper = "exec bash -c " + Quote(`exec 3<&0 </dev/null
+var runWrapper = "exec bash -c " + shell.Quote(`exec 3<&0 </dev/null
 trap 'trap - TERM; kill -TERM 0' TERM HUP
 IFS= read -r __flow_n <&3 && __flow_s=$(head -c "$__flow_n" <&3) || exit 254
 ( eval "unset __flow_n __flow_s; $__flow_s" ) 3<&- &

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/flow-cwl/flow/internal/shell"
 	"io"
 	"os"
 	"path"
@@ -43,7 +44,7 @@ func sha1Script(paths []string) string {
 		if line == 0 {
 			b.WriteString("sha1sum --")
 		}
-		q := Quote(p)
+		q := shell.Quote(p)
 		b.WriteString(" " + q)
 		line += len(q) + 1
 		if line > sha1ArgBytes {
