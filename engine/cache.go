@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -237,7 +236,7 @@ func (c *Cache) lookup(ctx context.Context, keys ...string) (map[string]any, boo
 		}
 		e.LastUsed = time.Now()
 		_ = c.Store.PutCache(ctx, e)
-		return wholeNumbers(deepCopy(e.Outputs)).(map[string]any), true
+		return deepCopy(e.Outputs).(map[string]any), true
 	}
 	return nil, false
 }
@@ -356,27 +355,6 @@ func reuseAllowed(pe *procEnv, ev *expr.Evaluator, inputs map[string]any) (bool,
 		return false, fmt.Errorf("WorkReuse: enableReuse must be true or false, got %s", schema.Describe(v))
 	}
 	return b, nil
-}
-
-// wholeNumbers turns the float64s of a value decoded from JSON back into
-// int64 where they have no fraction: JSON cannot tell 16 from 16.0, and an
-// int output must stay an int (a float output accepts an int64).
-func wholeNumbers(v any) any {
-	switch t := v.(type) {
-	case float64:
-		if t == math.Trunc(t) && math.Abs(t) < 1<<53 {
-			return int64(t)
-		}
-	case []any:
-		for i, it := range t {
-			t[i] = wholeNumbers(it)
-		}
-	case map[string]any:
-		for k, it := range t {
-			t[k] = wholeNumbers(it)
-		}
-	}
-	return v
 }
 
 // documentDir is the folder URI (with a final slash) of a process id such

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -44,17 +43,7 @@ type result struct {
 // flow runs the binary in this package's directory.
 func flow(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(flowBin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("cannot run flow: %v", err)
-	}
-	return r
+	return flowEnv(t, nil, args...)
 }
 
 // stderrLines splits stderr into its non-empty lines.
