@@ -18,7 +18,22 @@ type Task struct {
 	Stderr    string            // like Stdout; when "", the executor may keep a tail for Result.StderrTail
 	TimeLimit time.Duration     // 0 means none
 	Resources Resources
-	Image     string // container image, for executors that run containers; others ignore it
+	// Image is the SIF file (a path on the machine flow runs on) to run the
+	// command in, for executors with Containers; others refuse such tasks.
+	Image string
+	// Mounts say where host paths appear to the command when it does not
+	// see flow's own paths: inside a container, or on a machine that does
+	// not share flow's file system. Argv, Env, Dir and the streams name
+	// Targets; an executor that cannot honour a mount refuses the task.
+	Mounts []Mount
+}
+
+// Mount makes the file or directory Source (a path on the machine flow
+// runs on) appear to the command at Target.
+type Mount struct {
+	Source   string
+	Target   string
+	Writable bool // the command may change it; otherwise read-only
 }
 
 // Resources is what a task asks for. Zero means "not stated"; an executor
