@@ -212,7 +212,7 @@ func (e *Engine) finishFiles(j *job, v any) (any, error) {
 				return errors.New("a File or Directory without location, path or basename")
 			}
 			dst := filepath.Join(j.outdir, base)
-			if err := writeObject(m, dst); err != nil {
+			if err := writeObject(m, dst, j.local); err != nil {
 				return err
 			}
 			loc = dst

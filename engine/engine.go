@@ -41,6 +41,10 @@ type Options struct {
 	// Cache reuses jobs already run with the same tool and inputs; nil
 	// runs every job.
 	Cache *Cache
+	// RemoteRoot, when set, says the executor runs commands on a machine
+	// that does not share flow's file system, where flow's paths appear
+	// under this directory (the executor uploads what each task mounts).
+	RemoteRoot string
 }
 
 // ErrPermanentFail, ErrTemporaryFail classify a failed job, as the CWL

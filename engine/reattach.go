@@ -20,7 +20,7 @@ import (
 
 // recordStart writes the attempt of a just-started job of a detached
 // executor, with the handle a later flow needs to find the job again.
-func (e *Engine) recordStart(ctx context.Context, a *provenance.Attempt, t *executors.Task, h *executors.Handle) {
+func (e *Engine) recordStart(ctx context.Context, a *provenance.Attempt, t *executors.Task, h *executors.Handle, outdir string) {
 	if a == nil || !e.opts.Executor.Capabilities().Detached {
 		return
 	}
@@ -29,7 +29,7 @@ func (e *Engine) recordStart(ctx context.Context, a *provenance.Attempt, t *exec
 		return
 	}
 	a.State, a.Handle, a.JobID = provenance.StepRunning, handle, h.JobID
-	a.CommandLine, a.Env, a.WorkDir = t.Argv, t.Env, t.Dir
+	a.CommandLine, a.Env, a.WorkDir = t.Argv, t.Env, outdir
 	if err := e.opts.Store.PutAttempt(context.WithoutCancel(ctx), a); err != nil {
 		e.opts.Log.Warn().Err(err).Str("step", a.Job).Msg("cannot record the started job; a resume would submit it again")
 	}

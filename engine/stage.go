@@ -243,28 +243,28 @@ func (j *job) stageEntry(ent iwdEntry, moved map[string]string) error {
 	if ent.obj == nil {
 		return os.WriteFile(dst, []byte(ent.text), 0o644)
 	}
-	src := localPath(ent.obj)
+	src := j.local(localPath(ent.obj))
 	if src == "" { // a literal made by an expression
-		return writeObject(ent.obj, dst)
+		return writeObject(ent.obj, dst, j.local)
 	}
 	_, inplace := j.pe.find("InplaceUpdateRequirement")
 	var err error
 	if ent.writable && !inplace {
 		err = copyTree(src, dst)
 	} else {
-		err = os.Symlink(src, dst)
+		err = os.Symlink(j.seen(src), dst)
 	}
 	if err != nil {
 		return err
 	}
-	moved[src] = dst
+	moved[j.seen(src)] = j.seen(dst)
 	j.staged = append(j.staged, src)
 	for _, s := range asList(ent.obj["secondaryFiles"]) {
 		if sm, ok := s.(map[string]any); ok {
-			if sp := localPath(sm); sp != "" {
+			if sp := j.local(localPath(sm)); sp != "" {
 				sdst := filepath.Join(filepath.Dir(dst), filepath.Base(sp))
 				if !exists(sdst) {
-					_ = os.Symlink(sp, sdst)
+					_ = os.Symlink(j.seen(sp), sdst)
 				}
 			}
 		}
@@ -274,7 +274,7 @@ func (j *job) stageEntry(ent iwdEntry, moved map[string]string) error {
 
 // writeObject writes a File literal's contents, or a Directory literal's
 // listing, at dst.
-func writeObject(o map[string]any, dst string) error {
+func writeObject(o map[string]any, dst string, local func(string) string) error {
 	if o["class"] == "File" {
 		c, _ := o["contents"].(string)
 		return os.WriteFile(dst, []byte(c), 0o644)
@@ -288,19 +288,19 @@ func writeObject(o map[string]any, dst string) error {
 			continue
 		}
 		base, _ := child["basename"].(string)
-		if src := localPath(child); src != "" {
+		if src := local(localPath(child)); src != "" {
 			if base == "" {
 				base = filepath.Base(src)
 			}
 			if err := copyTree(src, filepath.Join(dst, base)); err != nil {
 				return err
 			}
-			if err := copySecondaries(child, dst); err != nil {
+			if err := copySecondaries(child, dst, local); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := writeObject(child, filepath.Join(dst, base)); err != nil {
+		if err := writeObject(child, filepath.Join(dst, base), local); err != nil {
 			return err
 		}
 	}
@@ -308,13 +308,13 @@ func writeObject(o map[string]any, dst string) error {
 }
 
 // copySecondaries copies the secondary files of o into dir.
-func copySecondaries(o map[string]any, dir string) error {
+func copySecondaries(o map[string]any, dir string, local func(string) string) error {
 	for _, s := range asList(o["secondaryFiles"]) {
 		sm, ok := s.(map[string]any)
 		if !ok {
 			continue
 		}
-		src := localPath(sm)
+		src := local(localPath(sm))
 		base, _ := sm["basename"].(string)
 		if base == "" {
 			base = filepath.Base(src)

@@ -30,7 +30,8 @@ type job struct {
 	inputs map[string]any
 	rt     map[string]any
 	res    executors.Resources
-	staged []string // sources InitialWorkDirRequirement linked into outdir
+	staged []string  // sources InitialWorkDirRequirement linked into outdir
+	view   *pathView // where the command sees its files; nil: flow's own paths
 }
 
 func (j *job) eval(v any, self any) (any, error) {
@@ -136,6 +137,9 @@ func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[strin
 // finishJob classifies how a job's command ended and collects its
 // outputs; with a cache key, they are kept in the cache.
 func (e *Engine) finishJob(ctx context.Context, j *job, task *executors.Task, result executors.Result, key string) (map[string]any, error) {
+	if err := j.leaveView(); err != nil {
+		return nil, fmt.Errorf("%s: cannot collect the outputs of job %s: %w", shortName(j.p), j.name, err)
+	}
 	j.rt["exitCode"] = int64(result.ExitCode)
 	if err := classifyExit(j.p, j, result); err != nil {
 		return nil, err
@@ -238,6 +242,9 @@ func (e *Engine) prepareTask(j *job) (*executors.Task, error) {
 	if err := e.stageInputs(j); err != nil {
 		return nil, err
 	}
+	if e.opts.RemoteRoot != "" {
+		j.enterView(remoteView(j, e.opts.RemoteRoot))
+	}
 	if err := e.initialWorkDir(j); err != nil {
 		return nil, err
 	}
@@ -246,7 +253,10 @@ func (e *Engine) prepareTask(j *job) (*executors.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &executors.Task{ID: j.name, Dir: j.outdir, Resources: j.res}
+	t := &executors.Task{ID: j.name, Dir: j.seen(j.outdir), Resources: j.res}
+	if j.view != nil {
+		t.Mounts = j.view.mounts
+	}
 	if _, shell := j.pe.find("ShellCommandRequirement"); shell {
 		t.Argv = []string{"/bin/sh", "-c", shellJoin(words)}
 	} else {
@@ -270,7 +280,7 @@ func (e *Engine) prepareTask(j *job) (*executors.Task, error) {
 // environment is what the command sees: HOME and TMPDIR in the job's
 // directories, the host's PATH, and EnvVarRequirement's variables.
 func (j *job) environment() (map[string]string, error) {
-	env := map[string]string{"HOME": j.outdir, "TMPDIR": j.tmpdir, "PATH": os.Getenv("PATH")}
+	env := map[string]string{"HOME": j.seen(j.outdir), "TMPDIR": j.seen(j.tmpdir), "PATH": os.Getenv("PATH")}
 	if env["PATH"] == "" {
 		env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
 	}
@@ -357,7 +367,7 @@ func (e *Engine) execute(ctx context.Context, j *job, t *executors.Task, rec *pr
 		}
 		return executors.Result{}, err
 	}
-	e.recordStart(ctx, rec, t, h)
+	e.recordStart(ctx, rec, t, h, j.outdir)
 	res, err := e.opts.Executor.Wait(ctx, h)
 	if err != nil {
 		if errors.Is(err, executors.ErrNotFound) {

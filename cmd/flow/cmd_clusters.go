@@ -73,7 +73,7 @@ func probeAll(ctx context.Context, cs []clusters.Cluster) []clusters.Status {
 			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
 			c := &cs[i]
-			r, closeRunner, err := clusterRunner(ctx, c, zerolog.Nop())
+			r, _, closeRunner, err := clusterRunner(ctx, c, zerolog.Nop())
 			if err != nil {
 				out[i] = clusters.Status{Name: c.Name, Workdir: c.Workdir, Error: err.Error()}
 				return

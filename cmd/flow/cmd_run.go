@@ -233,12 +233,13 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 			return nil, nil, err
 		}
 		opts.Executor, done = target.executor, target.close
-		if opts.WorkDir == "" {
+		opts.RemoteRoot = target.remoteRoot
+		if opts.WorkDir == "" && target.remoteRoot == "" {
 			opts.WorkDir = filepath.Join(target.cluster.Workdir, "work")
 		}
 		if rec != nil {
 			rec.run.Executor = "slurm:" + target.cluster.Name
-			if rec.cache != nil && o.CacheDir == "" {
+			if rec.cache != nil && o.CacheDir == "" && target.remoteRoot == "" {
 				rec.cache.Dir = filepath.Join(target.cluster.Workdir, "cache")
 			}
 		}

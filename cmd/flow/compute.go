@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/flow-cwl/flow/internal/shell"
 	"os"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -13,20 +14,26 @@ import (
 
 	"github.com/flow-cwl/flow/executors"
 	"github.com/flow-cwl/flow/executors/slurm"
+	"github.com/flow-cwl/flow/executors/staging"
 	"github.com/flow-cwl/flow/internal/clusters"
 	"github.com/flow-cwl/flow/internal/remote"
 )
 
 // --run_compute: the same workflow on a Slurm cluster named in the compute
 // configuration. The engine is the same; only the executor and the work
-// directory (which must be on a file system the compute nodes share)
-// change. Starts that come together are submitted as one job array.
+// directory change. Starts that come together are submitted as one job
+// array. On a cluster whose workdir this machine mounts (shared_fs: true)
+// jobs work in it directly; on one it does not, each job's inputs are
+// staged over SFTP and its outputs brought back (executors/staging).
 
 // computeTarget is the cluster a run uses, with what must be closed after.
 type computeTarget struct {
 	cluster  *clusters.Cluster
 	executor executors.Executor
 	close    func()
+	// remoteRoot is where this machine's paths appear on the cluster
+	// when it does not share them; "" when it does.
+	remoteRoot string
 }
 
 // loadCluster reads the compute configuration and finds the cluster.
@@ -56,10 +63,7 @@ func openCompute(ctx context.Context, o runOptions, log zerolog.Logger) (*comput
 	if err != nil {
 		return nil, err
 	}
-	if !c.SharedFS {
-		return nil, fmt.Errorf("cluster %s: its workdir is not shared with this machine (shared_fs: false), and staging files over SFTP is not available yet; mount it here and set shared_fs: true, or run flow on the login node with ssh: false", c.Name)
-	}
-	runner, closeRunner, err := clusterRunner(ctx, c, log)
+	runner, cl, closeRunner, err := clusterRunner(ctx, c, log)
 	if err != nil {
 		return nil, err
 	}
@@ -72,14 +76,21 @@ func openCompute(ctx context.Context, o runOptions, log zerolog.Logger) (*comput
 		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
 	}
 	ex := executors.Coalesce(sx, 200*time.Millisecond, 2*time.Second, c.MaxArraySize)
-	return &computeTarget{cluster: c, executor: ex, close: closeRunner}, nil
+	target := &computeTarget{cluster: c, executor: ex, close: closeRunner}
+	if !c.SharedFS {
+		target.remoteRoot = path.Join(c.Workdir, "mirror")
+		target.executor = staging.Wrap(ex, cl, staging.Options{
+			StoreDir: path.Join(c.Workdir, "inputs"), Keep: o.LeaveTmp, Log: log,
+		})
+	}
+	return target, nil
 }
 
 // clusterRunner runs the scheduler's commands: here for a login node
-// (ssh: false), else over SSH.
-func clusterRunner(ctx context.Context, c *clusters.Cluster, log zerolog.Logger) (slurm.Runner, func(), error) {
+// (ssh: false), else over SSH, whose client it also returns for staging.
+func clusterRunner(ctx context.Context, c *clusters.Cluster, log zerolog.Logger) (slurm.Runner, *remote.Client, func(), error) {
 	if !c.UsesSSH() {
-		return slurm.LocalRunner{Env: envList(c.Env)}, func() {}, nil
+		return slurm.LocalRunner{Env: envList(c.Env)}, nil, func() {}, nil
 	}
 	var pass []byte
 	if c.SSHKey.PasswordEnv != "" {
@@ -90,9 +101,9 @@ func clusterRunner(ctx context.Context, c *clusters.Cluster, log zerolog.Logger)
 		UseAgent: c.SSHKey.Agent, KnownHosts: c.KnownHosts, Logger: log,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("cluster %s: %w", c.Name, err)
+		return nil, nil, nil, fmt.Errorf("cluster %s: %w", c.Name, err)
 	}
-	return envRunner{cl, c.Env}, func() { cl.Close() }, nil
+	return envRunner{cl, c.Env}, cl, func() { cl.Close() }, nil
 }
 
 // envRunner exports the cluster's env settings before every script.

@@ -1,0 +1,141 @@
+package staging
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/flow-cwl/flow/executors"
+	"github.com/flow-cwl/flow/internal/shell"
+)
+
+// plan gathers what one task's mounts need on the remote side: files are
+// uploaded into the store as they are found; directories, links and
+// copies become one script, run once.
+type plan struct {
+	remote Remote
+	store  string
+	script strings.Builder
+}
+
+// maxLinkDepth bounds how deep symlinked directories are followed, so a
+// link loop in an input directory ends.
+const maxLinkDepth = 8
+
+// add stages one mount: a read-only one appears at its target as hard
+// links into the store (a copy where the store is on another file
+// system); a writable one (a job directory) gets a fresh remote directory
+// holding a copy of what is in it locally.
+//
+// Hard links rather than symlinks, because tools copy directories with
+// `cp -r`, which keeps symlinks: the copies would point into the store,
+// not be files. Stored files are made read-only, so that a tool cannot
+// change the store through a link.
+func (p *plan) add(ctx context.Context, m executors.Mount) error {
+	if !path.IsAbs(m.Target) {
+		return fmt.Errorf("the mount target %q is not an absolute path", m.Target)
+	}
+	fi, err := os.Stat(m.Source)
+	if err != nil {
+		return fmt.Errorf("cannot stage %s: %w", m.Source, err)
+	}
+	if m.Writable {
+		if !fi.IsDir() {
+			return fmt.Errorf("the writable mount %s is not a directory", m.Source)
+		}
+		p.line("rm -rf --", m.Target)
+		p.line("mkdir -p --", m.Target)
+		return p.copyDir(ctx, m.Source, m.Target)
+	}
+	return p.linkTree(ctx, m.Source, m.Target, fi, 0)
+}
+
+// linkTree makes target a link to src's content in the store, or, for a
+// directory, a directory of such links.
+func (p *plan) linkTree(ctx context.Context, src, target string, fi fs.FileInfo, depth int) error {
+	if !fi.IsDir() {
+		stored, err := p.remote.StageFile(ctx, src, p.store)
+		if err != nil {
+			return err
+		}
+		p.line("chmod a-w --", stored)
+		p.line("mkdir -p --", path.Dir(target))
+		p.line("rm -rf --", target)
+		q, t := shell.Quote(stored), shell.Quote(target)
+		p.script.WriteString("ln -- " + q + " " + t + " 2>/dev/null || cp -- " + q + " " + t + "\n")
+		return nil
+	}
+	if depth > maxLinkDepth {
+		return fmt.Errorf("cannot stage %s: directories nest more than %d links deep", src, maxLinkDepth)
+	}
+	p.line("mkdir -p --", target)
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		return fmt.Errorf("cannot stage %s: %w", src, err)
+	}
+	for _, e := range ents {
+		child := filepath.Join(src, e.Name())
+		cfi, err := os.Stat(child) // follows links: the command sees content
+		if err != nil {
+			return fmt.Errorf("cannot stage %s: %w", child, err)
+		}
+		if err := p.linkTree(ctx, child, path.Join(target, e.Name()), cfi, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyDir copies the tree at src into the remote directory target: files
+// through the store (so a big staged input crosses the network once),
+// symlinks as they are (the engine wrote them with paths as the command
+// sees them).
+func (p *plan) copyDir(ctx context.Context, src, target string) error {
+	return filepath.WalkDir(src, func(local string, d fs.DirEntry, err error) error {
+		if err != nil || local == src {
+			return err
+		}
+		rel, _ := filepath.Rel(src, local)
+		dst := path.Join(target, filepath.ToSlash(rel))
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(local)
+			if err != nil {
+				return err
+			}
+			p.line("ln -sfn --", link, dst)
+		case d.IsDir():
+			p.line("mkdir -p --", dst)
+		case d.Type().IsRegular():
+			stored, err := p.remote.StageFile(ctx, local, p.store)
+			if err != nil {
+				return err
+			}
+			p.line("chmod a-w --", stored)
+			p.line("cp --", stored, dst)
+			p.line("chmod u+w --", dst)
+		}
+		return nil
+	})
+}
+
+// line adds a command whose words are all quoted.
+func (p *plan) line(cmd string, words ...string) {
+	p.script.WriteString(cmd)
+	for _, w := range words {
+		p.script.WriteString(" " + shell.Quote(w))
+	}
+	p.script.WriteString("\n")
+}
+
+func (p *plan) run(ctx context.Context) error {
+	if p.script.Len() == 0 {
+		return nil
+	}
+	_, err := p.remote.Run(ctx, "set -e\n"+p.script.String())
+	return err
+}

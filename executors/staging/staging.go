@@ -1,0 +1,178 @@
+// Package staging runs tasks on a machine that does not share flow's file
+// system, such as a cluster reached over SSH whose disks this machine does
+// not mount.
+//
+// The engine describes what a task needs with Task.Mounts: each input at
+// the path the command will see (read-only), and the job's output
+// directory and tmpdir (writable). Before the task starts, Wrap's executor
+// makes those paths true on the remote side:
+//
+//   - every input file is uploaded once into a content-addressed store
+//     (StoreDir/sha1/ab/<sha1>/<name>): a file that is already there is
+//     not sent again, by this run or any other, and the mount's target
+//     becomes a symlink to it;
+//   - the writable directories are created, with what flow put in the
+//     output directory before the command (InitialWorkDir's files)
+//     copied in.
+//
+// All of that is one remote script, whatever the number of files. When
+// the task has ended, the output directory is brought back: one remote
+// listing, then a download of each file into the local directory, where
+// the engine collects outputs as it does for local jobs. The remote
+// directories are then removed (unless Options.Keep).
+package staging
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/rs/zerolog"
+
+	"github.com/flow-cwl/flow/executors"
+)
+
+// Remote is what staging needs of the other machine: run a script, and
+// move files (internal/remote.Client does both, over SSH and SFTP).
+type Remote interface {
+	Run(ctx context.Context, script string) ([]byte, error)
+	StageFile(ctx context.Context, local, remoteRoot string) (string, error)
+	Download(ctx context.Context, remote, local string) error
+}
+
+// Options configure Wrap.
+type Options struct {
+	StoreDir string // the remote content-addressed store of inputs
+	Keep     bool   // leave the remote job directories after the job
+	Log      zerolog.Logger
+}
+
+// Wrap returns an executor that stages each task's mounts to the remote
+// side, runs it with inner, and brings its output directory back.
+func Wrap(inner executors.Executor, r Remote, o Options) executors.Executor {
+	return &stager{inner: inner, remote: r, opts: o}
+}
+
+type stager struct {
+	inner  executors.Executor
+	remote Remote
+	opts   Options
+}
+
+// state is what a handle carries, besides the inner executor's own
+// state, to bring the outputs back, also after a restart.
+type state struct {
+	Inner  []byte   `json:"inner,omitempty"`
+	Outdir string   `json:"outdir"` // remote
+	Local  string   `json:"local"`  // where it comes back to
+	Remove []string `json:"remove"` // remote directories to delete after
+}
+
+func (s *stager) Name() string { return s.inner.Name() }
+
+func (s *stager) Capabilities() executors.Capabilities { return s.inner.Capabilities() }
+
+// Start uploads the task's inputs and starts it on the remote side.
+func (s *stager) Start(ctx context.Context, t *executors.Task) (*executors.Handle, error) {
+	if t.Image != "" {
+		return nil, fmt.Errorf("task %q runs in a container, which needs a cluster that shares flow's file system (shared_fs: true)", t.ID)
+	}
+	out, ok := outdirMount(t)
+	if !ok {
+		return nil, fmt.Errorf("task %q has no writable mount for its working directory %s, so its outputs could not come back", t.ID, t.Dir)
+	}
+	p := &plan{remote: s.remote, store: s.opts.StoreDir}
+	for _, m := range t.Mounts {
+		if err := p.add(ctx, m); err != nil {
+			return nil, fmt.Errorf("task %q: %w", t.ID, err)
+		}
+	}
+	if err := p.run(ctx); err != nil {
+		return nil, fmt.Errorf("task %q: cannot stage its inputs: %w", t.ID, err)
+	}
+	rt := *t
+	rt.Mounts = nil
+	h, err := s.inner.Start(ctx, &rt)
+	if err != nil {
+		return nil, err
+	}
+	st := state{Inner: h.State, Outdir: out.Target, Local: out.Source}
+	for _, m := range t.Mounts {
+		if m.Writable {
+			st.Remove = append(st.Remove, m.Target)
+		}
+	}
+	return wrapHandle(h, st)
+}
+
+// outdirMount is the writable mount the task works in.
+func outdirMount(t *executors.Task) (executors.Mount, bool) {
+	for _, m := range t.Mounts {
+		if m.Writable && m.Target == t.Dir {
+			return m, true
+		}
+	}
+	return executors.Mount{}, false
+}
+
+// Wait waits for the task, then brings its output directory back.
+func (s *stager) Wait(ctx context.Context, h *executors.Handle) (executors.Result, error) {
+	inner, st, err := unwrapHandle(h)
+	if err != nil {
+		return executors.Result{}, err
+	}
+	res, err := s.inner.Wait(ctx, inner)
+	if err != nil {
+		return res, err
+	}
+	if err := s.fetch(ctx, st); err != nil {
+		return res, fmt.Errorf("task %q: cannot bring its outputs back: %w", h.TaskID, err)
+	}
+	if !s.opts.Keep {
+		s.cleanup(ctx, st)
+	}
+	return res, nil
+}
+
+func (s *stager) Cancel(ctx context.Context, h *executors.Handle) error {
+	inner, _, err := unwrapHandle(h)
+	if err != nil {
+		return err
+	}
+	return s.inner.Cancel(ctx, inner)
+}
+
+func (s *stager) Recover(ctx context.Context, h *executors.Handle) error {
+	inner, st, err := unwrapHandle(h)
+	if err != nil {
+		return err
+	}
+	if err := s.inner.Recover(ctx, inner); err != nil {
+		return err
+	}
+	nh, err := wrapHandle(inner, st)
+	if err == nil {
+		*h = *nh
+	}
+	return err
+}
+
+func wrapHandle(h *executors.Handle, st state) (*executors.Handle, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	out := *h
+	out.State = b
+	return &out, nil
+}
+
+func unwrapHandle(h *executors.Handle) (*executors.Handle, state, error) {
+	var st state
+	if err := json.Unmarshal(h.State, &st); err != nil {
+		return nil, st, fmt.Errorf("task %q: its handle carries no staging state: %w", h.TaskID, err)
+	}
+	inner := *h
+	inner.State = st.Inner
+	return &inner, st, nil
+}
