@@ -42,8 +42,10 @@ type Options struct {
 	// runs every job.
 	Cache *Cache
 	// RemoteRoot, when set, says the executor runs commands on a machine
-	// that does not share flow's file system, where flow's paths appear
-	// under this directory (the executor uploads what each task mounts).
+	// that does not share flow's file system. Each job's paths appear
+	// there under a directory of its own directly below RemoteRoot (the
+	// executor uploads what each task mounts, and removes that directory
+	// after the job).
 	RemoteRoot string
 }
 

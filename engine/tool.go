@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -243,7 +244,10 @@ func (e *Engine) prepareTask(j *job) (*executors.Task, error) {
 		return nil, err
 	}
 	if e.opts.RemoteRoot != "" {
-		j.enterView(remoteView(j, e.opts.RemoteRoot))
+		// One directory per job right under RemoteRoot (the executor
+		// removes it after the job): the run's name and the job's number.
+		root := path.Join(e.opts.RemoteRoot, filepath.Base(e.root)+"-"+filepath.Base(j.stage))
+		j.enterView(remoteView(j, root))
 	}
 	if err := e.initialWorkDir(j); err != nil {
 		return nil, err

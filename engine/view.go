@@ -21,18 +21,22 @@ import (
 // true (Task.Mounts): uploads for a remote machine, binds for a container.
 type pathView struct {
 	mounts []executors.Mount
+	// prefix, when set, maps every path outside the mounts too: p is seen
+	// as prefix+p (a mirror of flow's tree, say a staged file's dirname).
+	prefix string
 }
 
-// remoteView maps every path p to root+p: the directory tree flow works
-// in, mirrored under root on the remote machine.
+// remoteView mirrors the paths of job j under root on the remote machine:
+// p is seen as root+p. Each job has a root of its own, so that jobs
+// running at once never share a staged file or directory, and the job's
+// remote files go with its root.
 func remoteView(j *job, root string) *pathView {
-	v := &pathView{}
-	mirror := func(p string) string { return path.Join(root, p) }
-	v.add(j.outdir, mirror(j.outdir), true)
-	v.add(j.tmpdir, mirror(j.tmpdir), true)
+	v := &pathView{prefix: root}
+	v.add(j.outdir, v.target(j.outdir), true)
+	v.add(j.tmpdir, v.target(j.tmpdir), true)
 	_ = walkFiles(j.inputs, func(m map[string]any) error {
 		if p := localPath(m); p != "" && !v.covers(p) {
-			v.add(p, mirror(p), false)
+			v.add(p, v.target(p), false)
 		}
 		return nil
 	})
@@ -54,6 +58,9 @@ func (v *pathView) covers(p string) bool {
 func (v *pathView) target(p string) string {
 	m, ok := v.lookup(p, func(m executors.Mount) string { return m.Source })
 	if !ok {
+		if v.prefix != "" && path.IsAbs(p) {
+			return path.Join(v.prefix, p)
+		}
 		return p
 	}
 	return m.Target + strings.TrimPrefix(p, m.Source)
@@ -63,6 +70,9 @@ func (v *pathView) target(p string) string {
 func (v *pathView) source(p string) string {
 	m, ok := v.lookup(p, func(m executors.Mount) string { return m.Target })
 	if !ok {
+		if v.prefix != "" && strings.HasPrefix(p, v.prefix+"/") {
+			return strings.TrimPrefix(p, v.prefix)
+		}
 		return p
 	}
 	return m.Source + strings.TrimPrefix(p, m.Target)
@@ -107,13 +117,13 @@ func (j *job) enterView(v *pathView) {
 
 // leaveView switches the job back to flow's own paths for collecting its
 // outputs, and points symlinks the command's side made (or found staged)
-// in the output directory at flow's paths again.
+// in the output directory at flow's paths again. The view stays known:
+// paths the command wrote (cwl.output.json) are mapped back with local.
 func (j *job) leaveView() error {
 	v := j.view
 	if v == nil {
 		return nil
 	}
-	j.view = nil
 	j.inputs = mapFiles(j.inputs, v.source).(map[string]any)
 	j.rt["outdir"], j.rt["tmpdir"] = j.outdir, j.tmpdir
 	return filepath.WalkDir(j.outdir, func(p string, d os.DirEntry, err error) error {

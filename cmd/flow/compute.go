@@ -80,7 +80,7 @@ func openCompute(ctx context.Context, o runOptions, log zerolog.Logger) (*comput
 	if !c.SharedFS {
 		target.remoteRoot = path.Join(c.Workdir, "mirror")
 		target.executor = staging.Wrap(ex, cl, staging.Options{
-			StoreDir: path.Join(c.Workdir, "inputs"), Keep: o.LeaveTmp, Log: log,
+			Root: target.remoteRoot, StoreDir: path.Join(c.Workdir, "inputs"), Keep: o.LeaveTmp, Log: log,
 		})
 	}
 	return target, nil

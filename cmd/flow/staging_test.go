@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flow-cwl/flow/internal/testcluster"
 )
@@ -18,7 +19,8 @@ import (
 // a job that touched flow's local paths instead of staged copies fails.
 func unsharedConfig(t *testing.T, c *testcluster.Cluster) (cfg, workdir string) {
 	t.Helper()
-	workdir = filepath.Join(c.WorkDir, filepath.Base(t.TempDir()))
+	workdir = filepath.Join(c.WorkDir, fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano()))
+	t.Cleanup(func() { os.RemoveAll(workdir) })
 	cfg = filepath.Join(t.TempDir(), "clusters.yaml")
 	text := fmt.Sprintf(`clusters:
   - name: test

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/flow-cwl/flow/executors"
@@ -62,11 +64,19 @@ func (p *plan) linkTree(ctx context.Context, src, target string, fi fs.FileInfo,
 		if err != nil {
 			return err
 		}
+		// Jobs running at once may stage the same input at the same
+		// target: each makes its link under a name of its own and renames
+		// it into place, so a running job never sees the target missing.
+		tmp := target + ".flow-" + strconv.FormatUint(rand.Uint64(), 36)
 		p.line("chmod a-w --", stored)
 		p.line("mkdir -p --", path.Dir(target))
-		p.line("rm -rf --", target)
-		q, t := shell.Quote(stored), shell.Quote(target)
-		p.script.WriteString("ln -- " + q + " " + t + " 2>/dev/null || cp -- " + q + " " + t + "\n")
+		// A target already linked to the stored file is left alone (mv
+		// refuses to rename one link of a file onto another).
+		s, tm, tg := shell.Quote(stored), shell.Quote(tmp), shell.Quote(target)
+		fmt.Fprintf(&p.script, "if ! [ %[3]s -ef %[1]s ]; then\n"+
+			"\tln -- %[1]s %[2]s 2>/dev/null || cp -- %[1]s %[2]s\n"+
+			"\tmv -fT -- %[2]s %[3]s 2>/dev/null || { rm -f -- %[2]s; [ %[3]s -ef %[1]s ]; }\n"+
+			"fi\n", s, tm, tg)
 		return nil
 	}
 	if depth > maxLinkDepth {

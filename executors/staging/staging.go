@@ -26,6 +26,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path"
+	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -42,6 +44,9 @@ type Remote interface {
 
 // Options configure Wrap.
 type Options struct {
+	// Root holds the tasks' directories: each task's mounts are below one
+	// directory of its own directly under Root, removed after the task.
+	Root     string
 	StoreDir string // the remote content-addressed store of inputs
 	Keep     bool   // leave the remote job directories after the job
 	Log      zerolog.Logger
@@ -96,13 +101,26 @@ func (s *stager) Start(ctx context.Context, t *executors.Task) (*executors.Handl
 	if err != nil {
 		return nil, err
 	}
-	st := state{Inner: h.State, Outdir: out.Target, Local: out.Source}
+	st := state{Inner: h.State, Outdir: out.Target, Local: out.Source, Remove: s.taskRoots(t)}
+	return wrapHandle(h, st)
+}
+
+// taskRoots are the directories under Root that hold t's mounts.
+func (s *stager) taskRoots(t *executors.Task) []string {
+	seen := map[string]bool{}
+	var roots []string
 	for _, m := range t.Mounts {
-		if m.Writable {
-			st.Remove = append(st.Remove, m.Target)
+		rel, ok := strings.CutPrefix(m.Target, s.opts.Root+"/")
+		if s.opts.Root == "" || !ok {
+			continue
+		}
+		top, _, _ := strings.Cut(rel, "/")
+		if r := path.Join(s.opts.Root, top); top != "" && top != ".." && !seen[r] {
+			seen[r] = true
+			roots = append(roots, r)
 		}
 	}
-	return wrapHandle(h, st)
+	return roots
 }
 
 // outdirMount is the writable mount the task works in.

@@ -91,14 +91,15 @@ func TestStagedTaskRoundTrip(t *testing.T) {
 	if err := os.MkdirAll(tmpdir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	mirror := func(p string) string { return filepath.Join(there, "mirror", p) }
+	root := filepath.Join(there, "jobs", "run-1")
+	mirror := func(p string) string { return filepath.Join(root, p) }
 
 	lx, err := local.New(local.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &diskRemote{}
-	ex := Wrap(lx, r, Options{StoreDir: filepath.Join(there, "store")})
+	ex := Wrap(lx, r, Options{Root: filepath.Join(there, "jobs"), StoreDir: filepath.Join(there, "store")})
 	task := &executors.Task{
 		ID: "t", Dir: mirror(outdir), Env: map[string]string{"PATH": os.Getenv("PATH")},
 		Argv: []string{"sh", "-c", `cat "$1" "$2/sub/a.txt" > out.txt && echo more >> iwd.txt && cp -r "$2" copied`,
@@ -147,8 +148,11 @@ func TestStagedTaskRoundTrip(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(there, "pwned")); err == nil {
 		t.Error("a file name was run as a command")
 	}
-	if _, err := os.Stat(mirror(outdir)); !os.IsNotExist(err) {
-		t.Errorf("the remote output directory is still there after the job: %v", err)
+	if _, err := os.Stat(root); !os.IsNotExist(err) {
+		t.Errorf("the job's remote directory is still there after the job: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(there, "store")); err != nil {
+		t.Errorf("the store went with the job: %v", err)
 	}
 }
 
