@@ -8,12 +8,17 @@ require (
 	github.com/mattn/go-isatty v0.0.20
 	github.com/pkg/sftp v1.13.12
 	github.com/rs/zerolog v1.35.1
+	github.com/sylabs/sif/v2 v2.24.2
 	golang.org/x/crypto v0.58.0
 	golang.org/x/sys v0.49.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
-require github.com/kr/fs v0.1.0 // indirect
+require (
+	github.com/google/go-containerregistry v0.22.1 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/kr/fs v0.1.0 // indirect
+)
 
 require (
 	github.com/dlclark/regexp2/v2 v2.5.2 // indirect

@@ -1,0 +1,227 @@
+package singularity
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flow-cwl/flow/executors"
+	"github.com/flow-cwl/flow/executors/executortest"
+	"github.com/flow-cwl/flow/executors/local"
+	"github.com/flow-cwl/flow/internal/siftest"
+)
+
+// These tests run real containers: the local executor wrapped with Wrap,
+// a SIF built by siftest, and siftest's runtime (the stand-in, or a real
+// one with FLOW_TEST_REAL_RUNTIME=1).
+
+const imageMarker = "flow-test-image\n"
+
+// box is a container task's host side: its output, input and temporary
+// directories, and the executor to run it with.
+type box struct {
+	ex            executors.Executor
+	out, in, tmp  string
+	task          *executors.Task
+	originalInput string
+}
+
+// newBox prepares a task shaped like the engine's for a CommandLineTool:
+// the output directory is HOME and the working directory, an input file is
+// mounted read-only, /tmp is the task's own.
+func newBox(t *testing.T, argv ...string) *box {
+	t.Helper()
+	rtPath := siftest.Runtime(t)
+	rt, err := FindRuntime(context.Background(), rtPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("runtime: %s %s (stand-in: %v)", rt.Name, rt.Version, siftest.IsStandIn(rtPath))
+	image := siftest.Build(t, t.TempDir(), siftest.Options{Files: map[string]string{"/etc/image-name": imageMarker}})
+	inner, err := local.New(local.Options{KillGrace: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &box{ex: Wrap(inner, rt), out: t.TempDir(), in: t.TempDir(), tmp: t.TempDir(), originalInput: "original\n"}
+	if err := os.WriteFile(filepath.Join(b.in, "data.txt"), []byte(b.originalInput), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.task = &executors.Task{
+		ID:    t.Name(),
+		Argv:  argv,
+		Env:   map[string]string{"PATH": "/bin:/usr/bin", "HOME": "/var/spool/cwl", "TMPDIR": "/tmp"},
+		Dir:   "/var/spool/cwl",
+		Image: image,
+		Mounts: []executors.Mount{
+			{Source: b.out, Target: "/var/spool/cwl", Writable: true},
+			{Source: filepath.Join(b.in, "data.txt"), Target: "/var/lib/cwl/inputs/data.txt"},
+			{Source: b.tmp, Target: "/tmp", Writable: true},
+		},
+	}
+	return b
+}
+
+func (b *box) run(t *testing.T) executors.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	h, err := b.ex.Start(ctx, b.task)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	res, err := b.ex.Wait(ctx, h)
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	return res
+}
+
+// output reads a file the task wrote to its output directory.
+func (b *box) output(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(b.out, name))
+	if err != nil {
+		t.Fatalf("the task's output is not on the host: %v", err)
+	}
+	return string(data)
+}
+
+func TestContainerOutputReachesTheHost(t *testing.T) {
+	t.Parallel()
+	b := newBox(t, "sh", "-c", "echo written > result.txt; echo to-stdout; cat /var/lib/cwl/inputs/data.txt >&2")
+	b.task.Stdout = "stdout.txt"      // relative to Dir
+	b.task.Stderr = "/tmp/stderr.txt" // absolute, in another mount
+	if res := b.run(t); !res.Success() {
+		t.Fatalf("%+v", res)
+	}
+	if got := b.output(t, "result.txt"); got != "written\n" {
+		t.Errorf("result.txt holds %q", got)
+	}
+	if got := b.output(t, "stdout.txt"); got != "to-stdout\n" {
+		t.Errorf("stdout.txt holds %q", got)
+	}
+	if got, _ := os.ReadFile(filepath.Join(b.tmp, "stderr.txt")); string(got) != b.originalInput {
+		t.Errorf("stderr (the input read in the container) is %q, want %q", got, b.originalInput)
+	}
+}
+
+func TestContainerCannotWriteReadOnlyInput(t *testing.T) {
+	t.Parallel()
+	b := newBox(t, "sh", "-c", "echo changed > /var/lib/cwl/inputs/data.txt")
+	res := b.run(t)
+	if res.Success() {
+		t.Errorf("writing a read-only input succeeded: %+v", res)
+	}
+	if got, _ := os.ReadFile(filepath.Join(b.in, "data.txt")); string(got) != b.originalInput {
+		t.Errorf("the input on the host now holds %q", got)
+	}
+}
+
+func TestContainerRunsInTheTargetDirectory(t *testing.T) {
+	t.Parallel()
+	b := newBox(t, "pwd")
+	b.task.Stdout = "pwd.txt"
+	b.run(t)
+	if got := b.output(t, "pwd.txt"); got != "/var/spool/cwl\n" {
+		t.Errorf("pwd printed %q, want /var/spool/cwl", got)
+	}
+}
+
+// The container sees the task's environment, values intact and never
+// evaluated, and nothing of flow's own.
+func TestContainerEnvironmentIsTheTasks(t *testing.T) {
+	t.Setenv("FLOW_SECRET_TEST", "1") // before Wrap reads flow's environment
+	b := newBox(t, "env")
+	b.task.Env["HOSTILE"] = "$(touch /tmp/pwned) `touch /tmp/pwned2` a,b 'q' \"dq"
+	b.task.Env["EMPTY"] = ""
+	b.task.Stdout = "env.txt"
+	b.run(t)
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSuffix(b.output(t, "env.txt"), "\n"), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		got[k] = v
+	}
+	for k, want := range b.task.Env {
+		if v, ok := got[k]; !ok || v != want {
+			t.Errorf("in the container %s=%q (set: %v), want %q", k, v, ok, want)
+		}
+	}
+	if _, ok := got["FLOW_SECRET_TEST"]; ok {
+		t.Error("flow's own environment leaked into the container")
+	}
+	for _, f := range []string{"pwned", "pwned2"} {
+		if _, err := os.Stat(filepath.Join(b.tmp, f)); err == nil {
+			t.Errorf("an environment value was evaluated: /tmp/%s exists", f)
+		}
+	}
+}
+
+func TestContainerExitCodePropagates(t *testing.T) {
+	t.Parallel()
+	b := newBox(t, "sh", "-c", "exit 3")
+	if res := b.run(t); res.ExitCode != 3 {
+		t.Errorf("exit 3 in the container: %+v", res)
+	}
+}
+
+// A command missing from the image is only found missing inside the
+// container, so it is a failed task, not a Start error.
+func TestContainerMissingCommandFails(t *testing.T) {
+	t.Parallel()
+	b := newBox(t, "flow-no-such-command")
+	if res := b.run(t); res.Success() || res.ExitCode == 0 {
+		t.Errorf("a command missing from the image: %+v", res)
+	} else if !strings.Contains(res.StderrTail, "flow-no-such-command") {
+		t.Errorf("stderr %q does not name the missing command", res.StderrTail)
+	}
+}
+
+func TestContainerSeesTheImage(t *testing.T) {
+	t.Parallel()
+	b := newBox(t, "cat", "/etc/image-name")
+	b.task.Stdout = "marker.txt"
+	b.run(t)
+	if got := b.output(t, "marker.txt"); got != imageMarker {
+		t.Errorf("/etc/image-name in the container holds %q, want %q", got, imageMarker)
+	}
+}
+
+// Cancel stops the whole container: a background child that would leave
+// a marker after three seconds must not.
+func TestContainerCancelStopsEverything(t *testing.T) {
+	t.Parallel()
+	b := newBox(t, "sh", "-c", "(sleep 3; echo alive > survivor) & sleep 100")
+	began := time.Now()
+	h, err := b.ex.Start(context.Background(), b.task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(500*time.Millisecond, func() { _ = b.ex.Cancel(context.Background(), h) })
+	res, err := b.ex.Wait(context.Background(), h)
+	if err != nil || res.Success() {
+		t.Errorf("a cancelled container task: %+v, %v", res, err)
+	}
+	if took := time.Since(began); took > 2500*time.Millisecond {
+		t.Fatalf("stopping the container took %v; too slow to check its children", took)
+	}
+	time.Sleep(time.Until(began.Add(4 * time.Second)))
+	if _, err := os.Stat(filepath.Join(b.out, "survivor")); err == nil {
+		t.Error("a background process of the cancelled container survived it")
+	}
+}
+
+// Tasks without an image go through the wrapper untouched, so the wrapped
+// executor still passes the conformance suite.
+func TestWrappedExecutorConformance(t *testing.T) {
+	rt := Runtime{Path: "/nonexistent/apptainer", Name: "apptainer", Version: "1.3.0"}
+	executortest.Run(t, func(t *testing.T) executors.Executor {
+		inner, err := local.New(local.Options{KillGrace: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Wrap(inner, rt)
+	})
+}

@@ -1,0 +1,152 @@
+package singularity
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/flow-cwl/flow/executors"
+)
+
+// Wrap returns an executor that runs tasks with an Image in containers,
+// by starting rt on inner, and passes other tasks to inner unchanged. It
+// is a BatchStarter when inner is one.
+func Wrap(inner executors.Executor, rt Runtime) executors.Executor {
+	w := &wrapper{inner: inner, rt: rt, env: runtimeEnv(os.Environ())}
+	if b, ok := inner.(executors.BatchStarter); ok {
+		return &batchWrapper{wrapper: w, batch: b}
+	}
+	return w
+}
+
+type wrapper struct {
+	inner executors.Executor
+	rt    Runtime
+	env   map[string]string // for the runtime process
+}
+
+type batchWrapper struct {
+	*wrapper
+	batch executors.BatchStarter
+}
+
+// Name is inner's: handles name the executor that really runs the task.
+func (w *wrapper) Name() string { return w.inner.Name() }
+
+// Capabilities are inner's, plus containers.
+func (w *wrapper) Capabilities() executors.Capabilities {
+	c := w.inner.Capabilities()
+	c.Containers = true
+	return c
+}
+
+func (w *wrapper) Start(ctx context.Context, t *executors.Task) (*executors.Handle, error) {
+	ht, err := w.hostTask(t)
+	if err != nil {
+		return nil, err
+	}
+	return w.inner.Start(ctx, ht)
+}
+
+// StartBatch converts every task first, so a batch starts whole or not at
+// all.
+func (b *batchWrapper) StartBatch(ctx context.Context, ts []*executors.Task) ([]*executors.Handle, error) {
+	hts := make([]*executors.Task, len(ts))
+	for i, t := range ts {
+		ht, err := b.hostTask(t)
+		if err != nil {
+			return nil, err
+		}
+		hts[i] = ht
+	}
+	return b.batch.StartBatch(ctx, hts)
+}
+
+func (w *wrapper) Wait(ctx context.Context, h *executors.Handle) (executors.Result, error) {
+	return w.inner.Wait(ctx, h)
+}
+
+func (w *wrapper) Cancel(ctx context.Context, h *executors.Handle) error {
+	return w.inner.Cancel(ctx, h)
+}
+
+func (w *wrapper) Recover(ctx context.Context, h *executors.Handle) error {
+	return w.inner.Recover(ctx, h)
+}
+
+// hostTask turns a container task into the host task that runs the
+// runtime: argv from Command, started in the host directory behind Dir,
+// with the runtime's environment, and streams opened at their host
+// paths. The caller's task is not modified.
+func (w *wrapper) hostTask(t *executors.Task) (*executors.Task, error) {
+	if t.Image == "" {
+		return t, nil
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	argv, dir, err := Command(w.rt, t)
+	if err != nil {
+		return nil, err
+	}
+	ht := *t
+	ht.Argv, ht.Dir, ht.Env = argv, dir, maps.Clone(w.env)
+	ht.Image, ht.Mounts = "", nil
+	if ht.Stdin, err = hostStream(t, "stdin", t.Stdin, false); err != nil {
+		return nil, err
+	}
+	if ht.Stdout, err = hostStream(t, "stdout", t.Stdout, true); err != nil {
+		return nil, err
+	}
+	if ht.Stderr, err = hostStream(t, "stderr", t.Stderr, true); err != nil {
+		return nil, err
+	}
+	return &ht, nil
+}
+
+// hostStream maps a stream's container path (relative to Dir, or
+// absolute) to its host path: the inner executor opens it on the host. A
+// stream written into a read-only mount is refused, since the host could
+// write there when the command could not.
+func hostStream(t *executors.Task, which, p string, write bool) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	host, m, ok := toHost(t.Mounts, path.Join(t.Dir, p))
+	if path.IsAbs(p) {
+		host, m, ok = toHost(t.Mounts, p)
+	}
+	switch {
+	case !ok:
+		return "", fmt.Errorf("task %q: its %s %s is not inside any of its mounts, so it cannot be opened on the host", t.ID, which, p)
+	case write && !m.Writable:
+		return "", fmt.Errorf("task %q: its %s %s is in a read-only mount", t.ID, which, p)
+	}
+	return host, nil
+}
+
+// runtimeEnv picks from flow's environment what the runtime needs on the
+// host: where to find its helpers, whose it is, the locale, and its own
+// settings (cache and temporary directories, site bind paths). Variables
+// that would set something in the container (APPTAINERENV_*,
+// SINGULARITYENV_*) are not among them: the task's Env is all it gets.
+func runtimeEnv(environ []string) map[string]string {
+	keep := map[string]bool{
+		"PATH": true, "HOME": true, "USER": true, "LOGNAME": true, "TMPDIR": true,
+		"LANG": true, "LC_ALL": true, "XDG_RUNTIME_DIR": true,
+	}
+	env := map[string]string{}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if keep[k] || strings.HasPrefix(k, "APPTAINER_") || strings.HasPrefix(k, "SINGULARITY_") {
+			env[k] = v
+		}
+	}
+	if _, ok := env["PATH"]; !ok {
+		env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+	}
+	return env
+}
