@@ -106,7 +106,7 @@ func (c *Cache) sha1Of(path string) (string, int64, error) {
 }
 
 // key computes the cache key of running p on inputs within pe.
-func (c *Cache) key(p *schema.Process, inputs map[string]any, pe *procEnv) (string, error) {
+func (c *Cache) key(p *schema.Process, inputs map[string]any, pe *procEnv, img *Image) (string, error) {
 	tool, err := c.toolDigest(p)
 	if err != nil {
 		return "", err
@@ -124,7 +124,13 @@ func (c *Cache) key(p *schema.Process, inputs map[string]any, pe *procEnv) (stri
 	if err != nil {
 		return "", err
 	}
-	doc, err := json.Marshal(map[string]any{"v": 1, "tool": tool, "requirements": reqs, "inputs": in, "PATH": os.Getenv("PATH")})
+	fields := map[string]any{"v": 1, "tool": tool, "requirements": reqs, "inputs": in, "PATH": os.Getenv("PATH")}
+	if img != nil {
+		// The image's content, not its name: a tag pulled again may hold
+		// other software.
+		fields["image"] = img.Digest
+	}
+	doc, err := json.Marshal(fields)
 	if err != nil {
 		return "", err
 	}

@@ -155,7 +155,7 @@ func (j *job) glob(g any) ([]any, error) {
 		if !ok {
 			return nil, fmt.Errorf("glob must give text, got %s", schema.Describe(p))
 		}
-		full := pat
+		full := j.local(pat) // a container's path, say, is the host's again
 		if !filepath.IsAbs(pat) {
 			full = filepath.Join(j.outdir, pat)
 		}
@@ -169,6 +169,9 @@ func (j *job) glob(g any) ([]any, error) {
 				continue
 			}
 			seen[m] = true
+			if m != j.outdir && !strings.HasPrefix(m, j.outdir+"/") {
+				return nil, fmt.Errorf("glob %q matched %s, which is outside the output directory", pat, m)
+			}
 			if err := j.checkSymlink(m); err != nil {
 				return nil, err
 			}

@@ -47,6 +47,12 @@ type Options struct {
 	// executor uploads what each task mounts, and removes that directory
 	// after the job).
 	RemoteRoot string
+	// Containers runs the jobs of tools with a DockerRequirement in their
+	// images; nil runs them on the host where the DockerRequirement is a
+	// hint, and refuses them (as unsupported) where it is a requirement.
+	Containers Containers
+	// NoContainers runs every job on the host, DockerRequirement or not.
+	NoContainers bool
 }
 
 // ErrPermanentFail, ErrTemporaryFail classify a failed job, as the CWL
@@ -120,6 +126,9 @@ func (e *Engine) Close() error {
 // Run runs process p on the input object and returns its output object.
 func (e *Engine) Run(ctx context.Context, p *schema.Process, inputs map[string]any) (map[string]any, error) {
 	if err := e.countEarlierAttempts(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.PullImages(ctx, p); err != nil {
 		return nil, err
 	}
 	env := &procEnv{override: e.opts.Requirements, discover: true}

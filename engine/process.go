@@ -13,7 +13,7 @@ import (
 // returns its outputs. name identifies the job in logs and directories.
 func (e *Engine) runProcess(ctx context.Context, p *schema.Process, inputs map[string]any, outer *procEnv, name string) (map[string]any, error) {
 	pe := outer.with(p.Requirements, p.Hints)
-	if err := checkRequirements(p, pe); err != nil {
+	if err := e.checkContainers(pe); err != nil {
 		return nil, err
 	}
 	ev, err := e.evaluator(pe)
@@ -39,14 +39,6 @@ func (e *Engine) runProcess(ctx context.Context, p *schema.Process, inputs map[s
 		return nil, err
 	}
 	return checkOutputs(p, out)
-}
-
-// checkRequirements rejects requirement settings flow cannot honour.
-func checkRequirements(p *schema.Process, pe *procEnv) error {
-	if d, ok := schema.Find(pe.reqs, "DockerRequirement"); ok {
-		return &schema.Error{Pos: d.Pos, Field: "requirements.DockerRequirement", Msg: "running steps in containers needs the Singularity executor, which this build does not have yet; move DockerRequirement under hints to run on the host", Err: schema.ErrUnsupported}
-	}
-	return nil
 }
 
 // checkOutputs validates an output object against the declared outputs,

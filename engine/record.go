@@ -60,7 +60,7 @@ func (e *Engine) finishAttempt(ctx context.Context, a *provenance.Attempt, state
 		a.Error = runErr.Error()
 	}
 	if t != nil {
-		a.CommandLine, a.Env, a.WorkDir, a.Image = t.Argv, t.Env, t.Dir, t.Image
+		a.CommandLine, a.Env, a.WorkDir = t.Argv, t.Env, t.Dir
 		a.Stdout, a.Stderr = streamPath(t.Dir, t.Stdout), streamPath(t.Dir, t.Stderr)
 	}
 	if res != nil {

@@ -127,6 +127,9 @@ func evalBool(ev *expr.Evaluator, v any, inputs map[string]any, self any) (bool,
 		}
 		v = r
 	}
+	if v == nil {
+		return false, nil // an optional input left out: not required
+	}
 	b, ok := v.(bool)
 	if !ok {
 		return false, fmt.Errorf("expected true or false, got %s", schema.Describe(v))

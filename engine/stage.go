@@ -230,15 +230,15 @@ func (j *job) stageEntry(ent iwdEntry, moved map[string]string) error {
 			name = filepath.Base(localPath(ent.obj))
 		}
 	}
-	if filepath.IsAbs(name) {
-		return fmt.Errorf("entryname %q is an absolute path; that needs a container (DockerRequirement)", name)
-	}
-	dst := filepath.Clean(filepath.Join(j.outdir, name))
-	if dst != j.outdir && !strings.HasPrefix(dst, j.outdir+"/") {
-		return fmt.Errorf("entryname %q points outside the output directory", name)
+	dst, err := j.entryPath(name)
+	if err != nil {
+		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
+	}
+	if filepath.IsAbs(name) {
+		j.view.add(dst, filepath.Clean(name), ent.writable)
 	}
 	if ent.obj == nil {
 		return os.WriteFile(dst, []byte(ent.text), 0o644)
@@ -248,10 +248,12 @@ func (j *job) stageEntry(ent iwdEntry, moved map[string]string) error {
 		return writeObject(ent.obj, dst, j.local)
 	}
 	_, inplace := j.pe.find("InplaceUpdateRequirement")
-	var err error
-	if ent.writable && !inplace {
+	switch {
+	case ent.writable && !inplace:
 		err = copyTree(src, dst)
-	} else {
+	case filepath.IsAbs(name):
+		err = os.Symlink(src, dst) // the container binds what it points at
+	default:
 		err = os.Symlink(j.seen(src), dst)
 	}
 	if err != nil {
@@ -270,6 +272,23 @@ func (j *job) stageEntry(ent iwdEntry, moved map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// entryPath is where an InitialWorkDir entry named name goes on disk: in
+// the output directory, or, for an absolute name in a container, in a
+// place of its own that is then mounted at that name.
+func (j *job) entryPath(name string) (string, error) {
+	if filepath.IsAbs(name) {
+		if j.image == nil {
+			return "", fmt.Errorf("entryname %q is an absolute path; that needs a container (DockerRequirement)", name)
+		}
+		return filepath.Join(j.stage, "abs", fmt.Sprint(len(j.view.mounts)), filepath.Base(name)), nil
+	}
+	dst := filepath.Clean(filepath.Join(j.outdir, name))
+	if dst != j.outdir && !strings.HasPrefix(dst, j.outdir+"/") {
+		return "", fmt.Errorf("entryname %q points outside the output directory", name)
+	}
+	return dst, nil
 }
 
 // writeObject writes a File literal's contents, or a Directory literal's

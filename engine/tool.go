@@ -33,6 +33,7 @@ type job struct {
 	res    executors.Resources
 	staged []string  // sources InitialWorkDirRequirement linked into outdir
 	view   *pathView // where the command sees its files; nil: flow's own paths
+	image  *Image    // the container the command runs in; nil: the host
 }
 
 func (j *job) eval(v any, self any) (any, error) {
@@ -47,7 +48,15 @@ func (j *job) eval(v any, self any) (any, error) {
 // or takes its outputs from the cache.
 func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name string) (map[string]any, error) {
 	rec := e.newAttempt(p, name)
-	key, keys, err := e.cacheKeys(p, inputs, pe, ev)
+	img, err := e.containerImage(ctx, p, pe)
+	if err != nil {
+		e.finishAttempt(ctx, rec, provenance.StepFailed, inputs, nil, nil, nil, err)
+		return nil, err
+	}
+	if img != nil && rec != nil {
+		rec.Image, rec.ImageDigest = img.Name, img.Digest
+	}
+	key, keys, err := e.cacheKeys(p, inputs, pe, ev, img)
 	if err != nil {
 		e.opts.Log.Warn().Err(err).Str("step", name).Msg("cannot compute the cache key; the step runs")
 	}
@@ -74,7 +83,7 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 		}
 	}
 	if !reattached {
-		out, task, res, err = e.runJob(ctx, p, inputs, pe, ev, name, key, rec)
+		out, task, res, err = e.runJob(ctx, p, inputs, pe, ev, name, key, rec, img)
 	}
 	state := provenance.StepSucceeded
 	if err != nil {
@@ -87,12 +96,12 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 // cacheKeys returns the key a job is saved under and the keys it may be
 // found under: for a tool that allows reuse, its own key; for one that
 // does not, only the key scoped to this run (a resumed run finds it).
-func (e *Engine) cacheKeys(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator) (string, []string, error) {
+func (e *Engine) cacheKeys(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, img *Image) (string, []string, error) {
 	c := e.opts.Cache
 	if c == nil {
 		return "", nil, nil
 	}
-	key, err := c.key(p, inputs, pe)
+	key, err := c.key(p, inputs, pe, img)
 	if err != nil {
 		return "", nil, err
 	}
@@ -108,8 +117,11 @@ func (e *Engine) cacheKeys(p *schema.Process, inputs map[string]any, pe *procEnv
 }
 
 // runJob runs one job; with a cache key, its outputs move into the cache.
-func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string, rec *provenance.Attempt) (out map[string]any, task *executors.Task, res *executors.Result, err error) {
+func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string, rec *provenance.Attempt, img *Image) (out map[string]any, task *executors.Task, res *executors.Result, err error) {
 	j, err := e.newJob(p, inputs, pe, ev, name, key)
+	if err == nil {
+		j.image = img
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -128,6 +140,7 @@ func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[strin
 	}
 	result, err := e.execute(ctx, j, task, rec)
 	res = &result
+	task.Dir = j.outdir // the record names flow's directory, not the command's view of it
 	if err != nil {
 		return nil, task, res, err
 	}
@@ -243,7 +256,12 @@ func (e *Engine) prepareTask(j *job) (*executors.Task, error) {
 	if err := e.stageInputs(j); err != nil {
 		return nil, err
 	}
-	if e.opts.RemoteRoot != "" {
+	switch {
+	case j.image != nil:
+		out, _ := j.pe.find("DockerRequirement")
+		dir, _ := out["dockerOutputDirectory"].(string)
+		j.enterView(containerView(j, dir))
+	case e.opts.RemoteRoot != "":
 		// One directory per job right under RemoteRoot (the executor
 		// removes it after the job): the run's name and the job's number.
 		root := path.Join(e.opts.RemoteRoot, filepath.Base(e.root)+"-"+filepath.Base(j.stage))
@@ -260,6 +278,9 @@ func (e *Engine) prepareTask(j *job) (*executors.Task, error) {
 	t := &executors.Task{ID: j.name, Dir: j.seen(j.outdir), Resources: j.res}
 	if j.view != nil {
 		t.Mounts = j.view.mounts
+	}
+	if j.image != nil {
+		t.Image = j.image.Path
 	}
 	if _, shell := j.pe.find("ShellCommandRequirement"); shell {
 		t.Argv = []string{"/bin/sh", "-c", shellJoin(words)}
@@ -281,10 +302,16 @@ func (e *Engine) prepareTask(j *job) (*executors.Task, error) {
 	return t, err
 }
 
+// containerPath is the PATH of a command in a container, as images expect.
+const containerPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 // environment is what the command sees: HOME and TMPDIR in the job's
 // directories, the host's PATH, and EnvVarRequirement's variables.
 func (j *job) environment() (map[string]string, error) {
 	env := map[string]string{"HOME": j.seen(j.outdir), "TMPDIR": j.seen(j.tmpdir), "PATH": os.Getenv("PATH")}
+	if j.image != nil {
+		env["PATH"] = containerPath // the image's programs, not the host's
+	}
 	if env["PATH"] == "" {
 		env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
 	}

@@ -24,6 +24,9 @@ type pathView struct {
 	// prefix, when set, maps every path outside the mounts too: p is seen
 	// as prefix+p (a mirror of flow's tree, say a staged file's dirname).
 	prefix string
+	// aliases map directories that are not mounted themselves but whose
+	// mounted files the command sees together elsewhere (a dirname).
+	aliases map[string]string
 }
 
 // remoteView mirrors the paths of job j under root on the remote machine:
@@ -58,6 +61,9 @@ func (v *pathView) covers(p string) bool {
 func (v *pathView) target(p string) string {
 	m, ok := v.lookup(p, func(m executors.Mount) string { return m.Source })
 	if !ok {
+		if a, ok := v.aliases[p]; ok {
+			return a
+		}
 		if v.prefix != "" && path.IsAbs(p) {
 			return path.Join(v.prefix, p)
 		}
@@ -70,6 +76,11 @@ func (v *pathView) target(p string) string {
 func (v *pathView) source(p string) string {
 	m, ok := v.lookup(p, func(m executors.Mount) string { return m.Target })
 	if !ok {
+		for local, a := range v.aliases {
+			if a == p {
+				return local
+			}
+		}
 		if v.prefix != "" && strings.HasPrefix(p, v.prefix+"/") {
 			return strings.TrimPrefix(p, v.prefix)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/flow-cwl/flow/engine"
+	"github.com/flow-cwl/flow/executors/singularity"
 	"github.com/flow-cwl/flow/internal/logging"
 	"github.com/flow-cwl/flow/schema"
 )
@@ -38,7 +39,8 @@ type runOptions struct {
 	Resume        string // id (or prefix) of a run to continue
 	Cluster       string // --run_compute: the cluster's name in the compute configuration
 	ComputeConfig string // "" for the default clusters.yaml
-	outdirSet     bool   // --outdir was given (a resumed run keeps its own otherwise)
+	Containers    containerMode
+	outdirSet     bool // --outdir was given (a resumed run keeps its own otherwise)
 }
 
 const runUsage = `usage: flow run [flags] DOCUMENT[#id] [JOB] [--input value ...]
@@ -72,6 +74,8 @@ func newRunFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.Compute, "run_compute", false, "run on a Slurm cluster of the compute configuration (see --cluster)")
 	fs.StringVar(&o.Cluster, "cluster", "", "with --run_compute: the cluster `name` (needed when the configuration has several)")
 	fs.StringVar(&o.ComputeConfig, "compute-config", "", "the compute configuration `file` (default: clusters.yaml in the config directory)")
+	fs.BoolVar(&o.Containers.Require, "singularity", false, "run steps with a DockerRequirement in Singularity/Apptainer, and fail if no runtime is found (default: when one is found)")
+	fs.BoolVar(&o.Containers.Off, "no-container", false, "run every step on the host, DockerRequirement or not")
 	fs.StringVar(&o.DB, "db", "", "record provenance in the database `file` (default: flow.db in the data directory)")
 	fs.BoolVar(&o.NoProvenance, "no-provenance", false, "record nothing and reuse nothing")
 	fs.BoolVar(&o.NoCache, "no-cache", false, "run every step, even those that ran before with the same inputs")
@@ -250,6 +254,10 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 		}
 		opts.Executor = ex
 	}
+	if err := wireContainers(ctx, o, &opts, log); err != nil {
+		done()
+		return nil, nil, err
+	}
 	if rec != nil {
 		opts.Store, opts.RunID, opts.Cache = rec.store, rec.run.ID, rec.cache
 	}
@@ -262,6 +270,24 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 		return nil, nil, err
 	}
 	return eng, done, nil
+}
+
+// wireContainers lets steps with a DockerRequirement run in containers,
+// where the run's executor can.
+func wireContainers(ctx context.Context, o runOptions, opts *engine.Options, log zerolog.Logger) error {
+	opts.NoContainers = o.Containers.Off
+	if opts.RemoteRoot != "" { // the cluster does not share flow's files
+		if o.Containers.Require {
+			return fmt.Errorf("--singularity: containers need a cluster whose workdir is shared with this machine (shared_fs: true)")
+		}
+		return nil
+	}
+	rt, src, err := findContainers(ctx, o.Containers, log)
+	if err != nil || rt == nil {
+		return err
+	}
+	opts.Executor, opts.Containers = singularity.Wrap(opts.Executor, *rt), src
+	return nil
 }
 
 // inputError is implemented by engine errors about one value of the

@@ -117,9 +117,23 @@ func writeStepsTable(w io.Writer, steps []*provenance.Attempt) error {
 	fmt.Fprintln(tw, "JOB\tSTATE\tEXIT\tDURATION\tHOST\tIMAGE\tJOB ID\tREUSED")
 	for _, a := range steps {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", jobLabel(a), a.State, exitCode(a),
-			elapsed(a.Started, a.Finished), dash(a.Host), dash(a.Image), dash(a.JobID), yesNo(a.State == provenance.StepReused))
+			elapsed(a.Started, a.Finished), dash(a.Host), dash(imageLabel(a)), dash(a.JobID), yesNo(a.State == provenance.StepReused))
 	}
 	return tw.Flush()
+}
+
+// imageLabel names the image a job ran in with the start of its digest,
+// e.g. "debian:stable-slim@sha256:1a2b3c4d5e6f", which tells apart two
+// images pulled under one tag.
+func imageLabel(a *provenance.Attempt) string {
+	d := a.ImageDigest
+	if a.Image == "" || d == "" {
+		return a.Image
+	}
+	if len(d) > len("sha256:")+12 {
+		d = d[:len("sha256:")+12]
+	}
+	return a.Image + "@" + d
 }
 
 // jobLabel is the job's path, with the attempt number from the second try on.

@@ -67,10 +67,14 @@ func openCompute(ctx context.Context, o runOptions, log zerolog.Logger) (*comput
 	if err != nil {
 		return nil, err
 	}
-	sx, err := slurm.New(slurm.Options{
+	so := slurm.Options{
 		Runner: runner, Partition: c.Partition, Account: c.Account, QOS: c.QOS,
 		MaxArraySize: c.MaxArraySize, Prologue: c.Prologue, NamePrefix: c.Name, Logger: log,
-	})
+	}
+	if !c.SharedFS {
+		so.StateDir = path.Join(c.Workdir, "slurm")
+	}
+	sx, err := slurm.New(so)
 	if err != nil {
 		closeRunner()
 		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)

@@ -5,6 +5,7 @@
 //	flow graph [--format dot|mermaid] DOCUMENT
 //	flow runs | show RUN | logs RUN [STEP] | prov RUN | lineage PATH
 //	flow cache ls|prune
+//	flow images pull DOCUMENT | ls
 //	flow version
 //
 // Each subcommand lives in its own file (cmd_run.go, ...) as a small
@@ -44,6 +45,7 @@ Commands:
   prov      export a run's provenance:    flow prov 20261121T1936 --format ro-crate -o crate/
   lineage   tell how a file was made:     flow lineage results/report.tsv
   cache     list or prune the step cache: flow cache prune --older-than 30d
+  images    fetch or list container images: flow images pull wf.cwl
   clusters  check the compute clusters:   flow clusters status
   version   print flow's version
 
@@ -95,6 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		err = cmdClusters(ctx, rest, stdout, stderr)
 	case "cache":
 		err = cmdCache(ctx, rest, stdout, stderr)
+	case "images":
+		err = cmdImages(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		err = cmdVersion(stdout)
 	case "help", "-h", "-help", "--help":

@@ -31,7 +31,12 @@ type Options struct {
 	PollInterval            time.Duration // how often squeue is asked; default 2s
 	Prologue                []string      // lines run in the job script before the task, e.g. "module load apptainer"
 	NamePrefix              string        // job names are "flow-<prefix>-<task>" (sanitised)
-	Logger                  zerolog.Logger
+	// StateDir holds the job scripts, logs and exit files; "" puts them in
+	// .flow-slurm beside the first task's working directory. Set it when
+	// tasks' directories go away with the tasks (remote staging), since
+	// one job array serves many tasks.
+	StateDir string
+	Logger   zerolog.Logger
 }
 
 // Executor submits tasks to Slurm and follows them. Make one with New.

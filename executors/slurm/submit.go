@@ -142,7 +142,10 @@ func (e *Executor) newSubmission(ts []*executors.Task, idx []int) (*submission, 
 	s := &submission{
 		name:       jobName("flow", e.opts.NamePrefix, first.ID),
 		directives: e.directives(first),
-		dir:        path.Join(path.Dir(first.Dir), ".flow-slurm"),
+		dir:        e.opts.StateDir,
+	}
+	if s.dir == "" {
+		s.dir = path.Join(path.Dir(first.Dir), ".flow-slurm")
 	}
 	if len(idx) > 1 {
 		s.name = jobName("flow", e.opts.NamePrefix, first.ID, fmt.Sprintf("and-%d-more", len(idx)-1))

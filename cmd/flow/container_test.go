@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/flow-cwl/flow/conformance"
+	"github.com/flow-cwl/flow/internal/siftest"
+	"github.com/flow-cwl/flow/internal/testenv"
+)
+
+// containerEnv prepares a Singularity runtime (the stand-in in CI, see
+// siftest.Runtime) and an empty image cache, and returns the environment
+// a flow process needs to use them.
+func containerEnv(t *testing.T) (env []string, cache string) {
+	t.Helper()
+	rt := siftest.Runtime(t)
+	cache = t.TempDir()
+	t.Logf("container runtime: %s (stand-in: %v)", rt, siftest.IsStandIn(rt))
+	return []string{
+		"PATH=" + filepath.Dir(rt) + ":" + os.Getenv("PATH"),
+		"FLOW_SINGULARITY_CACHE=" + cache,
+		"FLOW_SECRET_TEST=do-not-leak",
+	}, cache
+}
+
+const containerTool = `cwlVersion: v1.2
+class: CommandLineTool
+requirements:
+  DockerRequirement: {dockerPull: "flowtest/marker:1"}
+  ShellCommandRequirement: {}
+inputs:
+  f: File
+  code: {type: int, default: 0}
+arguments:
+  - valueFrom: >
+      cat /etc/image-name; pwd; echo "home=$HOME tmp=$TMPDIR";
+      cat $(inputs.f.path);
+      if echo x >> $(inputs.f.path); then echo input-writable; else echo input-read-only; fi;
+      echo "secret=$FLOW_SECRET_TEST";
+      exit $(inputs.code)
+    shellQuote: false
+stdout: out.txt
+outputs:
+  out: stdout
+`
+
+// A step with a DockerRequirement runs in its image: the image's files,
+// the CWL spec's fixed directories, its input read-only, nothing of
+// flow's environment, and its exit code back.
+func TestStepRunsInItsImage(t *testing.T) {
+	env, cache := containerEnv(t)
+	siftest.Build(t, cache, siftest.Options{Name: "flowtest_marker:1.sif", Files: map[string]string{"/etc/image-name": "marker-image\n"}})
+	dir := t.TempDir()
+	tool, in := filepath.Join(dir, "tool.cwl"), filepath.Join(dir, "in.txt")
+	writeFile(t, tool, containerTool)
+	writeFile(t, in, "input-data\n")
+	db := filepath.Join(dir, "flow.db")
+	r := flowEnv(t, env, "run", "--singularity", "--db", db, "--outdir", filepath.Join(dir, "out"), tool, "--f", in)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	got := readFile(t, filepath.Join(dir, "out", "out.txt"))
+	for _, want := range []string{"marker-image\n", "/var/spool/cwl\n", "home=/var/spool/cwl tmp=/tmp\n", "input-data\n", "input-read-only\n", "secret=\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the step's output lacks %q:\n%s", want, got)
+		}
+	}
+	if readFile(t, in) != "input-data\n" {
+		t.Error("the step changed its input file")
+	}
+
+	runs := flow(t, "runs", "--db", db, "-o", "json")
+	var list []struct{ ID string }
+	if err := json.Unmarshal([]byte(runs.stdout), &list); err != nil || len(list) != 1 {
+		t.Fatalf("flow runs: %v %s", err, runs.stdout)
+	}
+	show := flowEnv(t, env, "show", list[0].ID, "--db", db, "-o", "json")
+	if !strings.Contains(show.stdout, `"image_digest": "sha256:`) || !strings.Contains(show.stdout, "flowtest/marker:1") {
+		t.Errorf("flow show -o json does not record the image and its digest:\n%s", show.stdout)
+	}
+	text := flowEnv(t, env, "show", list[0].ID, "--db", db)
+	if !strings.Contains(text.stdout, "flowtest/marker:1@sha256:") {
+		t.Errorf("flow show does not name the image with its digest:\n%s", text.stdout)
+	}
+
+	fail := flowEnv(t, env, "run", "--singularity", "--no-provenance", "--outdir", filepath.Join(dir, "out2"), tool, "--f", in, "--code", "3")
+	if fail.code != 1 || !strings.Contains(fail.stderr, "exited with code 3") {
+		t.Errorf("a step exiting 3 in its container: flow exit %d, stderr %s", fail.code, fail.stderr)
+	}
+}
+
+// A step reruns when its image changes, even under the same name.
+func TestChangingTheImageInvalidatesTheCache(t *testing.T) {
+	env, cache := containerEnv(t)
+	build := func(marker string) {
+		siftest.Build(t, cache, siftest.Options{Name: "flowtest_marker:1.sif", Files: map[string]string{"/etc/image-name": marker}})
+	}
+	build("first\n")
+	dir := t.TempDir()
+	tool, in := filepath.Join(dir, "tool.cwl"), filepath.Join(dir, "in.txt")
+	writeFile(t, tool, containerTool)
+	writeFile(t, in, "x\n")
+	run := func() string {
+		r := flowEnv(t, env, "run", "--singularity", "--db", filepath.Join(dir, "flow.db"), "--outdir", t.TempDir(), tool, "--f", in)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		return r.stderr
+	}
+	run()
+	if !strings.Contains(run(), "reused from the cache") {
+		t.Fatal("the second run with the same image did not reuse the step")
+	}
+	build("second\n")
+	if strings.Contains(run(), "reused from the cache") {
+		t.Error("the step was reused although its image changed")
+	}
+}
+
+// What cannot work says so in one line: no runtime, no image, a file that
+// is not an image.
+func TestContainerErrors(t *testing.T) {
+	env, cache := containerEnv(t)
+	dir := t.TempDir()
+	tool, in := filepath.Join(dir, "tool.cwl"), filepath.Join(dir, "in.txt")
+	writeFile(t, tool, containerTool)
+	writeFile(t, in, "x\n")
+	run := func(env []string, args ...string) result {
+		return flowEnv(t, env, append([]string{"run", "--no-provenance", "--outdir", t.TempDir()}, append(args, tool, "--f", in)...)...)
+	}
+	check := func(what string, r result, code int, wants ...string) {
+		t.Helper()
+		lines := stderrLines(r.stderr)
+		if r.code != code || len(lines) != 1 {
+			t.Errorf("%s: exit %d (want %d), stderr:\n%s", what, r.code, code, r.stderr)
+			return
+		}
+		for _, w := range wants {
+			if !strings.Contains(lines[0], w) {
+				t.Errorf("%s: the error does not say %q: %s", what, w, lines[0])
+			}
+		}
+	}
+	noRuntime := []string{"PATH=/usr/bin:/bin", "FLOW_SINGULARITY_CACHE=" + cache}
+	check("--singularity without a runtime", run(noRuntime, "--singularity", "--quiet"), 1, "no Singularity or Apptainer runtime")
+	check("a required container without a runtime", run(noRuntime, "--quiet"), 33, "DockerRequirement", "--no-container")
+	check("a missing image", run(env, "--singularity", "--quiet"), 1, `"flowtest/marker:1"`, cache)
+	writeFile(t, filepath.Join(cache, "flowtest_marker:1.sif"), "not an image")
+	check("an invalid SIF", run(env, "--singularity", "--quiet"), 1, "flowtest_marker:1.sif", "not a SIF")
+	out := t.TempDir()
+	r := flowEnv(t, noRuntime, "run", "--no-provenance", "--no-container", "--quiet", "--outdir", out, tool, "--f", in)
+	if text := readFile(t, filepath.Join(out, "out.txt")); r.code != 0 || strings.Contains(text, "/var/spool/cwl") {
+		t.Errorf("--no-container should run the step on the host: exit %d, output:\n%s", r.code, text)
+	}
+}
+
+// The conformance tests tagged docker pass in containers, with stand-in
+// images under the names those tests use.
+func TestDockerConformanceInSingularity(t *testing.T) {
+	env, cache := containerEnv(t)
+	for _, name := range []string{"docker.io_debian:stable-slim.sif", "docker.io_bash:4.4.sif"} {
+		siftest.Build(t, cache, siftest.Options{Name: name})
+	}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	suite := copySuite(t)
+	tests, err := conformance.Load(filepath.Join(suite, "conformance_tests.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := conformance.Select(tests, conformance.Selection{Tags: []string{"docker"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	results := conformance.Run(ctx, conformance.Config{Runner: []string{flowBin, "run", "--singularity", "--no-provenance"}, Jobs: 2}, plan)
+	for _, r := range results {
+		if r.Status != conformance.Passed {
+			t.Errorf("%s: %s: %s\n%s", r.Test.ID, r.Status, r.Message, r.Stderr)
+		}
+	}
+	if len(results) < 8 {
+		t.Errorf("only %d tests are tagged docker", len(results))
+	}
+}
+
+// copySuite copies the CWL conformance suite into a scratch directory, so
+// that a runner bug cannot change it.
+func copySuite(t *testing.T) string {
+	t.Helper()
+	src := os.Getenv("CWL_SUITE")
+	if src == "" {
+		src = "../../../shared/cwl-v1.2"
+	}
+	if _, err := os.Stat(filepath.Join(src, "conformance_tests.yaml")); err != nil {
+		testenv.SkipOrFail(t, "no CWL conformance suite at "+src+" (set CWL_SUITE)")
+	}
+	dst := t.TempDir()
+	if out, err := exec.Command("cp", "-r", src+"/.", dst).CombinedOutput(); err != nil {
+		t.Fatalf("copying the suite: %v: %s", err, out)
+	}
+	return dst
+}
+
+// Ten runs at once that need the same missing image pull it once, and all
+// ten work; flow images then lists it.
+func TestConcurrentRunsPullAnImageOnce(t *testing.T) {
+	env, cache := containerEnv(t)
+	sif := siftest.Build(t, t.TempDir(), siftest.Options{Files: map[string]string{"/etc/image-name": "pulled\n"}})
+	image, err := os.ReadFile(sif)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pulls atomic.Int32
+	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/flowtest/marker:1" {
+			http.NotFound(w, r)
+			return
+		}
+		pulls.Add(1)
+		time.Sleep(200 * time.Millisecond) // a slow network: the others must wait, not pull too
+		w.Write(image)
+	}))
+	defer registry.Close()
+	env = append(env, "FLOW_TEST_REGISTRY="+registry.URL)
+	dir := t.TempDir()
+	tool, in := filepath.Join(dir, "tool.cwl"), filepath.Join(dir, "in.txt")
+	writeFile(t, tool, containerTool)
+	writeFile(t, in, "x\n")
+
+	var wg sync.WaitGroup
+	results := make([]result, 10)
+	for i := range results {
+		wg.Go(func() {
+			out := filepath.Join(dir, fmt.Sprint("out", i))
+			results[i] = flowEnv(t, env, "run", "--singularity", "--no-provenance", "--quiet", "--outdir", out, tool, "--f", in)
+		})
+	}
+	wg.Wait()
+	for i, r := range results {
+		out := filepath.Join(dir, fmt.Sprint("out", i), "out.txt")
+		if r.code != 0 || !strings.Contains(readFile(t, out), "pulled") {
+			t.Errorf("run %d: exit %d: %s", i, r.code, r.stderr)
+		}
+	}
+	if n := pulls.Load(); n != 1 {
+		t.Errorf("ten runs pulled the image %d times, want once", n)
+	}
+	ls := flowEnv(t, env, "images", "ls")
+	if ls.code != 0 || !strings.Contains(ls.stdout, "flowtest_marker:1.sif") || !strings.Contains(ls.stdout, "sha256:") || !strings.Contains(ls.stdout, cache) {
+		t.Errorf("flow images ls: exit %d:\n%s%s", ls.code, ls.stdout, ls.stderr)
+	}
+}
+
+// flow images pull fetches what a workflow needs before it runs, and
+// names an image that cannot be had.
+func TestImagesPull(t *testing.T) {
+	env, _ := containerEnv(t)
+	dir := t.TempDir()
+	tool := filepath.Join(dir, "tool.cwl")
+	writeFile(t, tool, containerTool)
+	r := flowEnv(t, env, "images", "pull", tool)
+	if r.code != 1 || !strings.Contains(r.stderr, `"flowtest/marker:1"`) {
+		t.Errorf("pulling an image no registry has: exit %d: %s", r.code, r.stderr)
+	}
+	image, err := os.ReadFile(siftest.Build(t, t.TempDir(), siftest.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(image) }))
+	defer registry.Close()
+	r = flowEnv(t, append(env, "FLOW_TEST_REGISTRY="+registry.URL), "images", "pull", tool)
+	if r.code != 0 || !strings.Contains(r.stdout, "flowtest/marker:1") || !strings.Contains(r.stdout, "sha256:") {
+		t.Errorf("flow images pull: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+}
