@@ -17,6 +17,7 @@ import (
 
 	"github.com/flow-cwl/flow/conformance"
 	"github.com/flow-cwl/flow/internal/siftest"
+	"github.com/flow-cwl/flow/internal/testcluster"
 	"github.com/flow-cwl/flow/internal/testenv"
 )
 
@@ -287,5 +288,33 @@ func TestImagesPull(t *testing.T) {
 	r = flowEnv(t, append(env, "FLOW_TEST_REGISTRY="+registry.URL), "images", "pull", tool)
 	if r.code != 0 || !strings.Contains(r.stdout, "flowtest/marker:1") || !strings.Contains(r.stdout, "sha256:") {
 		t.Errorf("flow images pull: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// The same containerised step runs inside a Slurm job on the test
+// cluster, reached over SSH.
+func TestStepRunsInItsImageOnSlurm(t *testing.T) {
+	c := testcluster.Require(t)
+	env, cache := containerEnv(t)
+	siftest.Build(t, cache, siftest.Options{Name: "flowtest_marker:1.sif", Files: map[string]string{"/etc/image-name": "marker-image\n"}})
+	dir := t.TempDir()
+	tool, in := filepath.Join(dir, "tool.cwl"), filepath.Join(dir, "in.txt")
+	writeFile(t, tool, containerTool)
+	writeFile(t, in, "input-data\n")
+	r := flowEnv(t, env, "run", "--singularity", "--run_compute", "--cluster", "test", "--compute-config", sshConfig(t, c),
+		"--db", filepath.Join(dir, "flow.db"), "--outdir", filepath.Join(dir, "out"), tool, "--f", in)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	got := readFile(t, filepath.Join(dir, "out", "out.txt"))
+	for _, want := range []string{"marker-image\n", "/var/spool/cwl\n", "input-data\n", "input-read-only\n", "secret=\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the Slurm job's output lacks %q:\n%s", want, got)
+		}
+	}
+	fail := flowEnv(t, env, "run", "--singularity", "--run_compute", "--cluster", "test", "--compute-config", sshConfig(t, c),
+		"--no-provenance", "--outdir", filepath.Join(dir, "out2"), tool, "--f", in, "--code", "3")
+	if fail.code != 1 || !strings.Contains(fail.stderr, "exited with code 3") {
+		t.Errorf("a step exiting 3 in its container on Slurm: flow exit %d, stderr %s", fail.code, fail.stderr)
 	}
 }
