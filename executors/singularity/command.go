@@ -34,7 +34,7 @@ func Command(rt Runtime, t *executors.Task) (argv []string, hostDir string, err 
 	if !ok {
 		return nil, "", fmt.Errorf("task %q: its working directory %s is not inside any of its mounts, so it does not exist on the host", t.ID, t.Dir)
 	}
-	argv = []string{rt.Path, "--quiet", "exec", "--containall"}
+	argv = []string{rt.Path, "--quiet", verb(t), "--containall"}
 	if rt.noEval() {
 		argv = append(argv, "--no-eval")
 	}
@@ -56,6 +56,20 @@ func Command(rt Runtime, t *executors.Task) (argv []string, hostDir string, err 
 	argv = append(argv, envArgs...)
 	argv = append(argv, t.Image)
 	return append(argv, t.Argv...), hostDir, nil
+}
+
+// verb is the runtime's action for t: `exec` runs Argv[0] as a program,
+// but an Argv[0] starting with '-' cannot name one. Such a task was
+// written for a Docker image whose ENTRYPOINT takes Argv as its
+// arguments, as `docker run IMAGE ARGV...` gives them, so it gets `run`:
+// that executes the image's runscript, where a SIF converted from a
+// Docker image keeps its ENTRYPOINT and CMD, with Argv as arguments. Both
+// runtimes accept the same flags for run as for exec.
+func verb(t *executors.Task) string {
+	if len(t.Argv) > 0 && strings.HasPrefix(t.Argv[0], "-") {
+		return "run"
+	}
+	return "exec"
 }
 
 // checkMounts refuses mounts the --bind syntax, "src:dst[:ro]" in a

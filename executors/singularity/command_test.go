@@ -187,3 +187,35 @@ func TestHome(t *testing.T) {
 		}
 	}
 }
+
+// An Argv[0] starting with '-' is arguments for the image's entrypoint,
+// as `docker run` would pass them: the runtime's `run` executes the
+// runscript that holds it, with every other flag as for exec.
+func TestArgumentsForTheEntrypointUseRun(t *testing.T) {
+	tk := cwlTask()
+	tk.Argv = []string{"-c", "echo 'moo' > cow"}
+	argv, _, err := Command(modern, tk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk.Argv = []string{"sh", "-c", "echo 'moo' > cow"}
+	execArgv, _, _ := Command(modern, tk)
+	if argv[2] != "run" || execArgv[2] != "exec" {
+		t.Fatalf("verbs %q and %q, want run for Argv[0] %q and exec for %q", argv[2], execArgv[2], "-c", "sh")
+	}
+	if !slices.Equal(argv[3:], append(slices.Clone(execArgv[3:len(execArgv)-3]), "-c", "echo 'moo' > cow")) {
+		t.Errorf("run's flags or arguments differ from exec's:\n  %q\n  %q", argv, execArgv)
+	}
+	for _, first := range []string{"--version", "-"} {
+		tk.Argv = []string{first}
+		if argv, _, _ := Command(modern, tk); argv[2] != "run" {
+			t.Errorf("Argv[0] %q: verb %q, want run", first, argv[2])
+		}
+	}
+	for _, first := range []string{"sh", "./-x", "/bin/-x"} {
+		tk.Argv = []string{first}
+		if argv, _, _ := Command(modern, tk); argv[2] != "exec" {
+			t.Errorf("Argv[0] %q: verb %q, want exec", first, argv[2])
+		}
+	}
+}

@@ -2,10 +2,10 @@
 // Apptainer, the container runtimes of HPC clusters.
 //
 // It is not an executor of its own but a layer over one: Wrap turns each
-// Task that names an Image into a task that runs `singularity exec` on the
-// host, and hands that to the inner executor (local processes, Slurm),
-// which neither knows nor cares that a container is involved. Tasks
-// without an Image pass through untouched.
+// Task that names an Image into a task that runs `singularity exec` (or
+// `run`, below) on the host, and hands that to the inner executor (local
+// processes, Slurm), which neither knows nor cares that a container is
+// involved. Tasks without an Image pass through untouched.
 //
 // The engine describes a containerised task in container terms: Argv,
 // Env, Dir and the streams name paths inside the container, and Mounts
@@ -15,6 +15,14 @@
 //	singularity --quiet exec --containall --no-eval \
 //	    --home <host outdir>:<HOME> --pwd <Dir> \
 //	    --bind <src>:<dst>[:ro]... --env K=V... IMAGE ARGV...
+//
+// A task whose Argv[0] starts with '-' gets `run` instead of `exec`, with
+// the same flags. Such an Argv names no program: it is arguments for the
+// ENTRYPOINT of the Docker image the tool was written for (CWL's
+// docker_entrypoint test: bash's image, baseCommand ["-c", "..."]). A SIF
+// converted from a Docker image keeps its ENTRYPOINT and CMD in its
+// runscript, which run executes with Argv as its arguments; in an image
+// without a runscript, both runtimes pass them to /bin/sh.
 //
 // --containall gives the task fresh /tmp, IPC and PID namespaces and an
 // environment that is exactly Task.Env plus what the runtime itself sets

@@ -2,6 +2,7 @@ package singularity
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,13 +35,24 @@ type box struct {
 // mounted read-only, /tmp is the task's own.
 func newBox(t *testing.T, argv ...string) *box {
 	t.Helper()
+	return newBoxWith(t, siftest.Options{}, argv...)
+}
+
+// newBoxWith is newBox in an image built with opts, plus the marker file.
+func newBoxWith(t *testing.T, opts siftest.Options, argv ...string) *box {
+	t.Helper()
 	rtPath := siftest.Runtime(t)
 	rt, err := FindRuntime(context.Background(), rtPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("runtime: %s %s (stand-in: %v)", rt.Name, rt.Version, siftest.IsStandIn(rtPath))
-	image := siftest.Build(t, t.TempDir(), siftest.Options{Files: map[string]string{"/etc/image-name": imageMarker}})
+	opts.Files = maps.Clone(opts.Files)
+	if opts.Files == nil {
+		opts.Files = map[string]string{}
+	}
+	opts.Files["/etc/image-name"] = imageMarker
+	image := siftest.Build(t, t.TempDir(), opts)
 	inner, err := local.New(local.Options{KillGrace: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -210,6 +222,53 @@ func TestContainerCancelStopsEverything(t *testing.T) {
 	time.Sleep(time.Until(began.Add(4 * time.Second)))
 	if _, err := os.Stat(filepath.Join(b.out, "survivor")); err == nil {
 		t.Error("a background process of the cancelled container survived it")
+	}
+}
+
+// An Argv starting with '-' is arguments for the image's entrypoint, as
+// with `docker run`: CWL's docker_entrypoint test gives bash's image the
+// baseCommand ["-c", "echo 'moo' > cow"]. In a SIF the entrypoint is the
+// runscript, which must get them.
+func TestContainerArgumentsGoToTheRunscript(t *testing.T) {
+	t.Parallel()
+	b := newBoxWith(t, siftest.Options{Runscript: "#!/bin/sh\nexec /bin/sh \"$@\"\n"}, "-c", "echo moo > cow")
+	if res := b.run(t); !res.Success() {
+		t.Fatalf("%+v", res)
+	}
+	if got := b.output(t, "cow"); got != "moo\n" {
+		t.Errorf("cow holds %q, want %q", got, "moo\n")
+	}
+	// That the runscript, not some fallback, got them, and all of them.
+	b = newBoxWith(t, siftest.Options{Runscript: "#!/bin/sh\necho \"entrypoint: $# args: $*\"\n"}, "--flag", "a b")
+	b.task.Stdout = "out.txt"
+	if res := b.run(t); !res.Success() {
+		t.Fatalf("%+v", res)
+	}
+	if got, want := b.output(t, "out.txt"), "entrypoint: 2 args: --flag a b\n"; got != want {
+		t.Errorf("the runscript printed %q, want %q", got, want)
+	}
+}
+
+// Without a runscript, real runtimes hand run's arguments to /bin/sh;
+// with no /bin/sh either, the task fails and says why.
+func TestContainerArgumentsWithoutRunscript(t *testing.T) {
+	t.Parallel()
+	b := newBox(t, "-c", "echo moo > cow")
+	if res := b.run(t); !res.Success() {
+		t.Fatalf("no runscript: %+v", res)
+	}
+	if got := b.output(t, "cow"); got != "moo\n" {
+		t.Errorf("no runscript: cow holds %q, want %q", got, "moo\n")
+	}
+	b = newBoxWith(t, siftest.Options{NoShell: true}, "-c", "echo moo > cow")
+	res := b.run(t)
+	if res.Success() || res.ExitCode == 0 {
+		t.Errorf("no runscript and no /bin/sh: %+v", res)
+	} else if !strings.Contains(res.StderrTail, "No runscript") {
+		t.Errorf("no runscript and no /bin/sh: stderr %q does not say the image has no runscript", res.StderrTail)
+	}
+	if _, err := os.Stat(filepath.Join(b.out, "cow")); err == nil {
+		t.Error("no runscript and no /bin/sh: cow was written anyway")
 	}
 }
 

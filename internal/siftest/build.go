@@ -29,7 +29,18 @@ type Options struct {
 	Files map[string]string
 	// Labels are stored as the SIF's JSON labels object.
 	Labels map[string]string
+	// Runscript, when not "", is the image's runscript: what `singularity
+	// run` executes with its arguments. It is written, executable, to
+	// /.singularity.d/runscript, where real SIF images keep it (those
+	// converted from Docker images hold their ENTRYPOINT and CMD there).
+	Runscript string
+	// NoShell leaves /bin/sh out of the image, for tests of what a
+	// runtime does in an image without a shell; the other applets stay.
+	NoShell bool
 }
+
+// runscriptPath is where SIF images keep their runscript.
+const runscriptPath = "/.singularity.d/runscript"
 
 // Applets are the busybox commands every image has, in /bin.
 var Applets = []string{
@@ -54,7 +65,7 @@ func Build(t testing.TB, dir string, opts Options) string {
 		testenv.SkipOrFail(t, "building SIF test images needs mksquashfs (Debian package squashfs-tools)")
 	}
 	root := t.TempDir()
-	if err := makeRoot(root, busybox, opts.Files); err != nil {
+	if err := makeRoot(root, busybox, opts); err != nil {
 		t.Fatalf("siftest: making the image's root file system: %v", err)
 	}
 	squash := filepath.Join(t.TempDir(), "root.squashfs")
@@ -110,7 +121,10 @@ func isStatic(p string) (bool, error) {
 // makeRoot lays out the image's file system in root. Mount points such as
 // /proc or the task's directories are left to the runtime, as in images
 // built from Docker ones.
-func makeRoot(root, busybox string, files map[string]string) error {
+func makeRoot(root, busybox string, opts Options) error {
+	if _, ok := opts.Files[runscriptPath]; ok && opts.Runscript != "" {
+		return fmt.Errorf("%s is given both as a file and as Runscript", runscriptPath)
+	}
 	bin, err := os.ReadFile(busybox)
 	if err != nil {
 		return err
@@ -128,6 +142,9 @@ func makeRoot(root, busybox string, files map[string]string) error {
 		return err
 	}
 	for _, applet := range Applets {
+		if applet == "sh" && opts.NoShell {
+			continue
+		}
 		if err := os.Symlink("busybox", filepath.Join(root, "bin", applet)); err != nil {
 			return err
 		}
@@ -145,24 +162,44 @@ func makeRoot(root, busybox string, files map[string]string) error {
 	if err := os.Chmod(filepath.Join(root, "tmp"), 0o1777); err != nil {
 		return err
 	}
-	for p, content := range files {
+	for p, content := range opts.Files {
 		if err := writeFile(root, p, []byte(content), 0o644); err != nil {
 			return err
 		}
+	}
+	if opts.Runscript != "" {
+		return writeFile(root, runscriptPath, []byte(opts.Runscript), 0o755)
 	}
 	return nil
 }
 
 // writeFile writes an image file given by its absolute path in the image.
+// The modes of the file and of the directories it makes are exactly mode
+// and 0755, whatever the umask, so that the image is reproducible.
 func writeFile(root, p string, content []byte, mode os.FileMode) error {
 	if !path.IsAbs(p) || path.Clean(p) == "/" {
 		return fmt.Errorf("image file %q: want an absolute path of a file", p)
 	}
 	host := filepath.Join(root, filepath.FromSlash(path.Clean(p)))
+	var made []string
+	for d := filepath.Dir(host); d != root; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		}
+		made = append(made, d)
+	}
 	if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(host, content, mode)
+	for _, d := range made {
+		if err := os.Chmod(d, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(host, content, mode); err != nil {
+		return err
+	}
+	return os.Chmod(host, mode)
 }
 
 // writeSIF wraps the squashfs file into a SIF as its primary system

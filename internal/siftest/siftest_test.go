@@ -124,4 +124,40 @@ func TestBuildIsReproducible(t *testing.T) {
 	if c, _ := os.ReadFile(Build(t, t.TempDir(), opts)); bytes.Equal(a, c) {
 		t.Error("images with different files are the same")
 	}
+	opts.Runscript = "#!/bin/sh\nexec /bin/sh \"$@\"\n"
+	c, errC := os.ReadFile(Build(t, t.TempDir(), opts))
+	d, errD := os.ReadFile(Build(t, t.TempDir(), opts))
+	if errC != nil || errD != nil || !bytes.Equal(c, d) {
+		t.Errorf("two builds with a runscript differ (%v, %v)", errC, errD)
+	}
+}
+
+// run executes the image's runscript with its arguments; without one, real
+// runtimes hand the arguments to /bin/sh, and fail only when that is
+// missing too.
+func TestRunExecutesTheRunscript(t *testing.T) {
+	rt := Runtime(t)
+	dir := t.TempDir()
+	withScript := Build(t, dir, Options{Name: "script.sif", Runscript: "#!/bin/sh\necho \"runscript got $# args: $*\"\n"})
+	out, errOut, code := run(t, nil, rt, "--quiet", "run", "--containall", "--pwd", "/tmp", withScript, "-c", "x y")
+	if code != 0 || out != "runscript got 2 args: -c x y\n" {
+		t.Errorf("run with a runscript: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	out, errOut, code = run(t, nil, rt, "--quiet", "exec", "--containall", withScript, "stat", "-c", "%a", "/.singularity.d/runscript")
+	if code != 0 || out != "755\n" {
+		t.Errorf("the runscript's mode: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	plain := Build(t, dir, Options{Name: "plain.sif"})
+	out, errOut, code = run(t, nil, rt, "--quiet", "run", "--containall", plain, "-c", "echo from sh")
+	if code != 0 || out != "from sh\n" {
+		t.Errorf("run without a runscript: exit %d, stdout %q, stderr %q; want /bin/sh to get the arguments", code, out, errOut)
+	}
+	noShell := Build(t, dir, Options{Name: "noshell.sif", NoShell: true})
+	_, errOut, code = run(t, nil, rt, "--quiet", "run", "--containall", noShell, "-c", "echo from sh")
+	if code == 0 || !strings.Contains(errOut, "No runscript and no /bin/sh") {
+		t.Errorf("run without a runscript or /bin/sh: exit %d, stderr %q; want it refused", code, errOut)
+	}
+	if out, _, code := run(t, nil, rt, "--quiet", "exec", "--containall", noShell, "echo", "ok"); code != 0 || out != "ok\n" {
+		t.Errorf("NoShell took more than /bin/sh away: exit %d, stdout %q", code, out)
+	}
 }

@@ -15,7 +15,7 @@ import (
 // defaultPath is the PATH a container gets unless it is given one.
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// execOptions is a parsed `exec` command line.
+// execOptions is a parsed `exec` or `run` command line.
 type execOptions struct {
 	binds        []bind
 	home         *bind // --home
@@ -26,7 +26,7 @@ type execOptions struct {
 	ipc          bool
 	env          map[string]string // from --env
 	image        string
-	argv         []string
+	argv         []string // exec's command, or run's arguments
 }
 
 // bind is one mount: host src at container dst.
@@ -35,8 +35,11 @@ type bind struct {
 	ro       bool
 }
 
-func runExec(args []string) {
-	o := parseExec(args)
+// runAction implements exec and run, which take the same flags: exec
+// runs a command in the container, run the image's runscript with the
+// arguments given.
+func runAction(verb string, args []string) {
+	o := parseAction(verb, args)
 	if !o.contain {
 		fatalf("the stand-in implements only contained runs: add --contain or --containall")
 	}
@@ -46,7 +49,10 @@ func runExec(args []string) {
 	}
 	mounts := o.mounts()
 	env := o.environ()
-	if !findCommand(root, mounts, o.pwd, env["PATH"], o.argv[0]) {
+	command := o.argv
+	if verb == "run" {
+		command = append([]string{runscript(root, mounts)}, o.argv...)
+	} else if !findCommand(root, mounts, o.pwd, env["PATH"], o.argv[0]) {
 		if strings.Contains(o.argv[0], "/") {
 			fatalf("stat %s: no such file or directory", o.argv[0])
 		}
@@ -58,15 +64,44 @@ func runExec(args []string) {
 	}
 	argv := append([]string{"bwrap"}, sandboxArgs(root, mounts, o)...)
 	argv = append(argv, "--")
-	argv = append(argv, o.argv...)
+	argv = append(argv, command...)
 	// bwrap takes this process's place, so signals sent to the task's
 	// process group and its exit status need no relaying.
 	err = syscall.Exec(bwrap, argv, environList(env))
 	fatalf("exec %s: %v", bwrap, err)
 }
 
-// parseExec reads exec's flags, which end at the first non-flag: the image.
-func parseExec(args []string) *execOptions {
+// runscript picks what run executes, as the action script for run of
+// both real runtimes does (Apptainer's is in
+// internal/pkg/util/fs/files/action_script.sh): the image's
+// /.singularity.d/runscript if it is executable, else /singularity, the
+// runscript of Singularity 2.x images (recent Apptainers look for
+// /apptainer instead); else /bin/sh, after "INFO: No runscript found in
+// container, executing /bin/sh" (hidden by --quiet), so that run's
+// arguments go to the shell. Only an image with neither is an error:
+// "ERROR: No runscript and no /bin/sh executable found in container,
+// aborting", exit status 1, since the action script in the container
+// reports it, not the runtime itself.
+func runscript(root string, mounts []mount) string {
+	for _, p := range []string{"/.singularity.d/runscript", "/singularity"} {
+		if host, ok := hostPath(root, mounts, p); ok && isExecutable(host) {
+			return p
+		}
+	}
+	if host, ok := hostPath(root, mounts, "/bin/sh"); ok && isExecutable(host) {
+		if !quiet {
+			fmt.Fprintln(os.Stderr, "INFO:    No runscript found in container, executing /bin/sh")
+		}
+		return "/bin/sh"
+	}
+	fmt.Fprintln(os.Stderr, "ERROR:   No runscript and no /bin/sh executable found in container, aborting")
+	os.Exit(1)
+	return ""
+}
+
+// parseAction reads exec's or run's flags, which end at the first
+// non-flag: the image.
+func parseAction(verb string, args []string) *execOptions {
 	o := &execOptions{env: map[string]string{}}
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		arg, name := args[0], strings.SplitN(args[0], "=", 2)[0]
@@ -113,8 +148,11 @@ func parseExec(args []string) *execOptions {
 			fatalf("unknown flag: %s", name)
 		}
 	}
-	if len(args) < 2 {
+	if verb == "exec" && len(args) < 2 {
 		fatalf("exec needs an image and a command")
+	}
+	if len(args) < 1 {
+		fatalf("%s needs an image", verb)
 	}
 	o.image, o.argv = args[0], args[1:]
 	if o.pwd == "" {

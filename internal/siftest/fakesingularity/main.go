@@ -10,12 +10,17 @@
 //	singularity [--quiet] exec [--containall|--contain] [--cleanenv] [--ipc] [--pid]
 //	        [--no-eval] [--no-home | --home SRC[:DST]] [--pwd DIR]
 //	        [--bind SRC[:DST[:ro|rw]]]... [--env K=V]... IMAGE COMMAND [ARG...]
+//	singularity [--quiet] run [the flags of exec] IMAGE [ARG...]
 //	singularity [--quiet] pull [--force] [DEST] URI
 //
 // exec extracts the SIF's squashfs partition once (cached by the image's
 // sha256) and runs the command under bubblewrap with the image as a
 // read-only root. Only contained runs are implemented: flow never asks for
 // anything else, and sharing the host's home and /tmp would hide bugs.
+//
+// run does the same with the image's runscript, /.singularity.d/runscript,
+// and the arguments given; an image without one gets /bin/sh instead, and
+// one without either fails, as with real runtimes (see runscript).
 //
 // pull fetches from a test registry: FLOW_TEST_REGISTRY holds a base URL,
 // and URI, without its scheme, is the path under it.
@@ -52,17 +57,17 @@ func main() {
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		fatalf("no command; the stand-in implements exec, pull, version and --version")
+		fatalf("no command; the stand-in implements exec, run, pull, version and --version")
 	}
 	switch args[0] {
 	case "version":
 		fmt.Println(version)
-	case "exec":
-		runExec(args[1:])
+	case "exec", "run":
+		runAction(args[0], args[1:])
 	case "pull":
 		runPull(args[1:])
 	default:
-		fatalf("the stand-in implements exec, pull, version and --version, not %q", args[0])
+		fatalf("the stand-in implements exec, run, pull, version and --version, not %q", args[0])
 	}
 }
 
