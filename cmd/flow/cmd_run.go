@@ -40,6 +40,7 @@ type runOptions struct {
 	Cluster       string // --run_compute: the cluster's name in the compute configuration
 	ComputeConfig string // "" for the default clusters.yaml
 	Containers    containerMode
+	RunID         string // record the run under this id; continue it if it exists (for daemons)
 	outdirSet     bool // --outdir was given (a resumed run keeps its own otherwise)
 }
 
@@ -81,6 +82,7 @@ func newRunFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.NoCache, "no-cache", false, "run every step, even those that ran before with the same inputs")
 	fs.StringVar(&o.CacheDir, "cache-dir", "", "keep reusable step outputs in `dir` (default: cache/ beside the database)")
 	fs.StringVar(&o.Resume, "resume", "", "continue the recorded `run` (an id or a unique prefix of one)")
+	fs.StringVar(&o.RunID, "run-id", "", "record the run under `id`; when that run is recorded already, continue it, or print its outputs if it succeeded (lets a daemon start and restart runs with one command)")
 	addLogFlags(fs, &o.Log)
 	return fs
 }
@@ -154,6 +156,12 @@ func parseRunArgs(fs *flag.FlagSet, args []string, o *runOptions) error {
 // into o.Outdir and prints the output object on stdout. The run is
 // recorded in the provenance database unless o.NoProvenance.
 func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Logger) (err error) {
+	if o.RunID != "" {
+		done, err := continueRunID(ctx, &o, stdout)
+		if done || err != nil {
+			return err
+		}
+	}
 	var rec *recording
 	if o.Resume != "" { // the record names the document and inputs
 		if rec, err = startRecording(ctx, &o); err != nil {

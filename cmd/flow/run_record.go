@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -95,12 +96,47 @@ func (rec *recording) create(ctx context.Context, o *runOptions) error {
 	if frag != "" {
 		abs += "#" + frag
 	}
+	id := o.RunID
+	if id == "" {
+		id = provenance.NewRunID()
+	}
 	rec.run = &provenance.Run{
-		ID: provenance.NewRunID(), Workflow: abs, WorkflowDigest: digest,
+		ID: id, Workflow: abs, WorkflowDigest: digest,
 		State: provenance.RunRunning, Started: time.Now(), User: userName(), Host: hostname(),
 		FlowVersion: buildVersion(), Executor: "local", Outdir: outdir,
 	}
 	return rec.store.CreateRun(ctx, rec.run)
+}
+
+// continueRunID looks up --run-id in the database: a run recorded and
+// unfinished is resumed (o.Resume is set); one that succeeded is done,
+// and its recorded outputs are printed again.
+func continueRunID(ctx context.Context, o *runOptions, stdout io.Writer) (done bool, err error) {
+	if o.NoProvenance || o.Resume != "" {
+		return false, usagef("--run-id needs the provenance database, and no --resume")
+	}
+	path := o.DB
+	if path == "" {
+		if path, err = provenance.DefaultPath(); err != nil {
+			return false, err
+		}
+	}
+	store, err := provenance.OpenShared(path, provenance.Options{Timeout: 30 * time.Second})
+	if err != nil {
+		return false, err
+	}
+	defer store.Close()
+	r, err := store.GetRun(ctx, o.RunID)
+	switch {
+	case errors.Is(err, provenance.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	case r.State == provenance.RunSucceeded:
+		return true, printJSON(stdout, r.Outputs)
+	}
+	o.Resume = r.ID
+	return false, nil
 }
 
 // reload picks up a recorded run for --resume: its document, inputs and
