@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -12,12 +13,29 @@ import (
 // files reads and parses documents once per load and resolves the
 // $import and $include directives while converting YAML into Nodes.
 type files struct {
-	mu    sync.Mutex
-	trees map[string]*Node // by document URI (no fragment)
-	depth int
+	mu       sync.Mutex
+	trees    map[string]*Node // by document URI (no fragment)
+	included map[string]bool  // paths of $include'd files
+	depth    int
 }
 
-func newFiles() *files { return &files{trees: map[string]*Node{}} }
+func newFiles() *files { return &files{trees: map[string]*Node{}, included: map[string]bool{}} }
+
+// paths lists the local files read so far, documents and included texts,
+// sorted.
+func (f *files) paths() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for doc := range f.trees {
+		out = append(out, URIPath(doc))
+	}
+	for p := range f.included {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
 
 // load returns the tree of the document at uri (fragment ignored).
 func (f *files) load(uri string) (*Node, error) {
@@ -193,5 +211,8 @@ func (c *converter) includeText(ref *yaml.Node) (*Node, error) {
 	if err != nil {
 		return nil, &Error{Pos: c.pos(ref), Field: "$include", Msg: fmt.Sprintf("cannot include %q: %s", ref.Value, readErrText(err))}
 	}
+	c.files.mu.Lock()
+	c.files.included[p] = true
+	c.files.mu.Unlock()
 	return &Node{Kind: ScalarNode, Pos: c.pos(ref), Value: string(data), Base: c.base}, nil
 }

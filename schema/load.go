@@ -23,6 +23,11 @@ func NewLoader() *Loader {
 // #fragment naming a process of a $graph) and returns its process.
 func Load(ref string) (*Process, error) { return NewLoader().Load(ref) }
 
+// Files lists the local files the loads so far read: every document and
+// every $include'd text (not $schemas ontologies), sorted. It is what must
+// travel with a document to load it elsewhere.
+func (l *Loader) Files() []string { return l.files.paths() }
+
 // Load is the method form of the package function Load.
 func (l *Loader) Load(ref string) (*Process, error) {
 	uri := ref
