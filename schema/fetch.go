@@ -112,9 +112,32 @@ type converter struct {
 	file  string
 	base  string
 	files *files
+	// expanding holds the anchors being expanded, so an alias inside its
+	// own anchor is an error rather than endless recursion; nodes counts
+	// what aliases produced, so nested aliases cannot blow up memory.
+	expanding map[*yaml.Node]bool
+	nodes     int
 }
 
+// maxAliasNodes bounds the nodes that aliases may expand to in one file.
+const maxAliasNodes = 1_000_000
+
 func (c *converter) pos(y *yaml.Node) Pos { return Pos{File: c.file, Line: y.Line, Col: y.Column} }
+
+func (c *converter) convertAlias(y *yaml.Node) (*Node, error) {
+	if c.expanding[y.Alias] {
+		return nil, &Error{Pos: c.pos(y), Msg: fmt.Sprintf("invalid YAML: the alias *%s is inside its own anchor", y.Value)}
+	}
+	if c.expanding == nil {
+		c.expanding = map[*yaml.Node]bool{}
+	}
+	c.expanding[y.Alias] = true
+	defer delete(c.expanding, y.Alias)
+	if c.nodes++; c.nodes > maxAliasNodes {
+		return nil, &Error{Pos: c.pos(y), Msg: "invalid YAML: aliases expand to too many nodes"}
+	}
+	return c.convert(y.Alias)
+}
 
 func (c *converter) convert(y *yaml.Node) (*Node, error) {
 	switch y.Kind {
@@ -124,7 +147,7 @@ func (c *converter) convert(y *yaml.Node) (*Node, error) {
 		}
 		return c.convert(y.Content[0])
 	case yaml.AliasNode:
-		return c.convert(y.Alias)
+		return c.convertAlias(y)
 	case yaml.SequenceNode:
 		n := &Node{Kind: SeqNode, Pos: c.pos(y), Base: c.base}
 		for _, it := range y.Content {
