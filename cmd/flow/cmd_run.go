@@ -41,6 +41,8 @@ type runOptions struct {
 	ComputeConfig string // "" for the default clusters.yaml
 	Containers    containerMode
 	RunID         string // record the run under this id; continue it if it exists (for daemons)
+	ComputeURL    string // --run_compute through a flowd daemon at this URL
+	ComputeToken  string // the daemon's bearer token
 	outdirSet     bool // --outdir was given (a resumed run keeps its own otherwise)
 }
 
@@ -74,6 +76,8 @@ func newRunFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.Bool("run_local", true, "run on this machine (the default)")
 	fs.BoolVar(&o.Compute, "run_compute", false, "run on a Slurm cluster of the compute configuration (see --cluster)")
 	fs.StringVar(&o.Cluster, "cluster", "", "with --run_compute: the cluster `name` (needed when the configuration has several)")
+	fs.StringVar(&o.ComputeURL, "compute_url", "", "with --run_compute: submit to the flowd daemon at `url` (default $FLOW_URL)")
+	fs.StringVar(&o.ComputeToken, "compute_access_token", "", "the daemon's `token` (default $FLOW_TOKEN)")
 	fs.StringVar(&o.ComputeConfig, "compute-config", "", "the compute configuration `file` (default: clusters.yaml in the config directory)")
 	fs.BoolVar(&o.Containers.Require, "singularity", false, "run steps with a DockerRequirement in Singularity/Apptainer, and fail if no runtime is found (default: when one is found)")
 	fs.BoolVar(&o.Containers.Off, "no-container", false, "run every step on the host, DockerRequirement or not")
@@ -156,6 +160,9 @@ func parseRunArgs(fs *flag.FlagSet, args []string, o *runOptions) error {
 // into o.Outdir and prints the output object on stdout. The run is
 // recorded in the provenance database unless o.NoProvenance.
 func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Logger) (err error) {
+	if o.Compute && (o.ComputeURL != "" || os.Getenv("FLOW_URL") != "") {
+		return runRemote(ctx, o, stdout, log)
+	}
 	if o.RunID != "" {
 		done, err := continueRunID(ctx, &o, stdout)
 		if done || err != nil {

@@ -1,0 +1,158 @@
+// Package server is flowd, the team daemon: an HTTP API (flow's own under
+// /api/v1, GA4GH WES 1.1 under /ga4gh/wes/v1) in front of a queue of
+// workflow runs.
+//
+// Every request carries a bearer token (package store keeps only its
+// hash); the token's team scopes everything the request can see, and its
+// role (viewer, operator, admin) what it can do. A run of another team
+// answers 404, as one that does not exist.
+//
+// A submitted run gets a directory of its own under the data directory,
+// holding the workflow's files and inputs as uploaded (no path may leave
+// it), and waits in the queue. The runner starts queued runs within the
+// limits, each as a `flow run` process with the daemon's provenance
+// database and step cache; its log lines become the run's events, which
+// clients follow over Server-Sent Events. Runs, queue and events live in
+// the daemon's bbolt database, so a daemon killed and started again picks
+// every unfinished run up where it was.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/flow-cwl/flow/server/store"
+)
+
+// Config is what a daemon needs.
+type Config struct {
+	Listen        string // address, e.g. "127.0.0.1:8080"
+	DataDir       string // database, key file, runs, provenance, cache
+	TLSCert       string // serve HTTPS with this certificate and key when set
+	TLSKey        string
+	Flow          string // the flow binary runs are started with
+	ComputeConfig string // clusters for runs that ask for one
+	MaxBodyBytes  int64  // largest request body (a submission with its files); 0 means 1 GiB
+	Limits        Limits
+	Log           zerolog.Logger
+}
+
+// Server is a running daemon.
+type Server struct {
+	cfg    Config
+	store  *store.Store
+	runner *runner
+	log    zerolog.Logger
+}
+
+// New opens the daemon's data directory.
+func New(cfg Config) (*Server, error) {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 30
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "runs"), 0o700); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	lc := launchConfig{Flow: cfg.Flow, DataDir: cfg.DataDir, ComputeConfig: cfg.ComputeConfig}
+	s := &Server{cfg: cfg, store: st, log: cfg.Log}
+	s.runner = newRunner(st, lc, cfg.Limits, cfg.Log)
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Server) Close() error { return s.store.Close() }
+
+// Serve answers requests on l and runs the queue until ctx ends, then
+// stops: requests get a few seconds to finish, running runs are stopped
+// and stay unfinished, to be continued by the next start.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.runner.loop(ctx)
+	}()
+	errc := make(chan error, 1)
+	go func() {
+		if s.cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(l, s.cfg.TLSCert, s.cfg.TLSKey)
+		} else {
+			errc <- srv.Serve(l)
+		}
+	}()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shut)
+	<-done
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// ListenAndServe listens on the configured address.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	l, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Listen, err)
+	}
+	s.log.Info().Str("address", l.Addr().String()).Bool("tls", s.cfg.TLSCert != "").Msg("flowd listening")
+	return s.Serve(ctx, l)
+}
+
+// Handler is the daemon's HTTP API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	s.routeRuns(mux)
+	s.routeAdmin(mux)
+	s.routeWES(mux)
+	return s.accessLog(http.MaxBytesHandler(mux, s.cfg.MaxBodyBytes))
+}
+
+// accessLog logs one line per request: method, path (never the query,
+// which may hold a token), status, duration.
+func (s *Server) accessLog(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		s.log.Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", sw.status).
+			Dur("took", time.Since(start)).Str("remote", r.RemoteAddr).Msg("request")
+		metrics.observe(r, sw.status, time.Since(start))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Flush lets event streams through the wrapper.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
