@@ -43,7 +43,7 @@ type runOptions struct {
 	RunID         string // record the run under this id; continue it if it exists (for daemons)
 	ComputeURL    string // --run_compute through a flowd daemon at this URL
 	ComputeToken  string // the daemon's bearer token
-	outdirSet     bool // --outdir was given (a resumed run keeps its own otherwise)
+	outdirSet     bool   // --outdir was given (a resumed run keeps its own otherwise)
 }
 
 const runUsage = `usage: flow run [flags] DOCUMENT[#id] [JOB] [--input value ...]
