@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const (
+	exampleWorkflow = "../../examples/workflows/fasta-stats.cwl"
+	exampleInputs   = "../../examples/workflows/fasta-stats.yml"
+)
+
+// checksums maps each output file of an output object to its checksum.
+func checksums(t *testing.T, stdout string) map[string]string {
+	t.Helper()
+	var out map[string]any
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatalf("not an output object: %v\n%s", err, stdout)
+	}
+	sums := map[string]string{}
+	var walk func(name string, v any)
+	walk = func(name string, v any) {
+		switch x := v.(type) {
+		case []any:
+			for i, it := range x {
+				walk(name+"["+string(rune('0'+i))+"]", it)
+			}
+		case map[string]any:
+			if s, ok := x["checksum"].(string); ok {
+				sums[name] = s
+			}
+		}
+	}
+	for k, v := range out {
+		walk(k, v)
+	}
+	return sums
+}
+
+// A member submits with flow run --run_compute --compute_url, follows the
+// run over Server-Sent Events to its end, and gets outputs equal to a
+// local run's, in --outdir.
+func TestSubmitFollowAndDownload(t *testing.T) {
+	d := newDaemon(t)
+	tok := d.token("genomics", "operator")
+	d.start()
+	dir := t.TempDir()
+	code, local, stderr := flow(t, nil, "run", "--quiet", "--no-provenance", "--outdir", filepath.Join(dir, "local"), exampleWorkflow, exampleInputs)
+	if code != 0 {
+		t.Fatalf("local run: %s", stderr)
+	}
+	code, remote, stderr := flow(t, nil, "run", "--run_compute", "--compute_url", d.url, "--compute_access_token", tok,
+		"--outdir", filepath.Join(dir, "remote"), exampleWorkflow, exampleInputs)
+	if code != 0 {
+		t.Fatalf("remote run: exit %d: %s\n%s", code, stderr, d.log.String())
+	}
+	a, b := checksums(t, local), checksums(t, remote)
+	if len(a) == 0 || !reflect.DeepEqual(a, b) {
+		t.Errorf("outputs differ:\n local %v\nremote %v", a, b)
+	}
+	if !strings.Contains(remote, filepath.Join(dir, "remote")) {
+		t.Errorf("the output object does not point into --outdir:\n%s", remote)
+	}
+	for _, want := range []string{"submitted to the daemon", "run RUNNING", "run COMPLETE"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("flow's log does not show %q (events followed over SSE):\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(d.log.String(), tok) {
+		t.Error("the daemon's log holds the token")
+	}
+}

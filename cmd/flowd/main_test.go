@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The tests run the real binaries: flowd, and flow beside it (where flowd
+// looks for it), built once.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "flowd-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	for pkg, name := range map[string]string{".": "flowd", "../flow": "flow"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "cannot build", name, err)
+			os.Exit(1)
+		}
+	}
+	os.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data")) // flow's local runs
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// daemon is a flowd process of a test.
+type daemon struct {
+	t       *testing.T
+	dataDir string
+	url     string
+	cmd     *exec.Cmd
+	log     *syncBuffer
+	extra   []string
+}
+
+// newDaemon prepares a data directory; tokens are made before start.
+func newDaemon(t *testing.T, extra ...string) *daemon {
+	return &daemon{t: t, dataDir: filepath.Join(t.TempDir(), "data"), extra: extra}
+}
+
+// token creates a token offline, as an operator bootstraps a team.
+func (d *daemon) token(team, role string) string {
+	d.t.Helper()
+	out, err := exec.Command(filepath.Join(binDir, "flowd"), "token", "create", "--team", team, "--role", role, "--data-dir", d.dataDir).Output()
+	if err != nil {
+		d.t.Fatalf("flowd token create: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// start runs flowd on a free port and waits until it answers.
+func (d *daemon) start() {
+	d.t.Helper()
+	if d.url == "" {
+		d.url = "http://" + freeAddr(d.t)
+	}
+	d.log = &syncBuffer{}
+	args := append([]string{"--listen", strings.TrimPrefix(d.url, "http://"), "--data-dir", d.dataDir}, d.extra...)
+	d.cmd = exec.Command(filepath.Join(binDir, "flowd"), args...)
+	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	if err := d.cmd.Start(); err != nil {
+		d.t.Fatal(err)
+	}
+	d.t.Cleanup(d.stop)
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(d.url + "/healthz"); err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	d.t.Fatalf("flowd did not answer:\n%s", d.log.String())
+}
+
+// kill stops flowd with SIGKILL, as a crash would.
+func (d *daemon) kill() {
+	d.cmd.Process.Kill()
+	d.cmd.Wait()
+}
+
+func (d *daemon) stop() {
+	if d.cmd.ProcessState == nil {
+		d.cmd.Process.Signal(syscall.SIGTERM)
+		d.cmd.Wait()
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// request sends an API request with a token and returns status and body.
+func (d *daemon) request(method, path, token string, body []byte, ctype string) (int, []byte) {
+	d.t.Helper()
+	req, err := http.NewRequest(method, d.url+path, bytes.NewReader(body))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	return resp.StatusCode, buf.Bytes()
+}
+
+// waitState polls a run until it is finished and returns its state.
+func (d *daemon) waitState(token, id string, limit time.Duration) string {
+	d.t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		_, body := d.request("GET", "/api/v1/runs/"+id, token, nil, "")
+		var r struct{ State, Error string }
+		json.Unmarshal(body, &r)
+		switch r.State {
+		case "COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED":
+			if r.State != "COMPLETE" {
+				d.t.Logf("run %s: %s", id, r.Error)
+			}
+			return r.State
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.t.Fatalf("run %s did not finish in %v\n%s", id, limit, d.log.String())
+	return ""
+}
+
+// flow runs the flow binary.
+func flow(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "flow"), args...)
+	cmd.Env = append(os.Environ(), env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), o.String(), e.String()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, o.String(), e.String()
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's output and a test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var _ = context.Background
