@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 
 // daemon is a flowd process of a test.
 type daemon struct {
-	t       *testing.T
+	t       testing.TB
 	dataDir string
 	url     string
 	cmd     *exec.Cmd
@@ -105,7 +105,7 @@ func (d *daemon) stop() {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
