@@ -92,6 +92,17 @@ func (c *Client) send(ctx context.Context, method, path string, body io.Reader, 
 	return resp, nil
 }
 
+// JSON sends a request with a JSON body (or none) and decodes the JSON
+// answer into out (unless nil): for the API's smaller endpoints.
+func (c *Client) JSON(ctx context.Context, method, path string, body []byte, out any) error {
+	var r io.Reader
+	ctype := ""
+	if body != nil {
+		r, ctype = bytes.NewReader(body), "application/json"
+	}
+	return c.do(ctx, method, path, r, ctype, out)
+}
+
 // Submit sends the bundle as a new run; cluster "" runs it on the
 // daemon's own machine.
 func (c *Client) Submit(ctx context.Context, b *Bundle, cluster string, tags map[string]string) (string, error) {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -18,6 +19,7 @@ type runsOptions struct {
 	DB     string
 	Output string // "text" or "json"
 	Limit  int
+	Daemon daemonFlags // with a URL, the daemon's runs instead
 }
 
 // cmdRuns is "flow runs": parse, then runRuns.
@@ -30,13 +32,17 @@ func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.PrintDefaults()
 	}
 	addDBFlag(fs, &o.DB)
-	addOutputFlag(fs, &o.Output)
+	addDaemonFlags(fs, &o.Daemon)
 	fs.IntVar(&o.Limit, "n", 20, "show the `N` newest runs (0: all)")
 	if _, err := parseFlags(fs, args, 0, 0); err != nil {
 		return err
 	}
 	if o.Limit < 0 {
 		return usagef("-n must be 0 or more, found %d", o.Limit)
+	}
+	o.Output = o.Daemon.Output
+	if o.Daemon.URL != "" || os.Getenv("FLOW_URL") != "" {
+		return runsRemote(ctx, o.Daemon, o.Limit, stdout)
 	}
 	return runRuns(ctx, o, stdout)
 }

@@ -47,6 +47,11 @@ Commands:
   cache     list or prune the step cache: flow cache prune --older-than 30d
   images    fetch or list container images: flow images pull wf.cwl
   clusters  check the compute clusters:   flow clusters status
+  status    a daemon run's state (-f follows it): flow status RUN -f --compute_url URL
+  cancel    cancel a daemon run:         flow cancel RUN
+  outputs   download a daemon run's outputs: flow outputs RUN --outdir dir/
+  ssh-keys  the daemon's SSH keys:       flow ssh-keys keygen --name hpc1
+  systems   the daemon's clusters:       flow systems status
   version   print flow's version
 
 Run "flow <command> -h" for a command's flags.
@@ -99,6 +104,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		err = cmdCache(ctx, rest, stdout, stderr)
 	case "images":
 		err = cmdImages(ctx, rest, stdout, stderr)
+	case "status":
+		err = cmdStatus(ctx, rest, stdout, stderr)
+	case "cancel":
+		err = cmdCancel(ctx, rest, stdout, stderr)
+	case "outputs":
+		err = cmdOutputs(ctx, rest, stdout, stderr)
+	case "ssh-keys":
+		err = cmdSSHKeys(ctx, rest, stdout, stderr)
+	case "systems":
+		err = cmdSystems(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		err = cmdVersion(stdout)
 	case "help", "-h", "-help", "--help":

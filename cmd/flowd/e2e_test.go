@@ -73,3 +73,35 @@ func TestSubmitFollowAndDownload(t *testing.T) {
 		t.Error("the daemon's log holds the token")
 	}
 }
+
+// The daemon commands of flow: runs, status, outputs, cancel, ssh-keys.
+func TestDaemonCommandsOfFlow(t *testing.T) {
+	d := newDaemon(t)
+	tok := d.token("genomics", "admin")
+	d.start()
+	env := []string{"FLOW_URL=" + d.url, "FLOW_TOKEN=" + tok}
+	dir := t.TempDir()
+	code, out, stderr := flow(t, env, "run", "--run_compute", "--quiet", "--outdir", filepath.Join(dir, "a"), exampleWorkflow, exampleInputs)
+	if code != 0 {
+		t.Fatalf("run: %s", stderr)
+	}
+	code, list, stderr := flow(t, env, "runs", "-o", "json")
+	var runs []struct{ ID, State string }
+	if json.Unmarshal([]byte(list), &runs); code != 0 || len(runs) != 1 || runs[0].State != "COMPLETE" {
+		t.Fatalf("flow runs: %d %s %s", code, list, stderr)
+	}
+	id := runs[0].ID
+	if code, status, _ := flow(t, env, "status", id); code != 0 || !strings.Contains(status, "COMPLETE") {
+		t.Errorf("flow status: %d %s", code, status)
+	}
+	code, again, stderr := flow(t, env, "outputs", id, "--outdir", filepath.Join(dir, "b"))
+	if code != 0 || !reflect.DeepEqual(checksums(t, out), checksums(t, again)) {
+		t.Errorf("flow outputs: %d %s\n%s", code, stderr, again)
+	}
+	if code, key, stderr := flow(t, env, "ssh-keys", "keygen", "--name", "hpc1"); code != 0 || !strings.HasPrefix(key, "ssh-ed25519 ") {
+		t.Errorf("flow ssh-keys keygen: %d %s %s", code, key, stderr)
+	}
+	if code, _, stderr := flow(t, env, "cancel", "no-such-run"); code == 0 || !strings.Contains(stderr, "404") {
+		t.Errorf("flow cancel of an unknown run: %d %s", code, stderr)
+	}
+}
