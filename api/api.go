@@ -127,3 +127,20 @@ type SSHKey struct {
 	Fingerprint string    `json:"fingerprint"`
 	Created     time.Time `json:"created"`
 }
+
+// Workflow is a registered workflow version.
+type Workflow struct {
+	Name    string    `json:"name"`
+	Version string    `json:"version"`
+	Main    string    `json:"main"` // the document runs start from
+	Created time.Time `json:"created,omitzero"`
+}
+
+// Trigger starts a run of a registered workflow
+// (POST /api/v1/workflows/{name}/runs).
+type Trigger struct {
+	Version string            `json:"version,omitempty"` // "" for the newest
+	Inputs  map[string]any    `json:"inputs"`
+	Cluster string            `json:"cluster,omitempty"`
+	Tags    map[string]string `json:"tags,omitempty"`
+}

@@ -159,6 +159,16 @@ func multipartBody(b *Bundle, cluster string, tags map[string]string) (io.Reader
 	return &buf, w.FormDataContentType(), nil
 }
 
+// Register sends the bundle's documents as a registered workflow; query
+// carries its name and version.
+func (c *Client) Register(ctx context.Context, b *Bundle, query string) error {
+	body, ctype, err := multipartBody(b, "", nil)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPost, "/api/v1/workflows?"+query, body, ctype, nil)
+}
+
 // Run returns a run.
 func (c *Client) Run(ctx context.Context, id string) (*api.Run, error) {
 	var r api.Run

@@ -58,6 +58,9 @@ func Pack(document string, inputs map[string]any) (*Bundle, error) {
 // packInputs copies the input object with each local File and Directory
 // attached and pointed at its attachment.
 func (b *Bundle) packInputs(inputs map[string]any) (map[string]any, error) {
+	if inputs == nil {
+		return map[string]any{}, nil
+	}
 	n := 0
 	var walk func(v any) (any, error)
 	walk = func(v any) (any, error) {

@@ -123,6 +123,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	s.routeRuns(mux)
 	s.routeAdmin(mux)
+	s.routeWorkflows(mux)
 	s.routeWES(mux)
 	return s.accessLog(http.MaxBytesHandler(mux, s.cfg.MaxBodyBytes))
 }

@@ -52,6 +52,7 @@ Commands:
   outputs   download a daemon run's outputs: flow outputs RUN --outdir dir/
   ssh-keys  the daemon's SSH keys:       flow ssh-keys keygen --name hpc1
   systems   the daemon's clusters:       flow systems status
+  workflows the daemon's registered workflows: flow workflows trigger align -i threads=8 -f
   version   print flow's version
 
 Run "flow <command> -h" for a command's flags.
@@ -114,6 +115,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		err = cmdSSHKeys(ctx, rest, stdout, stderr)
 	case "systems":
 		err = cmdSystems(ctx, rest, stdout, stderr)
+	case "workflows":
+		err = cmdWorkflows(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		err = cmdVersion(stdout)
 	case "help", "-h", "-help", "--help":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -103,5 +104,29 @@ func TestDaemonCommandsOfFlow(t *testing.T) {
 	}
 	if code, _, stderr := flow(t, env, "cancel", "no-such-run"); code == 0 || !strings.Contains(stderr, "404") {
 		t.Errorf("flow cancel of an unknown run: %d %s", code, stderr)
+	}
+}
+
+// A workflow registered once runs by name, with only its inputs.
+func TestRegisteredWorkflowRunsByName(t *testing.T) {
+	d := newDaemon(t)
+	tok := d.token("genomics", "operator")
+	d.start()
+	env := []string{"FLOW_URL=" + d.url, "FLOW_TOKEN=" + tok}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "wf.cwl"), []byte(threeSteps), 0o644)
+	os.WriteFile(filepath.Join(dir, "step.cwl"), []byte(strings.ReplaceAll(oneStep, "sleep 1; ", "")), 0o644)
+	if code, out, stderr := flow(t, env, "workflows", "register", "steps", "1.0", filepath.Join(dir, "wf.cwl")); code != 0 {
+		t.Fatalf("register: %s %s", out, stderr)
+	}
+	if code, out, _ := flow(t, env, "workflows", "list"); code != 0 || !strings.Contains(out, "steps") || !strings.Contains(out, "1.0") {
+		t.Errorf("list: %s", out)
+	}
+	code, out, stderr := flow(t, env, "workflows", "trigger", "steps", "-i", "seed=7", "-f")
+	if code != 0 || !strings.Contains(out, "COMPLETE") {
+		t.Fatalf("trigger: %d %s %s\n%s", code, out, stderr, d.log.String())
+	}
+	if code, _, stderr := flow(t, env, "workflows", "trigger", "no-such-workflow"); code == 0 || !strings.Contains(stderr, "404") {
+		t.Errorf("an unknown workflow: %d %s", code, stderr)
 	}
 }
