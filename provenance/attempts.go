@@ -29,7 +29,7 @@ type pathUpdate struct {
 // generated each content, and what content each path now holds.
 //
 // The engine calls it from every job's goroutine at once, so it commits
-// through groupCommit, which puts the writes that arrive during one commit
+// through boltgroup.Committer, which puts the writes that arrive during one commit
 // into the next: a 1,000-way scatter commits a few dozen times, not 1,000
 // times. The JSON is encoded before, outside the transaction, so that the
 // shared transaction only copies bytes.
@@ -58,7 +58,7 @@ func (d *DB) PutAttempt(ctx context.Context, a *Attempt) error {
 	if err != nil {
 		return err
 	}
-	return d.group.do(func(tx *bolt.Tx) error {
+	return d.group.Do(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketAttempts).Put(key, js); err != nil {
 			return err
 		}

@@ -31,6 +31,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/flow-cwl/flow/internal/boltgroup"
 )
 
 // schemaVersion is the layout drawn above. A change that an older flow
@@ -63,7 +65,7 @@ type Options struct {
 // DB is the bbolt Store. Open one per process and share it.
 type DB struct {
 	db       *bolt.DB
-	group    *groupCommit // PutAttempt's shared transactions
+	group    *boltgroup.Committer // PutAttempt's shared transactions
 	path     string
 	readOnly bool
 	endTurn  func() // lets the next flow process have the database
@@ -113,7 +115,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the provenance database %s: %w", path, err)
 	}
-	d := &DB{db: bdb, group: &groupCommit{db: bdb}, path: path, readOnly: opts.ReadOnly, endTurn: endTurn}
+	d := &DB{db: bdb, group: &boltgroup.Committer{DB: bdb}, path: path, readOnly: opts.ReadOnly, endTurn: endTurn}
 	if err := d.init(); err != nil {
 		_ = bdb.Close()
 		endTurn()

@@ -44,6 +44,6 @@
 // Every commit is fsynced before the call returns: the daemon tells a
 // member their run is accepted only when it is on disk, and a kill -9 or a
 // power cut leaves every committed record whole. Events, which come in
-// floods, share commits (see groupCommit) so that they do not queue behind
+// floods, share commits (see internal/boltgroup) so that they do not queue behind
 // one fsync each.
 package store

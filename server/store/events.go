@@ -44,7 +44,7 @@ func (s *Store) AppendEvent(e *Event) error {
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}
-	err := s.events.do(func(tx *bolt.Tx) error { return putEvent(tx, e) })
+	err := s.events.Do(func(tx *bolt.Tx) error { return putEvent(tx, e) })
 	if err != nil {
 		return fmt.Errorf("cannot record a %s event of run %s in team %s: %w", e.Kind, e.RunID, e.Team, err)
 	}
@@ -53,7 +53,7 @@ func (s *Store) AppendEvent(e *Event) error {
 }
 
 // putEvent stores e under the bucket's next sequence number. It may run
-// twice (groupCommit), and takes a new number each time, since a rolled
+// twice (boltgroup), and takes a new number each time, since a rolled
 // back transaction gives back the number it took.
 func putEvent(tx *bolt.Tx, e *Event) error {
 	if e.RunID != "" && tx.Bucket(bucketRuns).Get(key(e.Team, e.RunID)) == nil {

@@ -30,6 +30,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/flow-cwl/flow/internal/boltgroup"
 )
 
 // schemaVersion is the layout drawn above; a change an older flowd would
@@ -66,7 +68,7 @@ type Store struct {
 	keyPath string // flowd.key
 	keys    derivedKeys
 	ids     idGen
-	events  *groupCommit
+	events  *boltgroup.Committer
 	subs    subscribers
 }
 
@@ -97,7 +99,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("cannot open the flowd database %s: %w", s.path, err)
 	}
 	s.db = bdb
-	s.events = &groupCommit{db: bdb}
+	s.events = &boltgroup.Committer{DB: bdb}
 	if err := s.init(); err != nil {
 		_ = bdb.Close()
 		return nil, err

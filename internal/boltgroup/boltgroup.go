@@ -1,4 +1,7 @@
-package provenance
+// Package boltgroup commits bbolt writes that arrive together in one
+// transaction, for the stores that take many small writes from many
+// goroutines (provenance's job records, flowd's events).
+package boltgroup
 
 import (
 	"sync"
@@ -6,7 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// groupCommit gathers writes that arrive while a transaction is being
+// Committer gathers writes that arrive while a transaction is being
 // committed and commits them together in the next one.
 //
 // This is bbolt's DB.Batch without its timer. Batch holds every batch
@@ -16,8 +19,8 @@ import (
 // at once, and the writes that queue up meanwhile (the other jobs of a
 // scatter) share the next commit: a lone writer waits for one commit, a
 // crowd for about two.
-type groupCommit struct {
-	db      *bolt.DB
+type Committer struct {
+	DB      *bolt.DB
 	mu      sync.Mutex
 	queue   []pendingWrite
 	running bool // a goroutine is committing the queue
@@ -28,10 +31,10 @@ type pendingWrite struct {
 	done chan error
 }
 
-// do runs fn in a write transaction shared with other callers and returns
+// Do runs fn in a write transaction shared with other callers and returns
 // once that transaction is committed. fn may run twice (see commit), so it
 // must do the same thing each time.
-func (g *groupCommit) do(fn func(*bolt.Tx) error) error {
+func (g *Committer) Do(fn func(*bolt.Tx) error) error {
 	w := pendingWrite{fn: fn, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, w)
@@ -44,7 +47,7 @@ func (g *groupCommit) do(fn func(*bolt.Tx) error) error {
 }
 
 // drain commits the queue, batch after batch, until it is empty.
-func (g *groupCommit) drain() {
+func (g *Committer) drain() {
 	for {
 		g.mu.Lock()
 		batch := g.queue
@@ -62,8 +65,8 @@ func (g *groupCommit) drain() {
 // commit runs a batch in one transaction. If any write fails the whole
 // transaction is rolled back, so each write is then retried alone and only
 // the one at fault reports an error.
-func (g *groupCommit) commit(batch []pendingWrite) {
-	err := g.db.Update(func(tx *bolt.Tx) error {
+func (g *Committer) commit(batch []pendingWrite) {
+	err := g.DB.Update(func(tx *bolt.Tx) error {
 		for _, w := range batch {
 			if err := w.fn(tx); err != nil {
 				return err
@@ -78,6 +81,6 @@ func (g *groupCommit) commit(batch []pendingWrite) {
 		return
 	}
 	for _, w := range batch {
-		w.done <- g.db.Update(w.fn)
+		w.done <- g.DB.Update(w.fn)
 	}
 }
