@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/flow-cwl/flow/internal/cwljson"
 )
 
 // RunState is where a run is in its life, named as in GA4GH WES.
@@ -150,11 +152,11 @@ func getRun(b *bolt.Bucket, team, id string) (*Run, error) {
 
 func decodeRun(v []byte) (*Run, error) {
 	r := new(Run)
-	if err := decodeJSON(v, r); err != nil {
+	if err := cwljson.Decode(v, r); err != nil {
 		return nil, fmt.Errorf("a run record cannot be read: %w", err)
 	}
-	normalizeMap(r.Inputs)
-	normalizeMap(r.Outputs)
+	cwljson.Normalize(r.Inputs)
+	cwljson.Normalize(r.Outputs)
 	return r, nil
 }
 
