@@ -3,8 +3,10 @@ package client
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/flow-cwl/flow/schema"
@@ -76,9 +78,9 @@ func (b *Bundle) packInputs(inputs map[string]any) (map[string]any, error) {
 			return out, nil
 		case map[string]any:
 			out := make(map[string]any, len(t))
-			for k, it := range t {
+			for _, k := range slices.Sorted(maps.Keys(t)) { // the same bundle every time
 				var err error
-				if out[k], err = walk(it); err != nil {
+				if out[k], err = walk(t[k]); err != nil {
 					return nil, err
 				}
 			}
