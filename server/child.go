@@ -38,14 +38,18 @@ type child struct {
 func (c *child) stop() { _ = c.cmd.Process.Signal(syscall.SIGTERM) }
 
 // args is the command line of a run. The same command starts the run and,
-// after a restart of the daemon, continues it (--run-id).
-func (lc launchConfig) args(run *store.Run) []string {
+// after a restart of the daemon, continues it (--run-id). ra, when set,
+// gives the run its own clusters file (logging in with the team's key).
+func (lc launchConfig) args(run *store.Run, ra *runAgent) []string {
 	a := []string{"run", "--run-id", run.ID, "--db", filepath.Join(lc.DataDir, "flow.db"),
 		"--outdir", filepath.Join(run.Dir, "outputs"), "--tmpdir-prefix", filepath.Join(lc.DataDir, "work"),
 		"--log-format", "json"}
 	if c := run.Tags[clusterTag]; c != "" {
 		a = append(a, "--run_compute", "--cluster", c)
-		if lc.ComputeConfig != "" {
+		switch {
+		case ra != nil:
+			a = append(a, "--compute-config", ra.config)
+		case lc.ComputeConfig != "":
 			a = append(a, "--compute-config", lc.ComputeConfig)
 		}
 	}
@@ -57,8 +61,18 @@ func (r *runner) start(ctx context.Context, run *store.Run) (*child, error) {
 	if err := os.MkdirAll(filepath.Join(r.launch.DataDir, "work"), 0o755); err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, r.launch.Flow, r.launch.args(run)...)
+	var ra *runAgent
+	if c := run.Tags[clusterTag]; c != "" {
+		var err error
+		if ra, err = r.access(run, c); err != nil {
+			return nil, fmt.Errorf("cannot give the run the team's key for cluster %s: %w", c, err)
+		}
+	}
+	cmd := exec.CommandContext(ctx, r.launch.Flow, r.launch.args(run, ra)...)
 	cmd.Dir = run.Dir
+	if ra != nil {
+		cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK="+ra.socket)
+	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 30 * time.Second
 	// The process dies with the daemon (SIGKILL, so that its Slurm jobs
@@ -68,9 +82,11 @@ func (r *runner) start(ctx context.Context, run *store.Run) (*child, error) {
 	cmd.Stdout = &stdout
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
+		ra.close()
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
+		ra.close()
 		return nil, fmt.Errorf("cannot start %s: %w", r.launch.Flow, err)
 	}
 	c := &child{team: run.Team, id: run.ID, cmd: cmd, stopped: make(chan struct{})}
@@ -80,6 +96,7 @@ func (r *runner) start(ctx context.Context, run *store.Run) (*child, error) {
 		defer r.wg.Done()
 		last := r.follow(run, stderr)
 		err := cmd.Wait()
+		ra.close()
 		r.ended(ctx, run, &stdout, last, err)
 	}()
 	return c, nil

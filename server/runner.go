@@ -33,6 +33,8 @@ type runner struct {
 	mu      sync.Mutex
 	running map[string]*child // by run id
 	wg      sync.WaitGroup
+	// access gives a run on a cluster the team's key for it, if any.
+	access func(run *store.Run, cluster string) (*runAgent, error)
 }
 
 func newRunner(s *store.Store, lc launchConfig, l Limits, log zerolog.Logger) *runner {
@@ -42,7 +44,8 @@ func newRunner(s *store.Store, lc launchConfig, l Limits, log zerolog.Logger) *r
 	if l.RunningPerTeam <= 0 {
 		l.RunningPerTeam = 2
 	}
-	return &runner{store: s, launch: lc, limits: l, log: log, wake: make(chan struct{}, 1), running: map[string]*child{}}
+	return &runner{store: s, launch: lc, limits: l, log: log, wake: make(chan struct{}, 1), running: map[string]*child{},
+		access: func(*store.Run, string) (*runAgent, error) { return nil, nil }}
 }
 
 // poke asks the runner to look at the queue again.

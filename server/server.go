@@ -68,6 +68,7 @@ func New(cfg Config) (*Server, error) {
 	lc := launchConfig{Flow: cfg.Flow, DataDir: cfg.DataDir, ComputeConfig: cfg.ComputeConfig}
 	s := &Server{cfg: cfg, store: st, log: cfg.Log}
 	s.runner = newRunner(st, lc, cfg.Limits, cfg.Log)
+	s.runner.access = s.clusterAccess
 	return s, nil
 }
 
