@@ -113,27 +113,31 @@ func (r *runner) schedule(ctx context.Context) {
 
 // cancel stops a run: a queued one at once, a running one by stopping its
 // process (which cancels its jobs).
+//
+// r.mu is held throughout, so the scheduler cannot start the run meanwhile;
+// locks are always taken in that order, r.mu before the store's.
 func (r *runner) cancel(team, id string) error {
-	var child *child
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	child := r.running[id]
+	changed := false
 	err := r.store.UpdateRun(team, id, func(run *store.Run) error {
 		if run.State.Finished() {
 			return nil
 		}
-		r.mu.Lock()
-		child = r.running[id]
-		r.mu.Unlock()
+		changed = true
 		run.State = store.StateCanceling
 		if child == nil {
 			run.State, run.Finished = store.StateCanceled, time.Now()
 		}
 		return nil
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
-	}
-	if child != nil {
+	case child != nil:
 		child.stop()
-	} else {
+	case changed:
 		r.stateEvent(team, id, store.StateCanceled, "")
 	}
 	return nil

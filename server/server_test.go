@@ -1,0 +1,149 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/flow-cwl/flow/server/store"
+)
+
+// flowBin is the flow binary the runner starts, built once.
+var flowBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "server-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	flowBin = filepath.Join(dir, "flow")
+	build := exec.Command("go", "build", "-o", flowBin, "../cmd/flow")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// The daemon in this process, so that the race detector watches its
+// runner: many runs submitted at once, some cancelled, all end, and the
+// limits hold while they run.
+func TestManyRunsAtOnceEndWithinTheLimits(t *testing.T) {
+	dataDir := t.TempDir()
+	st, err := store.Open(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := st.CreateToken("lab", store.RoleOperator, "test")
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{DataDir: dataDir, Flow: flowBin, Limits: Limits{Running: 3, RunningPerTeam: 3}, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, l) }()
+	defer func() { cancel(); <-done }()
+	base := "http://" + l.Addr().String()
+
+	var wg sync.WaitGroup
+	ids := make([]string, 12)
+	for i := range ids {
+		wg.Go(func() { ids[i] = submitSleep(t, base, secret, "0.3") })
+	}
+	wg.Wait()
+	for _, id := range ids[:3] {
+		post(t, base+"/api/v1/runs/"+id+"/cancel", secret)
+	}
+	peak := 0
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		s.runner.mu.Lock()
+		peak = max(peak, len(s.runner.running))
+		s.runner.mu.Unlock()
+		finished := 0
+		for _, id := range ids {
+			run, err := s.store.GetRun("lab", id)
+			if err == nil && run.State.Finished() {
+				finished++
+			}
+		}
+		if finished == len(ids) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d runs finished", finished, len(ids))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if peak > 3 {
+		t.Errorf("%d runs ran at once, above the limit of 3", peak)
+	}
+	for i, id := range ids {
+		run, _ := s.store.GetRun("lab", id)
+		want := store.StateComplete
+		if i < 3 {
+			want = store.StateCanceled
+		}
+		if run.State != want && !(i < 3 && run.State == store.StateComplete) {
+			t.Errorf("run %d: %s (%s), want %s", i, run.State, run.Error, want)
+		}
+	}
+}
+
+func submitSleep(t *testing.T, base, token, seconds string) string {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	w.WriteField("workflow_url", "tool.cwl")
+	part, _ := w.CreateFormFile("workflow_attachment", "tool.cwl")
+	fmt.Fprintf(part, "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: [sleep, '%s']\ninputs: []\noutputs: []\n", seconds)
+	w.Close()
+	req, _ := http.NewRequest("POST", base+"/api/v1/runs", &buf)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return ""
+	}
+	defer resp.Body.Close()
+	var sub struct{ ID string }
+	json.NewDecoder(resp.Body).Decode(&sub)
+	if resp.StatusCode != 201 {
+		t.Errorf("submit: %d", resp.StatusCode)
+	}
+	return sub.ID
+}
+
+func post(t *testing.T, url, token string) {
+	req, _ := http.NewRequest("POST", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}
