@@ -22,6 +22,7 @@ import (
 type Limits struct {
 	Running        int // across all teams; 0 means 4
 	RunningPerTeam int // 0 means 2
+	QueuedPerTeam  int // unfinished runs a team may have; 0 means 1000
 }
 
 type runner struct {
@@ -43,6 +44,9 @@ func newRunner(s *store.Store, lc launchConfig, l Limits, log zerolog.Logger) *r
 	}
 	if l.RunningPerTeam <= 0 {
 		l.RunningPerTeam = 2
+	}
+	if l.QueuedPerTeam <= 0 {
+		l.QueuedPerTeam = 1000
 	}
 	return &runner{store: s, launch: lc, limits: l, log: log, wake: make(chan struct{}, 1), running: map[string]*child{},
 		access: func(*store.Run, string) (*runAgent, error) { return nil, nil }}

@@ -38,6 +38,9 @@ func writeSubmitError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, errBadRequest):
 		writeError(w, http.StatusBadRequest, err.Error())
+	case errors.Is(err, errQueueFull):
+		w.Header().Set("Retry-After", "60")
+		writeError(w, http.StatusTooManyRequests, err.Error())
 	case errors.As(err, &tooBig):
 		writeError(w, http.StatusRequestEntityTooLarge, "the submission is larger than the daemon accepts")
 	default:

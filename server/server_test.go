@@ -147,3 +147,60 @@ func post(t *testing.T, url, token string) {
 	}
 	resp.Body.Close()
 }
+
+// A team's queue is bounded: past its limit of unfinished runs, a
+// submission is refused with 429, and other teams are not affected.
+func TestQueueIsBoundedPerTeam(t *testing.T) {
+	dataDir := t.TempDir()
+	st, err := store.Open(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab, _, _ := st.CreateToken("lab", store.RoleOperator, "")
+	other, _, _ := st.CreateToken("other", store.RoleOperator, "")
+	st.Close()
+	s, err := New(Config{DataDir: dataDir, Flow: flowBin, Limits: Limits{Running: 1, QueuedPerTeam: 2}, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	srv := httptestServer(t, s)
+	submitSleep(t, srv, lab, "30")
+	submitSleep(t, srv, lab, "30")
+	if code := submitStatus(t, srv, lab); code != http.StatusTooManyRequests {
+		t.Errorf("a third run of a team limited to 2: %d", code)
+	}
+	if code := submitStatus(t, srv, other); code != http.StatusCreated {
+		t.Errorf("another team: %d", code)
+	}
+}
+
+// httptestServer serves s's API (its queue is not run: runs stay queued).
+func httptestServer(t *testing.T, s *Server) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: s.Handler()}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + l.Addr().String()
+}
+
+func submitStatus(t *testing.T, base, token string) int {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	w.WriteField("workflow_url", "tool.cwl")
+	part, _ := w.CreateFormFile("workflow_attachment", "tool.cwl")
+	part.Write([]byte("cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: [true]\ninputs: []\noutputs: []\n"))
+	w.Close()
+	req, _ := http.NewRequest("POST", base+"/api/v1/runs", &buf)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

@@ -27,9 +27,35 @@ const clusterTag = "flow:cluster"
 // errBadRequest marks submission errors that are the client's.
 var errBadRequest = errors.New("bad request")
 
+// errQueueFull refuses a submission of a team whose queue is full.
+var errQueueFull = errors.New("the team's queue is full")
+
+// checkQueue refuses a new run when the team has its limit of unfinished
+// runs: the queue is bounded, so one team's script gone wild cannot fill
+// the daemon's disk with run directories.
+func (s *Server) checkQueue(team string) error {
+	runs, err := s.store.Unfinished()
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, r := range runs {
+		if r.Team == team {
+			n++
+		}
+	}
+	if n >= s.runner.limits.QueuedPerTeam {
+		return fmt.Errorf("%w: %d runs have not finished yet; try again later", errQueueFull, n)
+	}
+	return nil
+}
+
 // submit reads a multipart submission (WES's RunRequest fields and
 // attachments) into a new run directory and queues the run.
 func (s *Server) submit(r *http.Request, tok store.Token) (*store.Run, error) {
+	if err := s.checkQueue(tok.Team); err != nil {
+		return nil, err
+	}
 	id := provenance.NewRunID()
 	dir := filepath.Join(s.cfg.DataDir, "runs", id)
 	if err := os.Mkdir(dir, 0o700); err != nil {

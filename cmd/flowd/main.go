@@ -41,6 +41,7 @@ type fileConfig struct {
 	MaxBodyBytes   int64  `yaml:"max_body_bytes"`
 	MaxRunning     int    `yaml:"max_running"`
 	MaxRunningTeam int    `yaml:"max_running_per_team"`
+	MaxQueuedTeam  int    `yaml:"max_queued_per_team"`
 }
 
 func main() {
@@ -107,7 +108,7 @@ func readConfig(path string) (fileConfig, error) {
 func serverConfig(fc fileConfig, listen, dataDir string) (server.Config, error) {
 	cfg := server.Config{Listen: fc.Listen, DataDir: fc.DataDir, TLSCert: fc.TLSCert, TLSKey: fc.TLSKey,
 		Flow: fc.Flow, ComputeConfig: fc.Clusters, MaxBodyBytes: fc.MaxBodyBytes,
-		Limits: server.Limits{Running: fc.MaxRunning, RunningPerTeam: fc.MaxRunningTeam}}
+		Limits: server.Limits{Running: fc.MaxRunning, RunningPerTeam: fc.MaxRunningTeam, QueuedPerTeam: fc.MaxQueuedTeam}}
 	if listen != "" {
 		cfg.Listen = listen
 	}
