@@ -16,7 +16,8 @@ import (
 
 // fakeRunner is a stand-in CWL runner. It finds --outdir and the tool among
 // its arguments, records its working directory and arguments next to the
-// tool, and then sources the tool, a shell snippet that plays the runner's
+// tool (whole: tests that share a tool run at once, so the record is
+// renamed into place), and then sources the tool, a shell snippet that plays the runner's
 // part: it prints some JSON and exits with some code.
 const fakeRunner = `#!/bin/sh
 outdir= tool= job=
@@ -28,7 +29,7 @@ for a in "$@"; do
   esac
 done
 file="${tool%%#*}"
-{ pwd; printf '%s\n' "$@"; } > "$file.args"
+{ pwd; printf '%s\n' "$@"; } > "$file.args.$$" && mv -f "$file.args.$$" "$file.args"
 OUTDIR="$outdir"
 JOB="$job"
 . "$file"
