@@ -6,11 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/flow-cwl/flow/expr"
@@ -285,20 +287,40 @@ func (c *Cache) claim(key, fallback string) string {
 
 func (c *Cache) entryDir(key string) string { return filepath.Join(c.Dir, key[:2], key) }
 
+// errEntryTaken says a job's outputs were not cached because another job
+// of the same key, maybe in another flow process, holds the entry.
+var errEntryTaken = errors.New("the cache entry is held by another job")
+
+// take moves a finished job's directory to the entry dir. An entry dir
+// that exists belongs to the job that claimed it, which may be running or
+// may be another run's finished job whose outputs are in use: it is never
+// removed or replaced here.
+func (c *Cache) take(outdir, dir string) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	err := os.Rename(outdir, dir) // fails on a directory that is not empty
+	if errors.Is(err, syscall.EXDEV) {
+		if err = os.Mkdir(dir, 0o755); err == nil {
+			if err = copyTree(outdir, dir); err != nil {
+				return fmt.Errorf("cannot keep the outputs in the cache: %w", err)
+			}
+		}
+	}
+	if err != nil {
+		return errEntryTaken
+	}
+	return nil
+}
+
 // save records a finished job's outputs under key, moving its output
 // directory into the cache first unless claim put it there; the returned
 // outputs point into the cache.
 func (c *Cache) save(ctx context.Context, j *job, key string, outputs map[string]any, runID string) (map[string]any, error) {
 	dir := c.entryDir(key)
 	if j.outdir != dir {
-		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		if err := c.take(j.outdir, dir); err != nil {
 			return nil, err
-		}
-		_ = removeAll(dir) // left by a failed job of the same key
-		if err := os.Rename(j.outdir, dir); err != nil {
-			if err := copyTree(j.outdir, dir); err != nil {
-				return nil, fmt.Errorf("cannot keep the outputs in the cache: %w", err)
-			}
 		}
 	}
 	moved := rebase(outputs, j.outdir, dir).(map[string]any)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,5 +108,34 @@ steps:
 		if got := readOutput(t, files[i]); got != w+"\n" {
 			t.Errorf("job %d: %q, want %q", i, got, w)
 		}
+	}
+}
+
+// A job that could not claim its cache entry (another job, maybe in
+// another flow process, holds it) leaves that entry alone: it is in use.
+func TestTakeNeverReplacesAnEntryInUse(t *testing.T) {
+	c := &Cache{Dir: t.TempDir()}
+	entry := c.entryDir("ab" + strings.Repeat("0", 62))
+	if err := os.MkdirAll(entry, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(entry, "output"), []byte("in use"), 0o644)
+	mine := t.TempDir()
+	os.WriteFile(filepath.Join(mine, "output"), []byte("mine"), 0o644)
+	if err := c.take(mine, entry); !errors.Is(err, errEntryTaken) {
+		t.Fatalf("take = %v, want errEntryTaken", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(entry, "output")); string(b) != "in use" {
+		t.Errorf("the entry in use now holds %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(mine, "output")); string(b) != "mine" {
+		t.Errorf("the job's own outputs are gone: %q", b)
+	}
+	free := c.entryDir("cd" + strings.Repeat("0", 62))
+	if err := c.take(mine, free); err != nil {
+		t.Fatalf("take into a free entry: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(free, "output")); string(b) != "mine" {
+		t.Errorf("the free entry holds %q", b)
 	}
 }

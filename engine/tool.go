@@ -162,10 +162,14 @@ func (e *Engine) finishJob(ctx context.Context, j *job, task *executors.Task, re
 	if err != nil || key == "" {
 		return out, err
 	}
-	if out, err = e.opts.Cache.save(ctx, j, key, out, e.opts.RunID); err == nil {
+	saved, err := e.opts.Cache.save(ctx, j, key, out, e.opts.RunID)
+	switch {
+	case errors.Is(err, errEntryTaken):
+		return out, nil // the outputs stay in the job's own directory
+	case err == nil:
 		task.Dir = e.opts.Cache.entryDir(key)
 	}
-	return out, err
+	return saved, err
 }
 
 func (e *Engine) newJob(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string) (*job, error) {
