@@ -103,6 +103,17 @@ func (c *Client) JSON(ctx context.Context, method, path string, body []byte, out
 	return c.do(ctx, method, path, r, ctype, out)
 }
 
+// Copy copies the answer to a GET of path (a log, say) to w.
+func (c *Client) Copy(ctx context.Context, path string, w io.Writer) error {
+	resp, err := c.send(ctx, http.MethodGet, path, nil, "")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(w, resp.Body)
+	return err
+}
+
 // Submit sends the bundle as a new run; cluster "" runs it on the
 // daemon's own machine.
 func (c *Client) Submit(ctx context.Context, b *Bundle, cluster string, tags map[string]string) (string, error) {

@@ -125,6 +125,7 @@ func (s *Server) Handler() http.Handler {
 	s.routeRuns(mux)
 	s.routeAdmin(mux)
 	s.routeWorkflows(mux)
+	s.routeSteps(mux)
 	s.routeWES(mux)
 	return s.accessLog(http.MaxBytesHandler(mux, s.cfg.MaxBodyBytes))
 }

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"text/tabwriter"
 
 	"github.com/flow-cwl/flow/api"
 	"github.com/flow-cwl/flow/client"
 	"github.com/flow-cwl/flow/internal/logging"
+	"github.com/flow-cwl/flow/provenance"
 )
 
 // The commands that talk to a flowd daemon: status, cancel, outputs,
@@ -188,4 +190,70 @@ func cmdSystems(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	return printJSON(stdout, out)
+}
+
+// steps returns a daemon run's job attempts.
+func steps(ctx context.Context, c *client.Client, id string) ([]*provenance.Attempt, error) {
+	var as []*provenance.Attempt
+	err := c.JSON(ctx, http.MethodGet, "/api/v1/runs/"+url.PathEscape(id)+"/steps", nil, &as)
+	return as, err
+}
+
+// showRemote is "flow show RUN" against the daemon.
+func showRemote(ctx context.Context, o showOptions, w io.Writer) error {
+	c, err := o.Daemon.client()
+	if err != nil {
+		return err
+	}
+	run, err := c.Run(ctx, o.Run)
+	if err != nil {
+		return err
+	}
+	as, err := steps(ctx, c, run.ID)
+	if err != nil {
+		return err
+	}
+	if o.Output == "json" {
+		return printJSON(w, struct {
+			Run   *api.Run              `json:"run"`
+			Steps []*provenance.Attempt `json:"steps"`
+		}{run, as})
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, kv := range [][2]string{{"run", run.ID}, {"team", run.Team}, {"workflow", run.Workflow}, {"state", string(run.State)},
+		{"error", oneLine(run.Error)}, {"submitted", formatTime(run.Submitted)}, {"cluster", run.Cluster}} {
+		if kv[1] != "" {
+			fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return writeStepsTable(w, as)
+}
+
+// logsRemote is "flow logs RUN [STEP]" against the daemon.
+func logsRemote(ctx context.Context, o logsOptions, w io.Writer) error {
+	c, err := o.Daemon.client()
+	if err != nil {
+		return err
+	}
+	as, err := steps(ctx, c, o.Run)
+	if err != nil {
+		return err
+	}
+	jobs := latestAttempts(as)
+	if o.Step == "" {
+		return writeLogsList(w, o.Run, jobs)
+	}
+	a, err := selectJob(jobs, o.Step)
+	if err != nil {
+		return err
+	}
+	stream := "stderr"
+	if o.Stdout {
+		stream = "stdout"
+	}
+	path := "/api/v1/runs/" + url.PathEscape(o.Run) + "/logs/" + a.Job + "?stream=" + stream
+	return c.Copy(ctx, path, w)
 }

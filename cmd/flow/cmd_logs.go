@@ -21,6 +21,7 @@ type logsOptions struct {
 	Step   string // a job path, or a step id when the step ran one job
 	Stdout bool   // only the captured stdout
 	Stderr bool   // only the captured stderr
+	Daemon daemonFlags
 }
 
 // cmdLogs is "flow logs": parse, then runLogs.
@@ -39,6 +40,7 @@ flags:`)
 		fs.PrintDefaults()
 	}
 	addDBFlag(fs, &o.DB)
+	addDaemonFlags(fs, &o.Daemon)
 	fs.BoolVar(&o.Stdout, "stdout", false, "print only the job's stdout, without a header")
 	fs.BoolVar(&o.Stderr, "stderr", false, "print only the job's stderr, without a header")
 	pos, err := parseFlags(fs, args, 1, 2)
@@ -51,6 +53,9 @@ flags:`)
 	o.Run = pos[0]
 	if len(pos) == 2 {
 		o.Step = pos[1]
+	}
+	if o.Daemon.URL != "" || os.Getenv("FLOW_URL") != "" {
+		return logsRemote(ctx, o, stdout)
 	}
 	return runLogs(ctx, o, stdout)
 }

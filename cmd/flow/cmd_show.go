@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -19,6 +20,7 @@ type showOptions struct {
 	DB     string
 	Output string
 	Run    string // a run id or a unique prefix of one
+	Daemon daemonFlags
 }
 
 // cmdShow is "flow show": parse, then runShow.
@@ -31,12 +33,15 @@ func cmdShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.PrintDefaults()
 	}
 	addDBFlag(fs, &o.DB)
-	addOutputFlag(fs, &o.Output)
+	addDaemonFlags(fs, &o.Daemon)
 	pos, err := parseFlags(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
-	o.Run = pos[0]
+	o.Run, o.Output = pos[0], o.Daemon.Output
+	if o.Daemon.URL != "" || os.Getenv("FLOW_URL") != "" {
+		return showRemote(ctx, o, stdout)
+	}
 	return runShow(ctx, o, stdout)
 }
 

@@ -99,6 +99,15 @@ func TestDaemonCommandsOfFlow(t *testing.T) {
 	if code != 0 || !reflect.DeepEqual(checksums(t, out), checksums(t, again)) {
 		t.Errorf("flow outputs: %d %s\n%s", code, stderr, again)
 	}
+	if code, show, stderr := flow(t, env, "show", id); code != 0 || !strings.Contains(show, "COMPLETE") || !strings.Contains(show, "main/stats") {
+		t.Errorf("flow show against the daemon: %d %s %s", code, show, stderr)
+	}
+	if code, logs, stderr := flow(t, env, "logs", id); code != 0 || !strings.Contains(logs, "main/") {
+		t.Errorf("flow logs against the daemon: %d %s %s", code, logs, stderr)
+	}
+	if status, prov := d.request("GET", "/api/v1/runs/"+id+"/provenance", tok, nil, ""); status != 200 || !strings.Contains(string(prov), "wasGeneratedBy") {
+		t.Errorf("provenance: %d %.300s", status, prov)
+	}
 	if code, key, stderr := flow(t, env, "ssh-keys", "keygen", "--name", "hpc1"); code != 0 || !strings.HasPrefix(key, "ssh-ed25519 ") {
 		t.Errorf("flow ssh-keys keygen: %d %s %s", code, key, stderr)
 	}

@@ -56,7 +56,7 @@ func TestSecurity(t *testing.T) {
 	json.Unmarshal(resp, &sub)
 	expect("a viewer reads", 200, "GET", "/api/v1/runs/"+sub.ID, viewer, nil, "")
 	expect("a viewer cancels", 403, "POST", "/api/v1/runs/"+sub.ID+"/cancel", viewer, nil, "")
-	for _, path := range []string{"", "/events", "/files", "/files/x"} {
+	for _, path := range []string{"", "/events", "/files", "/files/x", "/steps", "/logs/main", "/provenance"} {
 		expect("another team reads "+path, 404, "GET", "/api/v1/runs/"+sub.ID+path, other, nil, "")
 	}
 	expect("another team cancels", 404, "POST", "/api/v1/runs/"+sub.ID+"/cancel", other, nil, "")
