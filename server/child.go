@@ -30,7 +30,6 @@ type launchConfig struct {
 type child struct {
 	team, id string
 	cmd      *exec.Cmd
-	stopped  chan struct{}
 }
 
 // stop asks flow to stop the run: SIGTERM, which makes it cancel its
@@ -89,7 +88,7 @@ func (r *runner) start(ctx context.Context, run *store.Run) (*child, error) {
 		ra.close()
 		return nil, fmt.Errorf("cannot start %s: %w", r.launch.Flow, err)
 	}
-	c := &child{team: run.Team, id: run.ID, cmd: cmd, stopped: make(chan struct{})}
+	c := &child{team: run.Team, id: run.ID, cmd: cmd}
 	r.markStarted(run)
 	r.wg.Add(1)
 	go func() {

@@ -8,12 +8,12 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flow-cwl/flow/internal/testenv"
 
 	"github.com/rs/zerolog"
 
@@ -24,20 +24,10 @@ import (
 var flowBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "server-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	flowBin = filepath.Join(dir, "flow")
-	build := exec.Command("go", "build", "-o", flowBin, "../cmd/flow")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testenv.RunWithBinaries(m, map[string]string{"flow": "../cmd/flow"}, func(dir string) int {
+		flowBin = filepath.Join(dir, "flow")
+		return m.Run()
+	})
 }
 
 // The daemon in this process, so that the race detector watches its
@@ -114,12 +104,23 @@ func TestManyRunsAtOnceEndWithinTheLimits(t *testing.T) {
 	}
 }
 
+// submitSleep submits a run of `sleep seconds` and returns its id.
 func submitSleep(t *testing.T, base, token, seconds string) string {
+	status, id := submitTool(t, base, token, "sleep, '"+seconds+"'")
+	if status != 201 {
+		t.Errorf("submit: %d", status)
+	}
+	return id
+}
+
+// submitTool submits a one-tool run with this baseCommand list and
+// returns the answer's status and the run's id.
+func submitTool(t *testing.T, base, token, command string) (int, string) {
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	w.WriteField("workflow_url", "tool.cwl")
 	part, _ := w.CreateFormFile("workflow_attachment", "tool.cwl")
-	fmt.Fprintf(part, "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: [sleep, '%s']\ninputs: []\noutputs: []\n", seconds)
+	fmt.Fprintf(part, "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: [%s]\ninputs: []\noutputs: []\n", command)
 	w.Close()
 	req, _ := http.NewRequest("POST", base+"/api/v1/runs", &buf)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -127,15 +128,12 @@ func submitSleep(t *testing.T, base, token, seconds string) string {
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Error(err)
-		return ""
+		return 0, ""
 	}
 	defer resp.Body.Close()
 	var sub struct{ ID string }
 	json.NewDecoder(resp.Body).Decode(&sub)
-	if resp.StatusCode != 201 {
-		t.Errorf("submit: %d", resp.StatusCode)
-	}
-	return sub.ID
+	return resp.StatusCode, sub.ID
 }
 
 func post(t *testing.T, url, token string) {
@@ -167,10 +165,10 @@ func TestQueueIsBoundedPerTeam(t *testing.T) {
 	srv := httptestServer(t, s)
 	submitSleep(t, srv, lab, "30")
 	submitSleep(t, srv, lab, "30")
-	if code := submitStatus(t, srv, lab); code != http.StatusTooManyRequests {
+	if code, _ := submitTool(t, srv, lab, "'true'"); code != http.StatusTooManyRequests {
 		t.Errorf("a third run of a team limited to 2: %d", code)
 	}
-	if code := submitStatus(t, srv, other); code != http.StatusCreated {
+	if code, _ := submitTool(t, srv, other, "'true'"); code != http.StatusCreated {
 		t.Errorf("another team: %d", code)
 	}
 }
@@ -185,22 +183,4 @@ func httptestServer(t *testing.T, s *Server) string {
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return "http://" + l.Addr().String()
-}
-
-func submitStatus(t *testing.T, base, token string) int {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	w.WriteField("workflow_url", "tool.cwl")
-	part, _ := w.CreateFormFile("workflow_attachment", "tool.cwl")
-	part.Write([]byte("cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: [true]\ninputs: []\noutputs: []\n"))
-	w.Close()
-	req, _ := http.NewRequest("POST", base+"/api/v1/runs", &buf)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
 }

@@ -20,22 +20,17 @@ import (
 
 func (s *Server) routeWES(mux *http.ServeMux) {
 	const base = wesapi.BasePath
-	mux.HandleFunc("GET "+base+"/service-info", s.wesAuth(store.ActionRead, s.wesServiceInfo))
-	mux.HandleFunc("GET "+base+"/runs", s.wesAuth(store.ActionRead, s.wesListRuns))
-	mux.HandleFunc("POST "+base+"/runs", s.wesAuth(store.ActionSubmit, s.wesSubmit))
-	mux.HandleFunc("GET "+base+"/runs/{id}", s.wesAuth(store.ActionRead, s.wesGetRun))
-	mux.HandleFunc("GET "+base+"/runs/{id}/status", s.wesAuth(store.ActionRead, s.wesStatus))
-	mux.HandleFunc("POST "+base+"/runs/{id}/cancel", s.wesAuth(store.ActionCancel, s.wesCancel))
-	mux.HandleFunc("GET "+base+"/runs/{id}/tasks", s.wesAuth(store.ActionRead, s.wesTasks))
+	mux.HandleFunc("GET "+base+"/service-info", s.auth(store.ActionRead, s.wesServiceInfo))
+	mux.HandleFunc("GET "+base+"/runs", s.auth(store.ActionRead, s.wesListRuns))
+	mux.HandleFunc("POST "+base+"/runs", s.auth(store.ActionSubmit, s.wesSubmit))
+	mux.HandleFunc("GET "+base+"/runs/{id}", s.auth(store.ActionRead, s.wesGetRun))
+	mux.HandleFunc("GET "+base+"/runs/{id}/status", s.auth(store.ActionRead, s.wesStatus))
+	mux.HandleFunc("POST "+base+"/runs/{id}/cancel", s.auth(store.ActionCancel, s.wesCancel))
+	mux.HandleFunc("GET "+base+"/runs/{id}/tasks", s.auth(store.ActionRead, s.wesTasks))
 	mux.HandleFunc("GET "+base+"/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		w.Write(wesapi.Document())
 	})
-}
-
-// wesAuth is auth with WES's error body.
-func (s *Server) wesAuth(action store.Action, h handler) http.HandlerFunc {
-	return s.auth(action, h)
 }
 
 func wesError(w http.ResponseWriter, status int, msg string) {

@@ -36,9 +36,6 @@ func (d daemonFlags) client() (*client.Client, error) {
 	if d.URL == "" && os.Getenv("FLOW_URL") == "" {
 		return nil, usagef("this command asks a flowd daemon: give --compute_url URL or set FLOW_URL")
 	}
-	if d.URL == "" {
-		d.URL = os.Getenv("FLOW_URL")
-	}
 	return daemonClient(d.URL, d.Token)
 }
 

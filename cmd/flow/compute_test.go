@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/flow-cwl/flow/internal/testcluster"
+	"github.com/flow-cwl/flow/internal/testenv"
 )
 
 // computeConfig writes a compute configuration naming the test cluster's
@@ -30,34 +31,6 @@ func computeConfig(t *testing.T, c *testcluster.Cluster) string {
 	return path
 }
 
-// checksums maps each output file of a flow run's output object to its
-// checksum, by output name and position.
-func checksums(t *testing.T, stdout string) map[string]string {
-	t.Helper()
-	var out map[string]any
-	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
-		t.Fatalf("output is not JSON: %v\n%s", err, stdout)
-	}
-	sums := map[string]string{}
-	var walk func(name string, v any)
-	walk = func(name string, v any) {
-		switch x := v.(type) {
-		case []any:
-			for i, it := range x {
-				walk(fmt.Sprintf("%s[%d]", name, i), it)
-			}
-		case map[string]any:
-			if s, ok := x["checksum"].(string); ok {
-				sums[name] = s
-			}
-		}
-	}
-	for k, v := range out {
-		walk(k, v)
-	}
-	return sums
-}
-
 // The same workflow, unchanged, on Slurm gives the same outputs as here.
 func TestRunComputeMatchesLocal(t *testing.T) {
 	c := testcluster.Require(t)
@@ -73,7 +46,7 @@ func TestRunComputeMatchesLocal(t *testing.T) {
 	if remote.code != 0 {
 		t.Fatalf("--run_compute: exit %d: %s", remote.code, remote.stderr)
 	}
-	a, b := checksums(t, local.stdout), checksums(t, remote.stdout)
+	a, b := testenv.OutputChecksums(t, local.stdout), testenv.OutputChecksums(t, remote.stdout)
 	if len(a) == 0 || !reflect.DeepEqual(a, b) {
 		t.Errorf("outputs differ between --run_local and --run_compute:\n local %v\n slurm %v", a, b)
 	}

@@ -1,12 +1,11 @@
 package main
 
 import (
-	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flow-cwl/flow/internal/testenv"
 )
 
 // flowBin is the flow binary, built once by TestMain for the tests that
@@ -14,24 +13,10 @@ import (
 var flowBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "flow-cmd-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	// The binary records provenance under the data directory: keep the
-	// tests' records out of the user's.
-	os.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data"))
-	flowBin = filepath.Join(dir, "flow")
-	build := exec.Command("go", "build", "-o", flowBin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "cannot build flow:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testenv.RunWithBinaries(m, map[string]string{"flow": "."}, func(dir string) int {
+		flowBin = filepath.Join(dir, "flow")
+		return m.Run()
+	})
 }
 
 // result is what one run of the flow binary did.

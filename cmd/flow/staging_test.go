@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flow-cwl/flow/internal/testcluster"
+	"github.com/flow-cwl/flow/internal/testenv"
 )
 
 // unsharedConfig writes a compute configuration reaching the test cluster
@@ -54,7 +55,7 @@ func TestRunComputeStagesFilesWithoutSharedFS(t *testing.T) {
 	if remote.code != 0 {
 		t.Fatalf("--run_compute on an unshared cluster: exit %d: %s", remote.code, remote.stderr)
 	}
-	a, b := checksums(t, local.stdout), checksums(t, remote.stdout)
+	a, b := testenv.OutputChecksums(t, local.stdout), testenv.OutputChecksums(t, remote.stdout)
 	if len(a) == 0 || !reflect.DeepEqual(a, b) {
 		t.Errorf("outputs differ between --run_local and the unshared cluster:\n local %v\n slurm %v", a, b)
 	}

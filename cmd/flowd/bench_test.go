@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"math/rand/v2"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,7 +25,7 @@ func BenchmarkGetRunWith100InFlight(b *testing.B) {
 	defer d.stop()
 	var ids []string
 	for range 100 {
-		ids = append(ids, submitSleep(b, d, tok))
+		ids = append(ids, submitSleep(d, tok))
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var mu sync.Mutex
@@ -62,18 +59,9 @@ func BenchmarkGetRunWith100InFlight(b *testing.B) {
 	}
 }
 
-func submitSleep(b *testing.B, d *daemon, token string) string {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	w.WriteField("workflow_url", "tool.cwl")
-	part, _ := w.CreateFormFile("workflow_attachment", "tool.cwl")
-	part.Write([]byte("cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: [sleep, '60']\ninputs: []\noutputs: []\n"))
-	w.Close()
-	status, resp := d.request("POST", "/api/v1/runs", token, buf.Bytes(), w.FormDataContentType())
-	if status != 201 {
-		b.Fatalf("submit: %d %s", status, resp)
-	}
-	var sub struct{ ID string }
-	json.Unmarshal(resp, &sub)
-	return sub.ID
+func submitSleep(d *daemon, token string) string {
+	return d.submit(token, form{
+		fields: [][2]string{{"workflow_url", "tool.cwl"}},
+		files:  [][2]string{{"tool.cwl", "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: [sleep, '60']\ninputs: []\noutputs: []\n"}},
+	})
 }

@@ -7,39 +7,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/flow-cwl/flow/internal/testenv"
 )
 
 const (
 	exampleWorkflow = "../../examples/workflows/fasta-stats.cwl"
 	exampleInputs   = "../../examples/workflows/fasta-stats.yml"
 )
-
-// checksums maps each output file of an output object to its checksum.
-func checksums(t *testing.T, stdout string) map[string]string {
-	t.Helper()
-	var out map[string]any
-	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
-		t.Fatalf("not an output object: %v\n%s", err, stdout)
-	}
-	sums := map[string]string{}
-	var walk func(name string, v any)
-	walk = func(name string, v any) {
-		switch x := v.(type) {
-		case []any:
-			for i, it := range x {
-				walk(name+"["+string(rune('0'+i))+"]", it)
-			}
-		case map[string]any:
-			if s, ok := x["checksum"].(string); ok {
-				sums[name] = s
-			}
-		}
-	}
-	for k, v := range out {
-		walk(k, v)
-	}
-	return sums
-}
 
 // A member submits with flow run --run_compute --compute_url, follows the
 // run over Server-Sent Events to its end, and gets outputs equal to a
@@ -58,7 +33,7 @@ func TestSubmitFollowAndDownload(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("remote run: exit %d: %s\n%s", code, stderr, d.log.String())
 	}
-	a, b := checksums(t, local), checksums(t, remote)
+	a, b := testenv.OutputChecksums(t, local), testenv.OutputChecksums(t, remote)
 	if len(a) == 0 || !reflect.DeepEqual(a, b) {
 		t.Errorf("outputs differ:\n local %v\nremote %v", a, b)
 	}
@@ -96,7 +71,7 @@ func TestDaemonCommandsOfFlow(t *testing.T) {
 		t.Errorf("flow status: %d %s", code, status)
 	}
 	code, again, stderr := flow(t, env, "outputs", id, "--outdir", filepath.Join(dir, "b"))
-	if code != 0 || !reflect.DeepEqual(checksums(t, out), checksums(t, again)) {
+	if code != 0 || !reflect.DeepEqual(testenv.OutputChecksums(t, out), testenv.OutputChecksums(t, again)) {
 		t.Errorf("flow outputs: %d %s\n%s", code, stderr, again)
 	}
 	if code, show, stderr := flow(t, env, "show", id); code != 0 || !strings.Contains(show, "COMPLETE") || !strings.Contains(show, "main/stats") {

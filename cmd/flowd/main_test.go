@@ -2,9 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flow-cwl/flow/internal/testenv"
 )
 
 // The tests run the real binaries: flowd, and flow beside it (where flowd
@@ -22,24 +23,10 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "flowd-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	for pkg, name := range map[string]string{".": "flowd", "../flow": "flow"} {
-		build := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
-		build.Stderr = os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "cannot build", name, err)
-			os.Exit(1)
-		}
-	}
-	os.Setenv("XDG_DATA_HOME", filepath.Join(dir, "data")) // flow's local runs
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testenv.RunWithBinaries(m, map[string]string{"flowd": ".", "flow": "../flow"}, func(dir string) int {
+		binDir = dir
+		return m.Run()
+	})
 }
 
 // daemon is a flowd process of a test.
@@ -192,4 +179,36 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-var _ = context.Background
+// form is a run submission as WES clients send it: fields and attached
+// files (path in the run directory, content), in order.
+type form struct {
+	fields [][2]string
+	files  [][2]string
+}
+
+// encode writes the multipart body and returns it with its content type.
+func (f form) encode() ([]byte, string) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for _, kv := range f.fields {
+		w.WriteField(kv[0], kv[1])
+	}
+	for _, kv := range f.files {
+		part, _ := w.CreateFormFile("workflow_attachment", kv[0])
+		part.Write([]byte(kv[1]))
+	}
+	w.Close()
+	return buf.Bytes(), w.FormDataContentType()
+}
+
+// submit posts the form to the native API and returns the new run's id.
+func (d *daemon) submit(token string, f form) string {
+	d.t.Helper()
+	body, ctype := f.encode()
+	status, resp := d.request("POST", "/api/v1/runs", token, body, ctype)
+	var sub struct{ ID string }
+	if json.Unmarshal(resp, &sub); status != 201 {
+		d.t.Fatalf("submit: %d %s", status, resp)
+	}
+	return sub.ID
+}

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"mime/multipart"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,23 +35,11 @@ outputs:
   out: {type: File, outputBinding: {glob: out.txt}}
 `
 
-func submitThreeSteps(t *testing.T, d *daemon, token string, seed int) string {
-	t.Helper()
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	w.WriteField("workflow_url", "wf.cwl")
-	w.WriteField("workflow_params", fmt.Sprintf(`{"seed": %d}`, seed))
-	for name, text := range map[string]string{"wf.cwl": threeSteps, "step.cwl": oneStep} {
-		part, _ := w.CreateFormFile("workflow_attachment", name)
-		part.Write([]byte(text))
-	}
-	w.Close()
-	status, resp := d.request("POST", "/api/v1/runs", token, buf.Bytes(), w.FormDataContentType())
-	var sub struct{ ID string }
-	if json.Unmarshal(resp, &sub); status != 201 {
-		t.Fatalf("submit: %d %s", status, resp)
-	}
-	return sub.ID
+func submitThreeSteps(d *daemon, token string, seed int) string {
+	return d.submit(token, form{
+		fields: [][2]string{{"workflow_url", "wf.cwl"}, {"workflow_params", fmt.Sprintf(`{"seed": %d}`, seed)}},
+		files:  [][2]string{{"wf.cwl", threeSteps}, {"step.cwl", oneStep}},
+	})
 }
 
 // flowd is killed with SIGKILL while one run is running and others wait;
@@ -67,7 +53,7 @@ func TestKilledDaemonContinuesEveryRun(t *testing.T) {
 	d.start()
 	var ids []string
 	for i := range 3 { // different inputs: no run can reuse another's steps
-		ids = append(ids, submitThreeSteps(t, d, tok, i))
+		ids = append(ids, submitThreeSteps(d, tok, i))
 	}
 	time.Sleep(1500 * time.Millisecond) // the first run is in its second step
 	_, resp := d.request("GET", "/api/v1/runs/"+ids[0], tok, nil, "")

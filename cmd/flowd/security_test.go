@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,20 +12,15 @@ import (
 
 // submitBody is a minimal valid submission, plus an extra attachment
 // named name.
-func submitBody(t *testing.T, name string) ([]byte, string) {
-	t.Helper()
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	w.WriteField("workflow_url", "tool.cwl")
-	w.WriteField("workflow_params", `{}`)
-	part, _ := w.CreateFormFile("workflow_attachment", "tool.cwl")
-	part.Write([]byte("cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: [sleep, '2']\ninputs: []\noutputs: []\n"))
-	if name != "" {
-		part, _ = w.CreateFormFile("workflow_attachment", name)
-		part.Write([]byte("escaped"))
+func submitBody(name string) ([]byte, string) {
+	f := form{
+		fields: [][2]string{{"workflow_url", "tool.cwl"}, {"workflow_params", `{}`}},
+		files:  [][2]string{{"tool.cwl", "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: [sleep, '2']\ninputs: []\noutputs: []\n"}},
 	}
-	w.Close()
-	return buf.Bytes(), w.FormDataContentType()
+	if name != "" {
+		f.files = append(f.files, [2]string{name, "escaped"})
+	}
+	return f.encode()
 }
 
 func TestSecurity(t *testing.T) {
@@ -36,7 +30,7 @@ func TestSecurity(t *testing.T) {
 	viewer := d.token("genomics", "viewer")
 	other := d.token("imaging", "admin")
 	d.start()
-	body, ctype := submitBody(t, "")
+	body, ctype := submitBody("")
 
 	expect := func(what string, want int, method, path, token string, body []byte, ctype string) []byte {
 		t.Helper()
@@ -67,7 +61,7 @@ func TestSecurity(t *testing.T) {
 	expect("an operator cancels", 202, "POST", "/api/v1/runs/"+sub.ID+"/cancel", operator, nil, "")
 
 	for _, bad := range []string{"../escape.txt", "a/../../escape.txt", "/etc/escape.txt", "outputs/x"} {
-		body, ctype := submitBody(t, bad)
+		body, ctype := submitBody(bad)
 		expect("attachment "+bad, 400, "POST", "/api/v1/runs", operator, body, ctype)
 	}
 	if matches, _ := filepath.Glob(filepath.Join(d.dataDir, "..", "escape.txt")); len(matches) > 0 {

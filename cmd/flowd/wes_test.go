@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,29 +17,22 @@ import (
 // their paths.
 func wesSubmission(t *testing.T) ([]byte, string) {
 	t.Helper()
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
 	params := map[string]any{"sequences": []any{
 		map[string]any{"class": "File", "location": "data/sample_a.fa"},
 		map[string]any{"class": "File", "location": "data/sample_b.fa"},
 		map[string]any{"class": "File", "location": "data/sample_c.fa"},
 	}}
 	p, _ := json.Marshal(params)
-	w.WriteField("workflow_params", string(p))
-	w.WriteField("workflow_type", "CWL")
-	w.WriteField("workflow_type_version", "v1.2")
-	w.WriteField("workflow_url", "fasta-stats.cwl")
-	w.WriteField("tags", `{"project":"wes-test"}`)
-	for _, f := range []string{"fasta-stats.cwl", "tools/seqstats.cwl", "tools/merge-tables.cwl", "data/sample_a.fa", "data/sample_b.fa", "data/sample_c.fa"} {
-		data, err := os.ReadFile(filepath.Join("../../examples/workflows", f))
+	f := form{fields: [][2]string{{"workflow_params", string(p)}, {"workflow_type", "CWL"}, {"workflow_type_version", "v1.2"},
+		{"workflow_url", "fasta-stats.cwl"}, {"tags", `{"project":"wes-test"}`}}}
+	for _, name := range []string{"fasta-stats.cwl", "tools/seqstats.cwl", "tools/merge-tables.cwl", "data/sample_a.fa", "data/sample_b.fa", "data/sample_c.fa"} {
+		data, err := os.ReadFile(filepath.Join("../../examples/workflows", name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		part, _ := w.CreateFormFile("workflow_attachment", f)
-		part.Write(data)
+		f.files = append(f.files, [2]string{name, string(data)})
 	}
-	w.Close()
-	return buf.Bytes(), w.FormDataContentType()
+	return f.encode()
 }
 
 // A run submitted through WES completes, and every WES answer on the way

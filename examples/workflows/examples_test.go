@@ -10,27 +10,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flow-cwl/flow/internal/testenv"
 )
 
 // flowBin is the flow binary, built once for all tests by TestMain.
 var flowBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "flow-examples-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	flowBin = filepath.Join(dir, "flow")
-	build := exec.Command("go", "build", "-o", flowBin, "github.com/flow-cwl/flow/cmd/flow")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "cannot build flow:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testenv.RunWithBinaries(m, map[string]string{"flow": "github.com/flow-cwl/flow/cmd/flow"}, func(dir string) int {
+		flowBin = filepath.Join(dir, "flow")
+		return m.Run()
+	})
 }
 
 // requireTools skips the test when a program the examples run is missing,

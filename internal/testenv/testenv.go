@@ -3,6 +3,10 @@
 // on a developer's machine the test skips, saying how to get the
 // component; in CI, where FLOW_REQUIRE_INTEGRATION=1, it fails instead, so
 // a broken setup cannot pass as a run of skipped tests.
+//
+// It also holds what the tests that run flow's own binaries share:
+// building them (RunWithBinaries) and comparing output objects
+// (OutputChecksums).
 package testenv
 
 import (
