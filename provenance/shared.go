@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,9 +13,10 @@ import (
 // run that kept the file open would make every other run wait until it
 // ended. Shared opens the file when calls come, serves them in groups (the
 // writes of a group share commits), and lets the file go once no call has
-// come for IdleRelease, or after HoldAtMost, whichever is first. So a busy
-// run opens the file a few times a second, and another process waits at
-// most HoldAtMost, never for a whole run.
+// come for IdleRelease, or once it has held it for HoldAtMost and another
+// process is waiting for it. So a busy run that has the file to itself
+// opens it once, and another process waits about HoldAtMost at most,
+// never for a whole run.
 //
 // Closing does not fsync (see Open for why a crash of flow still cannot
 // lose a committed record); Sync and Close make everything durable.
@@ -26,18 +28,23 @@ type Shared struct {
 	pending []sharedCall
 	serving bool
 	wake    chan struct{} // a call arrived while the file is held
+	opens   atomic.Int64  // times the file was opened, for tests
+
+	releaseErr error // from closing the file after its callers had heard back
 }
 
-// How long Shared keeps the database open: until calls pause this long,
-// but never longer than that, so other processes get their turn.
+// How long Shared keeps the database open: until calls pause for
+// IdleRelease, and no longer than HoldAtMost while another process waits.
+// Past HoldAtMost it looks for waiters every IdleRelease.
 const (
 	IdleRelease = 10 * time.Millisecond
-	HoldAtMost  = 100 * time.Millisecond
+	HoldAtMost  = 25 * time.Millisecond
 )
 
 type sharedCall struct {
-	fn   func(*DB) error
-	done chan error
+	fn    func(*DB) error
+	done  chan error
+	close bool // let the file go before answering
 }
 
 var _ Store = (*Shared)(nil)
@@ -59,10 +66,12 @@ func OpenShared(path string, opts Options) (*Shared, error) {
 func (s *Shared) Path() string { return s.path }
 
 // with runs fn on the open database, in the next group of calls.
-func (s *Shared) with(fn func(*DB) error) error {
-	done := make(chan error, 1)
+func (s *Shared) with(fn func(*DB) error) error { return s.call(sharedCall{fn: fn}) }
+
+func (s *Shared) call(c sharedCall) error {
+	c.done = make(chan error, 1)
 	s.mu.Lock()
-	s.pending = append(s.pending, sharedCall{fn: fn, done: done})
+	s.pending = append(s.pending, c)
 	if !s.serving {
 		s.serving = true
 		go s.serve()
@@ -72,11 +81,13 @@ func (s *Shared) with(fn func(*DB) error) error {
 	case s.wake <- struct{}{}:
 	default:
 	}
-	return <-done
+	return <-c.done
 }
 
 // serve opens the database, serves groups of calls while they keep
-// coming, and closes it; it repeats while calls are pending.
+// coming, and closes it; it repeats while calls are pending. A group's
+// callers hear back as soon as it has run, so a caller that makes one call
+// after another finds the file still open.
 func (s *Shared) serve() {
 	for {
 		group := s.take()
@@ -88,27 +99,56 @@ func (s *Shared) serve() {
 			fail(group, err)
 			continue
 		}
-		held := time.Now()
+		s.opens.Add(1)
+		lookForWaiters := time.Now().Add(HoldAtMost)
 		for len(group) > 0 {
 			errs := runGroup(db, group)
-			if time.Since(held) >= HoldAtMost {
-				s.finish(db, group, errs)
-				group = nil
-				// A process blocked on the turn lock wakes now; give it a
-				// moment to take its turn before this one takes another.
-				time.Sleep(time.Millisecond)
-				break
-			}
-			next := s.takeWithin(IdleRelease)
-			if len(next) == 0 {
-				s.finish(db, group, errs)
-				group = nil
+			if closes(group) {
+				deliver(group, errs, s.release(db))
 				break
 			}
 			deliver(group, errs, nil)
-			group = next
+			if now := time.Now(); now.After(lookForWaiters) {
+				if othersWaiting(s.path) {
+					s.keepReleaseError(s.release(db))
+					// A process blocked on the turn lock wakes now; give it
+					// a moment to take its turn before this one takes another.
+					time.Sleep(time.Millisecond)
+					break
+				}
+				lookForWaiters = now.Add(IdleRelease)
+			}
+			if group = s.takeWithin(IdleRelease); len(group) == 0 {
+				s.keepReleaseError(s.release(db))
+			}
 		}
 	}
+}
+
+// release closes the database, and with it any error kept from an earlier
+// release: a failure to close may have lost writes, so it is the failure
+// of the next Close.
+func (s *Shared) release(db *DB) error {
+	err := db.release()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err, s.releaseErr = errors.Join(s.releaseErr, err), nil
+	return err
+}
+
+func (s *Shared) keepReleaseError(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseErr = errors.Join(s.releaseErr, err)
+}
+
+func closes(group []sharedCall) bool {
+	for _, c := range group {
+		if c.close {
+			return true
+		}
+	}
+	return false
 }
 
 // take returns the pending calls, or marks the server idle when there are
@@ -124,24 +164,28 @@ func (s *Shared) take() []sharedCall {
 	return group
 }
 
-// takeWithin waits up to d for calls to arrive.
+// takeWithin waits up to d for calls to arrive. A wake-up may be left over
+// from a call already served, so it looks again until d has passed.
 func (s *Shared) takeWithin(d time.Duration) []sharedCall {
-	s.mu.Lock()
-	group := s.pending
-	s.pending = nil
-	s.mu.Unlock()
-	if len(group) > 0 {
-		return group
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		group := s.pending
+		s.pending = nil
+		s.mu.Unlock()
+		if len(group) > 0 {
+			return group
+		}
+		select {
+		case <-s.wake:
+		case <-deadline.C:
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			group, s.pending = s.pending, nil
+			return group
+		}
 	}
-	select {
-	case <-s.wake:
-	case <-time.After(d):
-	}
-	s.mu.Lock()
-	group = s.pending
-	s.pending = nil
-	s.mu.Unlock()
-	return group
 }
 
 // runGroup runs the calls concurrently, so their writes share commits.
@@ -157,12 +201,6 @@ func runGroup(db *DB, group []sharedCall) []error {
 	}
 	wg.Wait()
 	return errs
-}
-
-// finish closes the database and answers the last group: a failure to
-// close is its callers' failure, as their writes may be lost.
-func (s *Shared) finish(db *DB, group []sharedCall, errs []error) {
-	deliver(group, errs, db.release())
 }
 
 func deliver(group []sharedCall, errs []error, extra error) {
@@ -241,5 +279,7 @@ func (s *Shared) Sync() error {
 	return s.with(func(db *DB) error { return db.Sync() })
 }
 
-// Close makes everything recorded durable; the store holds nothing open.
-func (s *Shared) Close() error { return s.Sync() }
+// Close makes everything recorded durable and lets the file go.
+func (s *Shared) Close() error {
+	return s.call(sharedCall{fn: func(db *DB) error { return db.Sync() }, close: true})
+}

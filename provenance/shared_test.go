@@ -54,6 +54,24 @@ func TestSharedLetsOthersIn(t *testing.T) {
 	wg.Wait()
 }
 
+// A run that has the database to itself keeps it open however long it
+// records: opening and closing it costs more than a short step does.
+func TestSharedKeepsTheFileWhileAlone(t *testing.T) {
+	s, err := OpenShared(filepath.Join(t.TempDir(), "flow.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for start, i := time.Now(), 0; time.Since(start) < 10*HoldAtMost; i++ {
+		if err := s.PutAttempt(ctx, &Attempt{RunID: "alone", Job: fmt.Sprintf("main/s/%d", i), Attempt: 1, Started: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.opens.Load(); n != 1 {
+		t.Errorf("a run alone opened the database %d times while it recorded without a pause; want once", n)
+	}
+}
+
 // Two stores on one file (two flow processes) write at the same time;
 // every record lands.
 func TestSharedConcurrentWriters(t *testing.T) {
