@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/flow-cwl/flow/schema"
 )
@@ -70,6 +71,11 @@ func splitExt(base string) (string, string) {
 	return base[:i], base[i:]
 }
 
+// copyBuffers holds the buffers checksumFile reads through. A run
+// checksums every output file, most of them small: a fresh 32 KiB buffer
+// each time was most of what a wide scatter allocated.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32*1024); return &b }}
+
 // checksumFile returns "sha1$..." and the size of the file at path.
 func checksumFile(path string) (string, int64, error) {
 	f, err := os.Open(path)
@@ -78,7 +84,11 @@ func checksumFile(path string) (string, int64, error) {
 	}
 	defer f.Close()
 	h := sha1.New()
-	n, err := io.Copy(h, f)
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	// Only Read is exposed: *os.File's WriteTo would copy through a
+	// buffer of its own.
+	n, err := io.CopyBuffer(h, struct{ io.Reader }{f}, *buf)
 	if err != nil {
 		return "", 0, err
 	}

@@ -39,6 +39,8 @@ type Executor struct {
 
 	mu    sync.Mutex
 	procs map[string]*proc // by task id; nil while a Start is in progress
+
+	found sync.Map // foundKey -> the program's path, see lookPath
 }
 
 // New makes an executor. It fails only if it cannot open /dev/null.

@@ -277,6 +277,40 @@ func TestPathComesFromTheTask(t *testing.T) {
 	}
 }
 
+// A program found once is looked up again when it has gone: a later task
+// runs the one now on its PATH, not a stale path.
+func TestProgramMovedBetweenTasks(t *testing.T) {
+	ex := newTestExecutor(t, Options{})
+	first, second := t.TempDir(), t.TempDir()
+	install := func(dir, says string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "flow-test-tool"), []byte("#!/bin/sh\necho "+says+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(id string) string {
+		t.Helper()
+		tk := shTask(t, id, "")
+		tk.Argv = []string{"flow-test-tool"}
+		tk.Env["PATH"] = first + ":" + second
+		tk.Stdout = "out"
+		mustWait(t, ex, mustStart(t, ex, tk))
+		b, _ := os.ReadFile(filepath.Join(tk.Dir, "out"))
+		return string(b)
+	}
+	install(second, "second")
+	if got := run("one"); got != "second\n" {
+		t.Fatalf("first task printed %q", got)
+	}
+	if err := os.Remove(filepath.Join(second, "flow-test-tool")); err != nil {
+		t.Fatal(err)
+	}
+	install(first, "first")
+	if got := run("two"); got != "first\n" {
+		t.Errorf("after the program moved, a task printed %q; want the one now on PATH", got)
+	}
+}
+
 func TestNotExecutable(t *testing.T) {
 	ex := newTestExecutor(t, Options{})
 	tk := shTask(t, "noexec", "")

@@ -13,7 +13,12 @@ import (
 // the task's PATH, not flow's. A name with a "/" is used as it is (relative
 // names then resolve against the task's directory, where the process
 // starts); so are relative PATH entries.
-func lookPath(t *executors.Task) (string, error) {
+//
+// Like a shell's hash table, found maps a name and a PATH of absolute
+// directories to where the name was found, so that the thousand jobs of a
+// scatter look it up once; each use checks that the program is still
+// there.
+func (e *Executor) lookPath(t *executors.Task) (string, error) {
 	name := t.Argv[0]
 	if strings.Contains(name, "/") {
 		return name, nil
@@ -22,17 +27,28 @@ func lookPath(t *executors.Task) (string, error) {
 	if !ok {
 		return "", notFound("task %q cannot run %q: its environment has no PATH to look for it in", t.ID, name)
 	}
+	key := foundKey{name: name, path: path}
+	if v, ok := e.found.Load(key); ok && isExecutable(v.(string)) {
+		return v.(string), nil
+	}
+	absolute := true
 	for _, dir := range filepath.SplitList(path) {
 		if dir == "" {
 			dir = "."
 		}
+		absolute = absolute && filepath.IsAbs(dir)
 		candidate := resolve(t.Dir, filepath.Join(dir, name))
 		if isExecutable(candidate) {
+			if absolute {
+				e.found.Store(key, candidate)
+			}
 			return candidate, nil
 		}
 	}
 	return "", notFound("task %q cannot run %q: it is not in the task's PATH (%s)", t.ID, name, path)
 }
+
+type foundKey struct{ name, path string }
 
 func isExecutable(path string) bool {
 	st, err := os.Stat(path)

@@ -23,7 +23,7 @@ func (e *Executor) Start(ctx context.Context, t *executors.Task) (*executors.Han
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("task %q was not started: %w", t.ID, err)
 	}
-	path, err := lookPath(t)
+	path, err := e.lookPath(t)
 	if err != nil {
 		return nil, err
 	}
