@@ -22,7 +22,10 @@ func (e *Engine) Relocate(outputs map[string]any, outdir string) (map[string]any
 	if err := os.MkdirAll(outdir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create output directory: %w", err)
 	}
-	r := &relocator{outdir: outdir, workRoot: e.root, done: map[string]string{}, taken: map[string]bool{}, suffix: map[string]int{}}
+	r := &relocator{outdir: outdir, done: map[string]string{}, taken: map[string]bool{}, suffix: map[string]int{}}
+	if root, err := filepath.EvalSymlinks(e.root); err == nil {
+		r.workRoot = root
+	}
 	if e.opts.Cache != nil {
 		r.cacheDir = e.opts.Cache.Dir
 	}
@@ -39,7 +42,7 @@ func (e *Engine) Relocate(outputs map[string]any, outdir string) (map[string]any
 
 type relocator struct {
 	outdir   string
-	workRoot string
+	workRoot string            // the run's work directory, symlinks resolved ("" if it cannot be)
 	done     map[string]string // source path → destination
 	taken    map[string]bool   // destination names in use
 	suffix   map[string]int    // last numeric suffix tried per basename
@@ -179,14 +182,10 @@ func (r *relocator) ownedByRun(path string) bool {
 		return false
 	}
 	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
+	if err != nil || r.workRoot == "" {
 		return false
 	}
-	root, err := filepath.EvalSymlinks(r.workRoot)
-	if err != nil {
-		return false
-	}
-	return strings.HasPrefix(real, root+string(os.PathSeparator))
+	return strings.HasPrefix(real, r.workRoot+string(os.PathSeparator))
 }
 
 func exists(p string) bool { _, err := os.Lstat(p); return err == nil }
