@@ -19,6 +19,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -51,12 +52,17 @@ type Server struct {
 	store  *store.Store
 	runner *runner
 	log    zerolog.Logger
+	tls    *tls.Config // nil: plain HTTP
 }
 
 // New opens the daemon's data directory.
 func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 30
+	}
+	tlsConfig, err := loadTLS(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "runs"), 0o700); err != nil {
 		return nil, err
@@ -66,10 +72,27 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	lc := launchConfig{Flow: cfg.Flow, DataDir: cfg.DataDir, ComputeConfig: cfg.ComputeConfig}
-	s := &Server{cfg: cfg, store: st, log: cfg.Log}
+	s := &Server{cfg: cfg, store: st, log: cfg.Log, tls: tlsConfig}
 	s.runner = newRunner(st, lc, cfg.Limits, cfg.Log)
 	s.runner.access = s.clusterAccess
 	return s, nil
+}
+
+// loadTLS reads the certificate and key flowd serves HTTPS with, at start,
+// so that a wrong path or a key that does not match is an error then
+// rather than a failed handshake for every client.
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	if certFile == "" && keyFile == "" {
+		return nil, nil
+	}
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("tls_cert and tls_key go together: set both to serve HTTPS, or neither")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load the TLS certificate %s with key %s: %w", certFile, keyFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // Close closes the database.
@@ -79,16 +102,19 @@ func (s *Server) Close() error { return s.store.Close() }
 // stops: requests get a few seconds to finish, running runs are stopped
 // and stay unfinished, to be continued by the next start.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }, TLSConfig: s.tls}
+	// The queue stops with the daemon, and also when serving fails.
+	queueCtx, stopQueue := context.WithCancel(ctx)
+	defer stopQueue()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.runner.loop(ctx)
+		s.runner.loop(queueCtx)
 	}()
 	errc := make(chan error, 1)
 	go func() {
-		if s.cfg.TLSCert != "" {
-			errc <- srv.ServeTLS(l, s.cfg.TLSCert, s.cfg.TLSKey)
+		if s.tls != nil {
+			errc <- srv.ServeTLS(l, "", "") // the certificate is in TLSConfig
 		} else {
 			errc <- srv.Serve(l)
 		}
@@ -98,6 +124,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	case err = <-errc:
 	case <-ctx.Done():
 	}
+	stopQueue()
 	shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shut)
@@ -114,7 +141,7 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Listen, err)
 	}
-	s.log.Info().Str("address", l.Addr().String()).Bool("tls", s.cfg.TLSCert != "").Msg("flowd listening")
+	s.log.Info().Str("address", l.Addr().String()).Bool("tls", s.tls != nil).Msg("flowd listening")
 	return s.Serve(ctx, l)
 }
 

@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +38,14 @@ type daemon struct {
 	cmd     *exec.Cmd
 	log     *syncBuffer
 	extra   []string
+	client  *http.Client // the test's own requests; nil: http.DefaultClient
+}
+
+func (d *daemon) httpClient() *http.Client {
+	if d.client != nil {
+		return d.client
+	}
+	return http.DefaultClient
 }
 
 // newDaemon prepares a data directory; tokens are made before start.
@@ -61,7 +70,11 @@ func (d *daemon) start() {
 		d.url = "http://" + freeAddr(d.t)
 	}
 	d.log = &syncBuffer{}
-	args := append([]string{"--listen", strings.TrimPrefix(d.url, "http://"), "--data-dir", d.dataDir}, d.extra...)
+	u, err := url.Parse(d.url)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	args := append([]string{"--listen", u.Host, "--data-dir", d.dataDir}, d.extra...)
 	d.cmd = exec.Command(filepath.Join(binDir, "flowd"), args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
@@ -70,7 +83,7 @@ func (d *daemon) start() {
 	d.t.Cleanup(d.stop)
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		if resp, err := http.Get(d.url + "/healthz"); err == nil {
+		if resp, err := d.httpClient().Get(d.url + "/healthz"); err == nil {
 			resp.Body.Close()
 			return
 		}
@@ -114,7 +127,7 @@ func (d *daemon) request(method, path, token string, body []byte, ctype string) 
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := d.httpClient().Do(req)
 	if err != nil {
 		d.t.Fatal(err)
 	}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A team's daemon serves HTTPS with the certificate its configuration
+// names. flow trusts it through the system's trust store (here
+// SSL_CERT_FILE, as an administrator would install a site CA), and refuses
+// a certificate it cannot verify with one line that says so.
+func TestDaemonServesTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := writeTestPKI(t, dir)
+	config := filepath.Join(dir, "flowd.yaml")
+	writeFile(t, config, "tls_cert: "+filepath.Join(dir, "cert.pem")+"\ntls_key: "+filepath.Join(dir, "key.pem")+"\n")
+
+	d := newDaemon(t, "--config", config)
+	d.url = "https://" + freeAddr(t)
+	d.client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca}}}
+	tok := d.token("genomics", "operator")
+	d.start()
+
+	trusted := []string{"SSL_CERT_FILE=" + filepath.Join(dir, "ca.pem"), "FLOW_URL=" + d.url, "FLOW_TOKEN=" + tok}
+	code, out, stderr := flow(t, trusted, "run", "--run_compute", "--quiet", "--outdir", filepath.Join(dir, "out"), exampleWorkflow, exampleInputs)
+	if code != 0 || !strings.Contains(out, filepath.Join(dir, "out")) {
+		t.Fatalf("a run over HTTPS: exit %d\n%s\n%s\n%s", code, out, stderr, d.log.String())
+	}
+
+	other := t.TempDir() // a CA that did not sign the daemon's certificate
+	writeTestPKI(t, other)
+	untrusted := []string{"SSL_CERT_FILE=" + filepath.Join(other, "ca.pem"), "FLOW_URL=" + d.url, "FLOW_TOKEN=" + tok}
+	code, _, stderr = flow(t, untrusted, "runs")
+	if code == 0 || !strings.Contains(stderr, "certificate") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+		t.Errorf("flow runs against a certificate it cannot verify: exit %d, stderr:\n%s", code, stderr)
+	}
+
+	plain := []string{"FLOW_URL=" + strings.Replace(d.url, "https://", "http://", 1), "FLOW_TOKEN=" + tok}
+	if code, _, stderr = flow(t, plain, "runs"); code == 0 || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+		t.Errorf("flow runs over plain HTTP to an HTTPS daemon: exit %d, stderr:\n%s", code, stderr)
+	}
+	if strings.Contains(d.log.String(), tok) {
+		t.Error("the daemon's log holds the token")
+	}
+}
+
+// A configuration that names a missing key stops flowd at start with one
+// line naming the file, not a daemon that listens and fails every
+// handshake.
+func TestDaemonRefusesAMissingTLSKey(t *testing.T) {
+	dir := t.TempDir()
+	writeTestPKI(t, dir)
+	config := filepath.Join(dir, "flowd.yaml")
+	missing := filepath.Join(dir, "nokey.pem")
+	writeFile(t, config, "tls_cert: "+filepath.Join(dir, "cert.pem")+"\ntls_key: "+missing+"\n")
+	d := newDaemon(t, "--config", config)
+	out, err := runFlowd(t, "--config", config, "--listen", freeAddr(t), "--data-dir", d.dataDir)
+	if err == nil || !strings.Contains(out, missing) || strings.Count(strings.TrimSpace(out), "\n") > 0 {
+		t.Errorf("flowd with a missing TLS key: %v\n%s", err, out)
+	}
+}
+
+// writeTestPKI writes ca.pem, and cert.pem and key.pem for 127.0.0.1
+// signed by that CA, into dir, and returns the CA as a pool.
+func writeTestPKI(t *testing.T, dir string) *x509.CertPool {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "flow test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "flowd"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "ca.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})))
+	writeFile(t, filepath.Join(dir, "cert.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	writeFile(t, filepath.Join(dir, "key.pem"), string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
+	pool := x509.NewCertPool()
+	pool.AddCert(caCert)
+	return pool
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runFlowd runs flowd to its end (at most 15 s: one that serves is killed
+// then) and returns what it printed.
+func runFlowd(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, filepath.Join(binDir, "flowd"), args...).CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("flowd %v was still running after 15 s:\n%s", args, out)
+	}
+	return string(out), err
+}
