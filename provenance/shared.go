@@ -104,13 +104,14 @@ func (s *Shared) serve() {
 		for len(group) > 0 {
 			errs := runGroup(db, group)
 			if closes(group) {
-				deliver(group, errs, s.release(db))
+				s.letGo(db)
+				deliver(group, errs, s.takeReleaseError())
 				break
 			}
 			deliver(group, errs, nil)
 			if now := time.Now(); now.After(lookForWaiters) {
 				if othersWaiting(s.path) {
-					s.keepReleaseError(s.release(db))
+					s.letGo(db)
 					// A process blocked on the turn lock wakes now; give it
 					// a moment to take its turn before this one takes another.
 					time.Sleep(time.Millisecond)
@@ -119,27 +120,29 @@ func (s *Shared) serve() {
 				lookForWaiters = now.Add(IdleRelease)
 			}
 			if group = s.takeWithin(IdleRelease); len(group) == 0 {
-				s.keepReleaseError(s.release(db))
+				s.letGo(db)
 			}
 		}
 	}
 }
 
-// release closes the database, and with it any error kept from an earlier
-// release: a failure to close may have lost writes, so it is the failure
-// of the next Close.
-func (s *Shared) release(db *DB) error {
-	err := db.release()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	err, s.releaseErr = errors.Join(s.releaseErr, err), nil
-	return err
+// letGo closes the database. Its callers have heard back already, and a
+// failure to close may have lost their writes: the error is kept for the
+// next Close to report.
+func (s *Shared) letGo(db *DB) {
+	if err := db.release(); err != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.releaseErr = errors.Join(s.releaseErr, err)
+	}
 }
 
-func (s *Shared) keepReleaseError(err error) {
+func (s *Shared) takeReleaseError() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.releaseErr = errors.Join(s.releaseErr, err)
+	err := s.releaseErr
+	s.releaseErr = nil
+	return err
 }
 
 func closes(group []sharedCall) bool {

@@ -104,9 +104,13 @@ func (s *Server) runProvenance(w http.ResponseWriter, r *http.Request, tok store
 		writeStoreError(w, err)
 		return
 	}
-	db, err := provenance.OpenShared(s.provenancePath(), provenance.Options{})
+	db, err := s.provenanceDB()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if db == nil {
+		writeError(w, http.StatusNotFound, "no provenance for this run yet: nothing has been recorded")
 		return
 	}
 	defer db.Close()

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -174,8 +175,8 @@ func (s *Server) wesTasks(w http.ResponseWriter, r *http.Request, tok store.Toke
 // attempts reads a run's job attempts from the shared provenance
 // database; a run that has not started yet has none.
 func (s *Server) attempts(ctx context.Context, runID string) ([]*provenance.Attempt, error) {
-	db, err := provenance.OpenShared(s.provenancePath(), provenance.Options{})
-	if err != nil {
+	db, err := s.provenanceDB()
+	if db == nil || err != nil {
 		return nil, err
 	}
 	defer db.Close()
@@ -187,6 +188,18 @@ func (s *Server) attempts(ctx context.Context, runID string) ([]*provenance.Atte
 }
 
 func (s *Server) provenancePath() string { return filepath.Join(s.cfg.DataDir, "flow.db") }
+
+// provenanceDB opens the provenance database the runs write, read-only: a
+// request shares its turn at the file with other readers, waits for no
+// writer longer than its turn, and never syncs. It is nil, with no error,
+// before any run has recorded anything.
+func (s *Server) provenanceDB() (*provenance.Shared, error) {
+	db, err := provenance.OpenShared(s.provenancePath(), provenance.Options{ReadOnly: true})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return db, err
+}
 
 // timestamp is a WES time, "" for none.
 func timestamp(t time.Time) string {

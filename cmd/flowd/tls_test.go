@@ -68,8 +68,7 @@ func TestDaemonRefusesAMissingTLSKey(t *testing.T) {
 	config := filepath.Join(dir, "flowd.yaml")
 	missing := filepath.Join(dir, "nokey.pem")
 	writeFile(t, config, "tls_cert: "+filepath.Join(dir, "cert.pem")+"\ntls_key: "+missing+"\n")
-	d := newDaemon(t, "--config", config)
-	out, err := runFlowd(t, "--config", config, "--listen", freeAddr(t), "--data-dir", d.dataDir)
+	out, err := runFlowd(t, "--config", config, "--listen", freeAddr(t), "--data-dir", filepath.Join(dir, "data"))
 	if err == nil || !strings.Contains(out, missing) || strings.Count(strings.TrimSpace(out), "\n") > 0 {
 		t.Errorf("flowd with a missing TLS key: %v\n%s", err, out)
 	}
