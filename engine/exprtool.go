@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/flow-cwl/flow/expr"
 	"github.com/flow-cwl/flow/provenance"
@@ -38,6 +39,20 @@ func (e *Engine) evalExpressionTool(p *schema.Process, inputs map[string]any, ev
 			return nil, fmt.Errorf("%s: output %q: %w", shortName(p), k, err)
 		}
 		out[k] = done
+	}
+	// An ExpressionTool writes nothing but literals: any other file it
+	// returns must be one of its inputs, or inside one.
+	allowed := append(inputSources(inputs), filepath.Join(e.root, "literals"))
+	if r, err := filepath.EvalSymlinks(e.root); err == nil {
+		allowed = append(allowed, filepath.Join(r, "literals"))
+	}
+	for _, k := range sortedKeys(out) {
+		err := walkFiles(out[k], func(m map[string]any) error {
+			return checkOutputFile(m, allowed, "", errNotAnInput)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: output %q: %w", p.Pos, shortName(p), k, err)
+		}
 	}
 	return out, nil
 }
