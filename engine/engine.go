@@ -53,6 +53,12 @@ type Options struct {
 	Containers Containers
 	// NoContainers runs every job on the host, DockerRequirement or not.
 	NoContainers bool
+	// PathCheck, when set, is asked about the local path of every File
+	// and Directory a process is given before flow reads it: inputs and
+	// defaults, secondary files, listings, InitialWorkDir entries. An
+	// error stops the run; it should read as a predicate ("is outside
+	// what this run may read"). flow run --allow-path confines runs so.
+	PathCheck func(path string) error
 }
 
 // ErrPermanentFail, ErrTemporaryFail classify a failed job, as the CWL
@@ -133,6 +139,35 @@ func (e *Engine) Run(ctx context.Context, p *schema.Process, inputs map[string]a
 	}
 	env := &procEnv{override: e.opts.Requirements, discover: true}
 	return e.runProcess(ctx, p, inputs, env, "main")
+}
+
+// checkPath asks Options.PathCheck, if any, about the File or Directory
+// object m (not what it holds).
+func (e *Engine) checkPath(m map[string]any) error {
+	if e.opts.PathCheck == nil {
+		return nil
+	}
+	p := localPath(m)
+	if p == "" {
+		return nil // a literal, which flow writes
+	}
+	if err := e.opts.PathCheck(p); err != nil {
+		loc, _ := m["location"].(string)
+		if loc == "" {
+			loc = p
+		}
+		return fmt.Errorf("%s location %q %w", m["class"], loc, err)
+	}
+	return nil
+}
+
+// checkPaths is checkPath for every File and Directory in v, secondary
+// files and listings included.
+func (e *Engine) checkPaths(v any) error {
+	if e.opts.PathCheck == nil {
+		return nil
+	}
+	return walkFiles(v, e.checkPath)
 }
 
 // newJobDir makes a fresh output directory for one job and returns it

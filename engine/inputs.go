@@ -102,6 +102,9 @@ func (e *Engine) completeFile(m map[string]any, inputID string) error {
 	}
 	path := schema.URIPath(loc)
 	m["path"] = path
+	if err := e.checkPath(m); err != nil {
+		return fmt.Errorf("input %q: %w", inputID, err)
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("input %q: %s %s does not exist", inputID, m["class"], path)
@@ -171,6 +174,9 @@ func (e *Engine) placeInDir(m map[string]any, dir string) error {
 	dst := filepath.Join(dir, base)
 	switch {
 	case src != "":
+		if err := e.checkPath(m); err != nil {
+			return err
+		}
 		if err := copyTree(src, dst); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"encoding/hex"
 	"io/fs"
 	"os"
@@ -133,5 +134,87 @@ func TestOutputsThatAreInputsPass(t *testing.T) {
 				t.Errorf("outputs: %s", r.stdout)
 			}
 		})
+	}
+}
+
+// With --allow-path, every file a run reads (documents, inputs, defaults,
+// secondary files, InitialWorkDir entries, files that expressions name)
+// must lead inside one of the directories: anything else is one line and
+// exit code 1, before the file is read.
+func TestAllowPathConfinesWhatARunReads(t *testing.T) {
+	out, secret := outside(t)
+	file, dir := filepath.Join(out, "secret.txt"), filepath.Join(out, "ssh")
+	cat := "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: cat\ninputs: {f: {type: File, inputBinding: {}}}\noutputs: {out: stdout}\n"
+	ls := "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: [ls, -R]\ninputs: {d: {type: Directory, inputBinding: {}}}\noutputs: {out: stdout}\n"
+	cases := []struct {
+		name  string
+		files map[string]string // in the allowed directory; "tool.cwl" runs
+		args  []string          // after the document; "@" is the allowed directory
+		want  string            // in the error line, besides "is outside what this run may read"
+	}{
+		{name: "File input", files: map[string]string{"tool.cwl": cat}, args: []string{"--f", file}, want: `input "f"`},
+		{name: "File input in a job file", files: map[string]string{"tool.cwl": cat, "job.yml": "f: {class: File, location: 'file://" + file + "'}\n"}, args: []string{"@/job.yml"}, want: "job.yml:1:"},
+		{name: "symlink to an outside file", files: map[string]string{"tool.cwl": cat, "link->": file}, args: []string{"--f", "@/link"}, want: `input "f"`},
+		{name: "Directory input", files: map[string]string{"tool.cwl": ls}, args: []string{"--d", dir}, want: `input "d"`},
+		{name: "secondary file", files: map[string]string{"tool.cwl": cat, "in.txt": "x", "job.yml": "f: {class: File, location: in.txt, secondaryFiles: [{class: File, location: 'file://" + file + "'}]}\n"}, args: []string{"@/job.yml"}, want: `input "f"`},
+		{name: "$import", files: map[string]string{"tool.cwl": strings.Replace(cat, "outputs: {out: stdout}", "outputs: {out: {$import: '"+file+"'}}", 1)}, want: "field $import"},
+		{name: "$include", files: map[string]string{"tool.cwl": strings.Replace(cat, "baseCommand: cat", "baseCommand: {$include: '"+file+"'}", 1)}, want: "field $include"},
+		{name: "run: of an outside document", files: map[string]string{"tool.cwl": "cwlVersion: v1.2\nclass: Workflow\ninputs: []\noutputs: []\nsteps: {s: {run: '" + file + "', in: {}, out: []}}\n"}, want: "steps.s.run"},
+		{name: "default", files: map[string]string{"tool.cwl": strings.Replace(cat, "inputBinding: {}", "inputBinding: {}, default: {class: File, location: '"+file+"'}", 1)}, want: "tool.cwl:4:"},
+		{name: "InitialWorkDir entry from an expression", files: map[string]string{"tool.cwl": "cwlVersion: v1.2\nclass: CommandLineTool\nrequirements: {InlineJavascriptRequirement: {}, InitialWorkDirRequirement: {listing: ['$({\"class\": \"File\", \"location\": \"file://" + file + "\"})']}}\nbaseCommand: [cat, secret.txt]\ninputs: []\noutputs: {out: stdout}\n"}, want: "InitialWorkDirRequirement"},
+		{name: "a step's valueFrom makes a File", files: map[string]string{"cat.cwl": cat, "tool.cwl": "cwlVersion: v1.2\nclass: Workflow\nrequirements: {InlineJavascriptRequirement: {}, StepInputExpressionRequirement: {}}\ninputs: []\noutputs: {o: {type: File, outputSource: s/out}}\nsteps: {s: {run: cat.cwl, in: {f: {valueFrom: '$({\"class\": \"File\", \"location\": \"file://" + file + "\"})'}}, out: [out]}}\n"}, want: `input "f"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			allowed := t.TempDir()
+			for name, text := range c.files {
+				if target, ok := strings.CutSuffix(name, "->"); ok {
+					if err := os.Symlink(text, filepath.Join(allowed, target)); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				writeTestFile(t, filepath.Join(allowed, name), text)
+			}
+			outdir, work := t.TempDir(), t.TempDir()
+			args := []string{"run", "--quiet", "--no-provenance", "--outdir", outdir, "--tmpdir-prefix", work, "--leave-tmp",
+				"--allow-path", allowed, "--allow-path", work, filepath.Join(allowed, "tool.cwl")}
+			for _, a := range c.args {
+				args = append(args, strings.ReplaceAll(a, "@", allowed))
+			}
+			r := flow(t, args...)
+			refused(t, r, secret, []string{outdir, work}, "is outside what this run may read", c.want)
+		})
+	}
+}
+
+// The same runs read what is inside the allowed directories, symlinks
+// that stay inside included.
+func TestAllowPathLetsInsideFilesThrough(t *testing.T) {
+	allowed, data := t.TempDir(), t.TempDir()
+	writeTestFile(t, filepath.Join(allowed, "tool.cwl"), "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: cat\n"+
+		"inputs: {f: {type: File, inputBinding: {}, secondaryFiles: [.idx]}, g: {type: File, inputBinding: {}, default: {class: File, location: in.txt}}}\noutputs: {out: stdout}\n")
+	writeTestFile(t, filepath.Join(allowed, "in.txt"), "one\n")
+	writeTestFile(t, filepath.Join(data, "ref.txt"), "two\n")
+	writeTestFile(t, filepath.Join(data, "ref.txt.idx"), "")
+	if err := os.Symlink(filepath.Join(data, "ref.txt"), filepath.Join(allowed, "ref-link.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(data, "ref.txt.idx"), filepath.Join(allowed, "ref-link.txt.idx")); err != nil {
+		t.Fatal(err)
+	}
+	outdir := t.TempDir()
+	r := flow(t, "run", "--quiet", "--no-provenance", "--outdir", outdir, "--allow-path", allowed, "--allow-path", data,
+		filepath.Join(allowed, "tool.cwl"), "--f", filepath.Join(allowed, "ref-link.txt"))
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var obj struct{ Out struct{ Path string } }
+	if err := json.Unmarshal([]byte(r.stdout), &obj); err != nil {
+		t.Fatalf("output object: %v\n%s", err, r.stdout)
+	}
+	if got, err := os.ReadFile(obj.Out.Path); err != nil || string(got) != "two\none\n" {
+		t.Errorf("the tool read %q (%v), want the linked data file, then the default", got, err)
 	}
 }
