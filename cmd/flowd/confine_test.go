@@ -144,6 +144,21 @@ func TestSubmissionsReadOnlyWhatTheTeamMay(t *testing.T) {
 		t.Errorf("a cluster path on a cluster run: %d %s", status, resp)
 	}
 
+	// A registered workflow's trigger is a submission too.
+	body, ctype = form{fields: [][2]string{{"workflow_url", "tool.cwl"}}, files: [][2]string{{"tool.cwl", catTool}}}.encode()
+	if status, resp := d.request("POST", "/api/v1/workflows?name=cat&version=1", genomics, body, ctype); status != 201 {
+		t.Fatalf("register: %d %s", status, resp)
+	}
+	trigger := `{"inputs": {"f": {"class": "File", "location": "file://` + shadow + `"}}}`
+	if status, resp := d.request("POST", "/api/v1/workflows/cat/runs", genomics, []byte(trigger), "application/json"); status != 400 ||
+		!strings.Contains(string(resp), "is outside what this run may read") || strings.Contains(string(resp), secret) {
+		t.Errorf("a trigger naming a file elsewhere: %d %s", status, resp)
+	}
+	trigger = `{"inputs": {"f": {"class": "File", "location": "../` + ours + `/outputs/out.txt"}}}`
+	if status, resp := d.request("POST", "/api/v1/workflows/cat/runs", genomics, []byte(trigger), "application/json"); status != 201 {
+		t.Errorf("a trigger naming the team's output: %d %s", status, resp)
+	}
+
 	// A tool's outputEval that names a file elsewhere fails the run.
 	evil := "cwlVersion: v1.2\nclass: CommandLineTool\nrequirements: {InlineJavascriptRequirement: {}}\nbaseCommand: \"true\"\ninputs: []\n" +
 		"outputs: {out: {type: File, outputBinding: {outputEval: '$({\"class\": \"File\", \"path\": \"" + shadow + "\"})'}}}\n"
