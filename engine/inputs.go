@@ -91,11 +91,11 @@ func (e *Engine) completeFile(m map[string]any, inputID string) error {
 		loc = schema.FileURI(p)
 		m["location"] = loc
 	}
-	if loc == "" {
-		return e.writeLiteral(m)
-	}
-	if strings.HasPrefix(loc, "_:") {
-		return e.writeLiteral(m)
+	if loc == "" || strings.HasPrefix(loc, "_:") {
+		if err := e.writeLiteral(m); err != nil {
+			return fmt.Errorf("input %q: %w", inputID, err)
+		}
+		return nil
 	}
 	if !strings.HasPrefix(loc, "file:") && !strings.HasPrefix(loc, "/") {
 		return fmt.Errorf("input %q: %s location %q cannot be read; flow reads local files only", inputID, m["class"], loc)

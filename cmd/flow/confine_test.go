@@ -157,6 +157,7 @@ func TestAllowPathConfinesWhatARunReads(t *testing.T) {
 		{name: "symlink to an outside file", files: map[string]string{"tool.cwl": cat, "link->": file}, args: []string{"--f", "@/link"}, want: `input "f"`},
 		{name: "Directory input", files: map[string]string{"tool.cwl": ls}, args: []string{"--d", dir}, want: `input "d"`},
 		{name: "secondary file", files: map[string]string{"tool.cwl": cat, "in.txt": "x", "job.yml": "f: {class: File, location: in.txt, secondaryFiles: [{class: File, location: 'file://" + file + "'}]}\n"}, args: []string{"@/job.yml"}, want: `input "f"`},
+		{name: "a Directory literal's listing", files: map[string]string{"tool.cwl": ls, "job.yml": "d: {class: Directory, basename: d, listing: [{class: File, location: 'file://" + file + "'}]}\n"}, args: []string{"@/job.yml"}, want: `input "d"`},
 		{name: "$import", files: map[string]string{"tool.cwl": strings.Replace(cat, "outputs: {out: stdout}", "outputs: {out: {$import: '"+file+"'}}", 1)}, want: "field $import"},
 		{name: "$include", files: map[string]string{"tool.cwl": strings.Replace(cat, "baseCommand: cat", "baseCommand: {$include: '"+file+"'}", 1)}, want: "field $include"},
 		{name: "run: of an outside document", files: map[string]string{"tool.cwl": "cwlVersion: v1.2\nclass: Workflow\ninputs: []\noutputs: []\nsteps: {s: {run: '" + file + "', in: {}, out: []}}\n"}, want: "steps.s.run"},
