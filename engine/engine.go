@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/flow-cwl/flow/executors"
+	"github.com/flow-cwl/flow/internal/confine"
 	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/schema"
 )
@@ -88,6 +89,10 @@ type Engine struct {
 	// evaluators caches one expression evaluator per expressionLib.
 	evaluators sync.Map
 	literalSeq atomic.Int64
+	// produced holds the resolved paths of the Files and Directories the
+	// run's jobs output (in their output directories, maybe the cache's),
+	// which later steps may read whatever Options.PathCheck says.
+	produced sync.Map
 }
 
 // New prepares an Engine and its work directory.
@@ -151,6 +156,9 @@ func (e *Engine) checkPath(m map[string]any) error {
 	if p == "" {
 		return nil // a literal, which flow writes
 	}
+	if e.made(p) {
+		return nil
+	}
 	if err := e.opts.PathCheck(p); err != nil {
 		loc, _ := m["location"].(string)
 		if loc == "" {
@@ -159,6 +167,44 @@ func (e *Engine) checkPath(m map[string]any) error {
 		return fmt.Errorf("%s location %q %w", m["class"], loc, err)
 	}
 	return nil
+}
+
+// made reports whether the path p leads into the run's work directory
+// (literals, staging) or to (or into) a File or Directory a job of the
+// run output: what the run made itself is not confined, since outputs
+// are (see job.confineOutputs).
+func (e *Engine) made(p string) bool {
+	real, err := confine.Resolve(p)
+	if err != nil {
+		return false
+	}
+	if root, err := filepath.EvalSymlinks(e.root); err == nil && confine.Within(real, root) {
+		return true
+	}
+	for d := real; ; d = filepath.Dir(d) {
+		if _, ok := e.produced.Load(d); ok {
+			return true
+		}
+		if d == filepath.Dir(d) {
+			return false
+		}
+	}
+}
+
+// noteProduced records the Files and Directories of a job's output
+// object for made.
+func (e *Engine) noteProduced(out map[string]any) {
+	if e.opts.PathCheck == nil {
+		return
+	}
+	_ = walkFiles(out, func(m map[string]any) error {
+		if p := localPath(m); p != "" {
+			if real, err := filepath.EvalSymlinks(p); err == nil {
+				e.produced.Store(real, struct{}{})
+			}
+		}
+		return nil
+	})
 }
 
 // checkPaths is checkPath for every File and Directory in v, secondary

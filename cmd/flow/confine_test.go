@@ -219,3 +219,53 @@ func TestAllowPathLetsInsideFilesThrough(t *testing.T) {
 		t.Errorf("the tool read %q (%v), want the linked data file, then the default", got, err)
 	}
 }
+
+// What a run makes itself (a step's outputs, in its work directory or
+// in the step cache; an ExpressionTool's literals) later steps read
+// under --allow-path, in a first run and in one that reuses the cache.
+func TestAllowPathLetsARunReadWhatItMade(t *testing.T) {
+	allowed, db := t.TempDir(), filepath.Join(t.TempDir(), "flow.db")
+	writeTestFile(t, filepath.Join(allowed, "echo.cwl"), writeOutTool)
+	writeTestFile(t, filepath.Join(allowed, "cat.cwl"), "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: cat\n"+
+		"inputs: {f: {type: File, inputBinding: {}}}\nstdout: out.txt\noutputs: {out: {type: File, outputBinding: {glob: out.txt}}}\n")
+	writeTestFile(t, filepath.Join(allowed, "wf.cwl"), `cwlVersion: v1.2
+class: Workflow
+requirements: {InlineJavascriptRequirement: {}}
+inputs: {text: string}
+outputs:
+  made: {type: File, outputSource: read/out}
+  literal: {type: File, outputSource: readLiteral/out}
+steps:
+  write: {run: echo.cwl, in: {text: text}, out: [out]}
+  read: {run: cat.cwl, in: {f: write/out}, out: [out]}
+  makeLiteral:
+    run:
+      class: ExpressionTool
+      inputs: {text: string}
+      outputs: {out: File}
+      expression: '$({"out": {"class": "File", "basename": "lit.txt", "contents": inputs.text + "!"}})'
+    in: {text: text}
+    out: [out]
+  readLiteral: {run: cat.cwl, in: {f: makeLiteral/out}, out: [out]}
+`)
+	for _, attempt := range []string{"first", "from the cache"} {
+		outdir := t.TempDir()
+		r := flow(t, "run", "--quiet", "--db", db, "--outdir", outdir, "--allow-path", allowed, filepath.Join(allowed, "wf.cwl"), "--text", "hello")
+		if r.code != 0 {
+			t.Fatalf("%s run: exit %d: %s", attempt, r.code, r.stderr)
+		}
+		var out struct{ Made, Literal struct{ Path string } }
+		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+			t.Fatalf("%s run: %v\n%s", attempt, err, r.stdout)
+		}
+		for path, want := range map[string]string{out.Made.Path: "hello\n", out.Literal.Path: "hello!"} {
+			if got, err := os.ReadFile(path); err != nil || string(got) != want {
+				t.Errorf("%s run: %s holds %q (%v), want %q", attempt, path, got, err, want)
+			}
+		}
+	}
+}
+
+// writeOutTool writes its text input to out.txt.
+const writeOutTool = "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: echo\ninputs: {text: {type: string, inputBinding: {}}}\n" +
+	"stdout: out.txt\noutputs: {out: {type: File, outputBinding: {glob: out.txt}}}\n"
