@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/flow-cwl/flow/expr"
 	"github.com/flow-cwl/flow/internal/confine"
@@ -349,20 +350,31 @@ func inside(real string, dirs []string) bool {
 // symlinks are resolved, and a Directory the tool made may hold no
 // symlink that leads outside either.
 func (j *job) confineOutputs(out map[string]any) error {
-	allowed := j.sources()
 	outdir := j.outdir
 	if r, err := filepath.EvalSymlinks(j.outdir); err == nil {
 		outdir = r
 	}
+	allowed := lazySources(j.sources)
 	for _, k := range sortedKeys(out) {
 		err := walkFiles(out[k], func(m map[string]any) error {
-			return checkOutputFile(m, allowed, outdir, errOutsideOutdir)
+			return checkOutputFile(m, outdir, allowed, errOutsideOutdir)
 		})
 		if err != nil {
 			return fmt.Errorf("step %q: output %q: %w", j.name, k, err)
 		}
 	}
 	return nil
+}
+
+// lazySources computes sources once, when first asked: most outputs are
+// in the output directory, and then a job's inputs need not be resolved.
+func lazySources(sources func() []string) func() []string {
+	var once sync.Once
+	var dirs []string
+	return func() []string {
+		once.Do(func() { dirs = sources() })
+		return dirs
+	}
 }
 
 // checkLiteral refuses a Directory literal an expression returned whose
@@ -374,17 +386,14 @@ func (j *job) checkLiteral(m map[string]any) error {
 	for _, k := range []string{"listing", "secondaryFiles"} {
 		located = append(located, asList(m[k])...)
 	}
-	var allowed []string
+	allowed := lazySources(j.sources)
 	return walkFiles(located, func(c map[string]any) error {
 		p := localPath(c)
 		if p == "" {
 			return nil
 		}
-		if allowed == nil {
-			allowed = j.sources()
-		}
 		host := map[string]any{"class": c["class"], "location": c["location"], "path": j.local(p)}
-		return checkOutputFile(host, allowed, "", errOutsideOutdir)
+		return checkOutputFile(host, "", allowed, errOutsideOutdir)
 	})
 }
 
@@ -396,17 +405,17 @@ var (
 	errNotAnInput    = errors.New("is not one of the ExpressionTool's inputs")
 )
 
-// checkOutputFile checks one output File or Directory against the
-// allowed sources. The symlinks inside a Directory under made (the
-// directory the job wrote) are checked too; an input Directory passed on
-// is the input's as it stands.
-func checkOutputFile(m map[string]any, allowed []string, made string, why error) error {
+// checkOutputFile checks one output File or Directory: it must lead into
+// made (the resolved directory the job wrote; "" for none) or into one of
+// the allowed sources. The symlinks inside a Directory under made are
+// checked too; an input Directory passed on is the input's as it stands.
+func checkOutputFile(m map[string]any, made string, allowed func() []string, why error) error {
 	p := localPath(m)
 	if p == "" {
 		return nil
 	}
 	real, err := confine.Resolve(p)
-	if err != nil || !inside(real, allowed) {
+	if err != nil || !(confine.Within(real, made) || inside(real, allowed())) {
 		return fmt.Errorf("location %q %w: %w", fmt.Sprint(m["location"]), why, ErrPermanentFail)
 	}
 	if m["class"] != "Directory" || !confine.Within(real, made) {
@@ -416,7 +425,7 @@ func checkOutputFile(m map[string]any, allowed []string, made string, why error)
 		if err != nil || d.Type()&fs.ModeSymlink == 0 {
 			return err
 		}
-		if r, err := confine.Resolve(q); err != nil || !inside(r, allowed) {
+		if r, err := confine.Resolve(q); err != nil || !(confine.Within(r, made) || inside(r, allowed())) {
 			rel, _ := filepath.Rel(real, q)
 			return fmt.Errorf("Directory %q holds %s, a symlink that %w: %w", fmt.Sprint(m["location"]), rel, why, ErrPermanentFail)
 		}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/internal/confine"
 	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/schema"
 )
@@ -42,13 +43,19 @@ func (e *Engine) evalExpressionTool(p *schema.Process, inputs map[string]any, ev
 	}
 	// An ExpressionTool writes nothing but literals: any other file it
 	// returns must be one of its inputs, or inside one.
-	allowed := append(inputSources(inputs), filepath.Join(e.root, "literals"))
+	literals := filepath.Join(e.root, "literals")
 	if r, err := filepath.EvalSymlinks(e.root); err == nil {
-		allowed = append(allowed, filepath.Join(r, "literals"))
+		literals = filepath.Join(r, "literals")
 	}
+	allowed := lazySources(func() []string { return inputSources(inputs) })
 	for _, k := range sortedKeys(out) {
 		err := walkFiles(out[k], func(m map[string]any) error {
-			return checkOutputFile(m, allowed, "", errNotAnInput)
+			if p := localPath(m); p != "" {
+				if real, err := confine.Resolve(p); err == nil && confine.Within(real, literals) {
+					return nil
+				}
+			}
+			return checkOutputFile(m, "", allowed, errNotAnInput)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: output %q: %w", p.Pos, shortName(p), k, err)
