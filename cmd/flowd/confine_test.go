@@ -185,3 +185,30 @@ func TestSubmissionsReadOnlyWhatTheTeamMay(t *testing.T) {
 		return nil
 	})
 }
+
+// teams.<team>.data_roots in flowd.yaml become the daemon's DataRoots;
+// a relative root, which would depend on where flowd starts, is refused.
+func TestDataRootsConfig(t *testing.T) {
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good.yaml"), filepath.Join(dir, "bad.yaml")
+	writeFile(t, good, "flow: /bin/true\nteams:\n  genomics: {data_roots: [/data/genomics, /data/shared]}\n  imaging: {}\n")
+	writeFile(t, bad, "flow: /bin/true\nteams: {genomics: {data_roots: [data/genomics]}}\n")
+	fc, err := readConfig(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := serverConfig(fc, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.DataRoots["genomics"], ","); got != "/data/genomics,/data/shared" || len(cfg.DataRoots["imaging"]) != 0 {
+		t.Errorf("data roots: %v", cfg.DataRoots)
+	}
+	fc, err = readConfig(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := serverConfig(fc, "", dir); err == nil || !strings.Contains(err.Error(), "absolute") {
+		t.Errorf("a relative data root: %v", err)
+	}
+}
