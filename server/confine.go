@@ -34,15 +34,22 @@ func (s *Server) confineRun(run *store.Run) error {
 	return checkLocations(run, roots)
 }
 
-// runRoots lists the directories run may read files from: its own
-// directory, the output directory of each other run of its team, and the
-// team's data roots. These are also what `flow run --allow-path` should
-// be given for the run.
+// runRoots is allowedRoots with the daemon's store and configuration.
 func (s *Server) runRoots(run *store.Run) ([]string, error) {
+	return allowedRoots(s.store, s.cfg.DataRoots, run)
+}
+
+// allowedRoots lists the directories run may read files from: its own
+// directory, the output directory of each other run of its team, and the
+// team's data roots (dataRoots, by team). These are what checkLocations
+// checks a submission against, and what `flow run --allow-path` should be
+// given for the run (one flag each), so that flow checks again what
+// expressions make at run time.
+func allowedRoots(st *store.Store, dataRoots map[string][]string, run *store.Run) ([]string, error) {
 	roots := []string{run.Dir}
 	token := ""
 	for {
-		runs, next, err := s.store.ListRuns(run.Team, store.RunFilter{}, store.MaxPageSize, token)
+		runs, next, err := st.ListRuns(run.Team, store.RunFilter{}, store.MaxPageSize, token)
 		if err != nil {
 			return nil, err
 		}
@@ -56,7 +63,7 @@ func (s *Server) runRoots(run *store.Run) ([]string, error) {
 		}
 		token = next
 	}
-	return append(roots, s.cfg.DataRoots[run.Team]...), nil
+	return append(roots, dataRoots[run.Team]...), nil
 }
 
 // checkLocations refuses, with errBadRequest, a run whose documents or
