@@ -3,12 +3,15 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/internal/confine"
 	"github.com/flow-cwl/flow/schema"
 )
 
@@ -18,17 +21,24 @@ import (
 func (e *Engine) collectOutputs(j *job) (map[string]any, error) {
 	custom := filepath.Join(j.outdir, "cwl.output.json")
 	if data, err := os.ReadFile(custom); err == nil {
-		return e.customOutputs(j, data)
+		out, err := e.customOutputs(j, data)
+		if err != nil {
+			return nil, err
+		}
+		return out, j.confineOutputs(out)
 	}
 	out := make(map[string]any, len(j.p.Outputs))
 	for _, o := range j.p.Outputs {
 		v, err := e.collectOutput(j, o)
+		if errors.Is(err, errOutsideOutdir) {
+			return nil, fmt.Errorf("step %q: output %q: %w", j.name, o.ID, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: output %q: %w", shortName(j.p), o.ID, err)
 		}
 		out[o.ID] = v
 	}
-	return out, nil
+	return out, j.confineOutputs(out)
 }
 
 func (e *Engine) customOutputs(j *job, data []byte) (map[string]any, error) {
@@ -42,6 +52,9 @@ func (e *Engine) customOutputs(j *job, data []byte) (map[string]any, error) {
 	}
 	for k, v := range m {
 		v, err := e.finishFiles(j, v)
+		if errors.Is(err, errOutsideOutdir) {
+			return nil, fmt.Errorf("step %q: output %q: %w", j.name, k, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: cwl.output.json: %w", shortName(j.p), err)
 		}
@@ -215,6 +228,9 @@ func (e *Engine) finishFiles(j *job, v any) (any, error) {
 				return errors.New("a File or Directory without location, path or basename")
 			}
 			dst := filepath.Join(j.outdir, base)
+			if err := j.checkLiteral(m); err != nil {
+				return err
+			}
 			if err := writeObject(m, dst, j.local); err != nil {
 				return err
 			}
@@ -277,24 +293,142 @@ func (j *job) checkSymlink(p string) error {
 	if err != nil {
 		return fmt.Errorf("output %s is a broken symlink", filepath.Base(p))
 	}
+	if !inside(real, j.sources()) {
+		return fmt.Errorf("output %s is a symlink to %s, outside the output directory: %w", filepath.Base(p), real, ErrPermanentFail)
+	}
+	return nil
+}
+
+// sources lists, symlinks resolved, where a job's outputs may be: its
+// output directory, what InitialWorkDirRequirement staged, and its
+// inputs (Files, and Directories with what is inside them).
+func (j *job) sources() []string {
 	allowed := []string{j.outdir}
+	if r, err := filepath.EvalSymlinks(j.outdir); err == nil && r != j.outdir {
+		allowed = append(allowed, r)
+	}
 	for _, s := range j.staged {
 		if r, err := filepath.EvalSymlinks(s); err == nil {
 			allowed = append(allowed, r)
 		}
 	}
-	_ = walkFiles(j.inputs, func(m map[string]any) error {
+	return append(allowed, inputSources(j.inputs)...)
+}
+
+// inputSources resolves the paths of the Files and Directories of an
+// input object (by path and by location, which staging may set apart).
+func inputSources(inputs map[string]any) []string {
+	var out []string
+	_ = walkFiles(inputs, func(m map[string]any) error {
 		for _, q := range []string{localPath(m), schema.URIPath(fmt.Sprint(m["location"]))} {
 			if r, err := filepath.EvalSymlinks(q); err == nil {
-				allowed = append(allowed, r)
+				out = append(out, r)
 			}
 		}
 		return nil
 	})
-	for _, a := range allowed {
-		if real == a || strings.HasPrefix(real, a+string(os.PathSeparator)) {
-			return nil
+	return out
+}
+
+// inside reports whether the resolved path real is one of dirs or inside
+// one of them.
+func inside(real string, dirs []string) bool {
+	for _, d := range dirs {
+		if confine.Within(real, d) {
+			return true
 		}
 	}
-	return fmt.Errorf("output %s is a symlink to %s, outside the output directory: %w", filepath.Base(p), real, ErrPermanentFail)
+	return false
+}
+
+// confineOutputs refuses an output File or Directory (secondary files and
+// listings included) that is neither inside the job's output directory
+// nor one of its inputs, as globs outside the output directory are: an
+// outputEval or a cwl.output.json could otherwise name any file of the
+// machine (under flowd, another team's results or the daemon's key) and
+// the run would hand it on as its own output. Paths are judged after
+// symlinks are resolved, and a Directory the tool made may hold no
+// symlink that leads outside either.
+func (j *job) confineOutputs(out map[string]any) error {
+	outdir := j.outdir
+	if r, err := filepath.EvalSymlinks(j.outdir); err == nil {
+		outdir = r
+	}
+	allowed := lazySources(j.sources)
+	for _, k := range sortedKeys(out) {
+		err := walkFiles(out[k], func(m map[string]any) error {
+			return checkOutputFile(m, outdir, allowed, errOutsideOutdir)
+		})
+		if err != nil {
+			return fmt.Errorf("step %q: output %q: %w", j.name, k, err)
+		}
+	}
+	return nil
+}
+
+// lazySources computes sources once, when first asked: most outputs are
+// in the output directory, and then a job's inputs need not be resolved.
+func lazySources(sources func() []string) func() []string {
+	var once sync.Once
+	var dirs []string
+	return func() []string {
+		once.Do(func() { dirs = sources() })
+		return dirs
+	}
+}
+
+// checkLiteral refuses a Directory literal an expression returned whose
+// listing (or a secondary file) names a file that confineOutputs would
+// refuse as an output: writing the literal copies those files into the
+// output directory, where they would pass as the job's own.
+func (j *job) checkLiteral(m map[string]any) error {
+	var located []any
+	for _, k := range []string{"listing", "secondaryFiles"} {
+		located = append(located, asList(m[k])...)
+	}
+	allowed := lazySources(j.sources)
+	return walkFiles(located, func(c map[string]any) error {
+		p := localPath(c)
+		if p == "" {
+			return nil
+		}
+		host := map[string]any{"class": c["class"], "location": c["location"], "path": j.local(p)}
+		return checkOutputFile(host, "", allowed, errOutsideOutdir)
+	})
+}
+
+// The reasons an output is refused: a tool's is outside its output
+// directory; an ExpressionTool, which writes nothing, may only pass on
+// its inputs.
+var (
+	errOutsideOutdir = errors.New("is outside the job's output directory")
+	errNotAnInput    = errors.New("is not one of the ExpressionTool's inputs")
+)
+
+// checkOutputFile checks one output File or Directory: it must lead into
+// made (the resolved directory the job wrote; "" for none) or into one of
+// the allowed sources. The symlinks inside a Directory under made are
+// checked too; an input Directory passed on is the input's as it stands.
+func checkOutputFile(m map[string]any, made string, allowed func() []string, why error) error {
+	p := localPath(m)
+	if p == "" {
+		return nil
+	}
+	real, err := confine.Resolve(p)
+	if err != nil || !(confine.Within(real, made) || inside(real, allowed())) {
+		return fmt.Errorf("location %q %w: %w", fmt.Sprint(m["location"]), why, ErrPermanentFail)
+	}
+	if m["class"] != "Directory" || !confine.Within(real, made) {
+		return nil
+	}
+	return filepath.WalkDir(real, func(q string, d fs.DirEntry, err error) error {
+		if err != nil || d.Type()&fs.ModeSymlink == 0 {
+			return err
+		}
+		if r, err := confine.Resolve(q); err != nil || !(confine.Within(r, made) || inside(r, allowed())) {
+			rel, _ := filepath.Rel(real, q)
+			return fmt.Errorf("Directory %q holds %s, a symlink that %w: %w", fmt.Sprint(m["location"]), rel, why, ErrPermanentFail)
+		}
+		return nil
+	})
 }

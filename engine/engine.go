@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/flow-cwl/flow/executors"
+	"github.com/flow-cwl/flow/internal/confine"
 	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/schema"
 )
@@ -57,6 +58,12 @@ type Options struct {
 	// its view (executors/sandbox): the engine then gives every job
 	// without an image mounts for its directories and inputs.
 	Sandbox bool
+	// PathCheck, when set, is asked about the local path of every File
+	// and Directory a process is given before flow reads it: inputs and
+	// defaults, secondary files, listings, InitialWorkDir entries. An
+	// error stops the run; it should read as a predicate ("is outside
+	// what this run may read"). flow run --allow-path confines runs so.
+	PathCheck func(path string) error
 }
 
 // ErrPermanentFail, ErrTemporaryFail classify a failed job, as the CWL
@@ -86,6 +93,10 @@ type Engine struct {
 	// evaluators caches one expression evaluator per expressionLib.
 	evaluators sync.Map
 	literalSeq atomic.Int64
+	// produced holds the resolved paths of the Files and Directories the
+	// run's jobs output (in their output directories, maybe the cache's),
+	// which later steps may read whatever Options.PathCheck says.
+	produced sync.Map
 }
 
 // New prepares an Engine and its work directory.
@@ -137,6 +148,76 @@ func (e *Engine) Run(ctx context.Context, p *schema.Process, inputs map[string]a
 	}
 	env := &procEnv{override: e.opts.Requirements, discover: true}
 	return e.runProcess(ctx, p, inputs, env, "main")
+}
+
+// checkPath asks Options.PathCheck, if any, about the File or Directory
+// object m (not what it holds).
+func (e *Engine) checkPath(m map[string]any) error {
+	if e.opts.PathCheck == nil {
+		return nil
+	}
+	p := localPath(m)
+	if p == "" {
+		return nil // a literal, which flow writes
+	}
+	if e.made(p) {
+		return nil
+	}
+	if err := e.opts.PathCheck(p); err != nil {
+		loc, _ := m["location"].(string)
+		if loc == "" {
+			loc = p
+		}
+		return fmt.Errorf("%s location %q %w", m["class"], loc, err)
+	}
+	return nil
+}
+
+// made reports whether the path p leads into the run's work directory
+// (literals, staging) or to (or into) a File or Directory a job of the
+// run output: what the run made itself is not confined, since outputs
+// are (see job.confineOutputs).
+func (e *Engine) made(p string) bool {
+	real, err := confine.Resolve(p)
+	if err != nil {
+		return false
+	}
+	if root, err := filepath.EvalSymlinks(e.root); err == nil && confine.Within(real, root) {
+		return true
+	}
+	for d := real; ; d = filepath.Dir(d) {
+		if _, ok := e.produced.Load(d); ok {
+			return true
+		}
+		if d == filepath.Dir(d) {
+			return false
+		}
+	}
+}
+
+// noteProduced records the Files and Directories of a job's output
+// object for made.
+func (e *Engine) noteProduced(out map[string]any) {
+	if e.opts.PathCheck == nil {
+		return
+	}
+	_ = walkFiles(out, func(m map[string]any) error {
+		if p := localPath(m); p != "" {
+			if real, err := filepath.EvalSymlinks(p); err == nil {
+				e.produced.Store(real, struct{}{})
+			}
+		}
+		return nil
+	})
+}
+
+// checkPaths is checkPath for every File and Directory in v, secondary
+// files and listings included.
+func (e *Engine) checkPaths(v any) error {
+	if e.opts.PathCheck == nil {
+		return nil
+	}
+	return walkFiles(v, e.checkPath)
 }
 
 // newJobDir makes a fresh output directory for one job and returns it

@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/internal/confine"
 	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/schema"
 )
@@ -38,6 +40,26 @@ func (e *Engine) evalExpressionTool(p *schema.Process, inputs map[string]any, ev
 			return nil, fmt.Errorf("%s: output %q: %w", shortName(p), k, err)
 		}
 		out[k] = done
+	}
+	// An ExpressionTool writes nothing but literals: any other file it
+	// returns must be one of its inputs, or inside one.
+	literals := filepath.Join(e.root, "literals")
+	if r, err := filepath.EvalSymlinks(e.root); err == nil {
+		literals = filepath.Join(r, "literals")
+	}
+	allowed := lazySources(func() []string { return inputSources(inputs) })
+	for _, k := range sortedKeys(out) {
+		err := walkFiles(out[k], func(m map[string]any) error {
+			if p := localPath(m); p != "" {
+				if real, err := confine.Resolve(p); err == nil && confine.Within(real, literals) {
+					return nil
+				}
+			}
+			return checkOutputFile(m, "", allowed, errNotAnInput)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: output %q: %w", p.Pos, shortName(p), k, err)
+		}
 	}
 	return out, nil
 }

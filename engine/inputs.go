@@ -91,17 +91,20 @@ func (e *Engine) completeFile(m map[string]any, inputID string) error {
 		loc = schema.FileURI(p)
 		m["location"] = loc
 	}
-	if loc == "" {
-		return e.writeLiteral(m)
-	}
-	if strings.HasPrefix(loc, "_:") {
-		return e.writeLiteral(m)
+	if loc == "" || strings.HasPrefix(loc, "_:") {
+		if err := e.writeLiteral(m); err != nil {
+			return fmt.Errorf("input %q: %w", inputID, err)
+		}
+		return nil
 	}
 	if !strings.HasPrefix(loc, "file:") && !strings.HasPrefix(loc, "/") {
 		return fmt.Errorf("input %q: %s location %q cannot be read; flow reads local files only", inputID, m["class"], loc)
 	}
 	path := schema.URIPath(loc)
 	m["path"] = path
+	if err := e.checkPath(m); err != nil {
+		return fmt.Errorf("input %q: %w", inputID, err)
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("input %q: %s %s does not exist", inputID, m["class"], path)
@@ -171,6 +174,9 @@ func (e *Engine) placeInDir(m map[string]any, dir string) error {
 	dst := filepath.Join(dir, base)
 	switch {
 	case src != "":
+		if err := e.checkPath(m); err != nil {
+			return err
+		}
 		if err := copyTree(src, dst); err != nil {
 			return err
 		}

@@ -40,6 +40,11 @@ func (e *Engine) addSecondaryFiles(f map[string]any, specs []schema.SecondaryFil
 			}
 		}
 	}
+	if input {
+		if err := e.checkPaths(have); err != nil {
+			return err
+		}
+	}
 	if len(have) > 0 || f["secondaryFiles"] != nil {
 		f["secondaryFiles"] = have
 	}

@@ -76,6 +76,9 @@ func (e *Engine) initialWorkDir(j *job) error {
 	}
 	moved := map[string]string{} // original path → staged path
 	for _, ent := range entries {
+		if err := e.checkPaths(ent.obj); err != nil {
+			return fmt.Errorf("InitialWorkDirRequirement: %w", err)
+		}
 		if err := j.stageEntry(ent, moved); err != nil {
 			return fmt.Errorf("InitialWorkDirRequirement: %w", err)
 		}

@@ -67,6 +67,7 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 		}
 		defer release()
 		if out, ok := e.opts.Cache.lookup(ctx, keys...); ok {
+			e.noteProduced(out)
 			e.opts.Log.Info().Str("step", name).Msg("reused from the cache")
 			e.finishAttempt(ctx, rec, provenance.StepReused, inputs, out, nil, nil, nil)
 			return out, nil
@@ -88,6 +89,8 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 	state := provenance.StepSucceeded
 	if err != nil {
 		state = provenance.StepFailed
+	} else {
+		e.noteProduced(out)
 	}
 	e.finishAttempt(ctx, rec, state, inputs, out, task, res, err)
 	return out, err

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -17,6 +18,38 @@ type files struct {
 	trees    map[string]*Node // by document URI (no fragment)
 	included map[string]bool  // paths of $include'd files
 	depth    int
+	// check, when set, is asked about every local file before it is
+	// read, and every File or Directory location a document names (see
+	// Loader.SetPathCheck).
+	check func(path string) error
+}
+
+// refusedError is a file the path check refused to let the loader read.
+// files.load returns it inside an *Error positioned at the file itself;
+// the callers that know how the file was named (a `run:`, an $import)
+// turn it into an *Error there, in the words the document used.
+type refusedError struct{ err error }
+
+func (r *refusedError) Error() string { return r.err.Error() }
+func (r *refusedError) Unwrap() error { return r.err }
+
+// refused returns the path check's error when err is load's refusal of
+// the very file asked for (not of one that file refers to).
+func refused(err error) (error, bool) {
+	var se *Error
+	var rf *refusedError
+	if errors.As(err, &se) && se.Pos.Line == 0 && errors.As(se.Err, &rf) {
+		return rf.err, true
+	}
+	return nil, false
+}
+
+// allowed asks the path check, if any, about the local file p.
+func (f *files) allowed(p string) error {
+	if f == nil || f.check == nil {
+		return nil
+	}
+	return f.check(p)
 }
 
 func newFiles() *files { return &files{trees: map[string]*Node{}, included: map[string]bool{}} }
@@ -53,6 +86,9 @@ func (f *files) load(uri string) (*Node, error) {
 		return nil, &Error{Pos: Pos{File: doc}, Msg: "only local files can be loaded; fetching remote documents is not supported", Err: ErrUnsupported}
 	}
 	p := URIPath(doc)
+	if err := f.allowed(p); err != nil {
+		return nil, &Error{Pos: Pos{File: p}, Msg: fmt.Sprintf("location %q %v", doc, err), Err: &refusedError{err}}
+	}
 	data, err := os.ReadFile(p)
 	if err != nil {
 		return nil, &Error{Pos: Pos{File: p}, Msg: readErrText(err)}
@@ -205,7 +241,35 @@ func (c *converter) convertMap(y *yaml.Node) (*Node, error) {
 		n.Keys = append(n.Keys, k.Value)
 		n.Vals = append(n.Vals, cv)
 	}
-	return n, nil
+	return n, c.checkLocations(n)
+}
+
+// checkLocations asks the path check about the location (or path) of a
+// File or Directory object written in a document: a default, a step's
+// default, an InitialWorkDir entry, a secondary file of one. Locations
+// that are not local files are left to the engine, which cannot read them.
+func (c *converter) checkLocations(n *Node) error {
+	if c.files == nil || c.files.check == nil {
+		return nil
+	}
+	if class, _ := n.Get("class").Str(); class != "File" && class != "Directory" {
+		return nil
+	}
+	for _, k := range []string{"location", "path"} {
+		v := n.Get(k)
+		s, ok := v.Str()
+		if !ok || s == "" {
+			continue
+		}
+		uri := resolveRef(c.base, s, nil)
+		if !strings.HasPrefix(uri, "file:") {
+			continue
+		}
+		if err := c.files.allowed(URIPath(uri)); err != nil {
+			return &Error{Pos: v.Pos, Msg: fmt.Sprintf("location %q %v", s, err), Err: &refusedError{err}}
+		}
+	}
+	return nil
 }
 
 func (c *converter) importDoc(ref *yaml.Node) (*Node, error) {
@@ -219,6 +283,9 @@ func (c *converter) importDoc(ref *yaml.Node) (*Node, error) {
 	}
 	uri := resolveRef(c.base, ref.Value, nil)
 	n, err := c.files.load(uri)
+	if cerr, ok := refused(err); ok {
+		return nil, &Error{Pos: c.pos(ref), Field: "$import", Msg: fmt.Sprintf("location %q %v", ref.Value, cerr), Err: err}
+	}
 	if err != nil {
 		return nil, &Error{Pos: c.pos(ref), Field: "$import", Msg: fmt.Sprintf("cannot import %q: %v", ref.Value, err), Err: err}
 	}
@@ -230,6 +297,9 @@ func (c *converter) includeText(ref *yaml.Node) (*Node, error) {
 		return nil, &Error{Pos: c.pos(ref), Field: "$include", Msg: "expected a file name"}
 	}
 	p := URIPath(resolveRef(c.base, ref.Value, nil))
+	if err := c.files.allowed(p); err != nil {
+		return nil, &Error{Pos: c.pos(ref), Field: "$include", Msg: fmt.Sprintf("location %q %v", ref.Value, err), Err: &refusedError{err}}
+	}
 	data, err := os.ReadFile(p)
 	if err != nil {
 		return nil, &Error{Pos: c.pos(ref), Field: "$include", Msg: fmt.Sprintf("cannot include %q: %s", ref.Value, readErrText(err))}

@@ -23,6 +23,17 @@ func NewLoader() *Loader {
 // #fragment naming a process of a $graph) and returns its process.
 func Load(ref string) (*Process, error) { return NewLoader().Load(ref) }
 
+// SetPathCheck makes the loader ask check about every local file before
+// reading it (the document, `run:` and $import targets, $include'd texts,
+// $schemas) and about every File or Directory location the documents
+// name, so that a caller can confine a load to some directories (flowd's
+// submissions, flow run --allow-path). An error from check stops the
+// load: it becomes an *Error at the place that named the file, which
+// wraps it and reads `location "<as written>" <check's error>`, so
+// check's error should read as a predicate ("is outside ...") and should
+// not name the path it resolved.
+func (l *Loader) SetPathCheck(check func(path string) error) { l.files.check = check }
+
 // Files lists the local files the loads so far read: every document and
 // every $include'd text (not $schemas ontologies), sorted. It is what must
 // travel with a document to load it elsewhere.
@@ -70,6 +81,9 @@ func (l *Loader) loadURI(uri string, parent scope) (*Process, error) {
 	}
 	sc := scope{version: parent.version, namespaces: parent.namespaces, schemas: parent.schemas, top: true}
 	sc.readHeader(root)
+	if err := l.checkSchemas(root); err != nil {
+		return nil, err
+	}
 	if g := root.Get("$graph"); g != nil {
 		return l.loadFromGraph(root, g, frag, sc)
 	}
@@ -79,6 +93,29 @@ func (l *Loader) loadURI(uri string, parent scope) (*Process, error) {
 		}
 	}
 	return l.decodeProcess(root, sc, docURI(uri))
+}
+
+// checkSchemas asks the path check about the local $schemas of a
+// document, which the engine reads to match file formats.
+func (l *Loader) checkSchemas(root *Node) error {
+	s := root.Get("$schemas")
+	if s == nil || s.Kind != SeqNode {
+		return nil
+	}
+	for _, it := range s.Items {
+		v, ok := it.Str()
+		if !ok {
+			continue
+		}
+		uri := resolveRef(root.Base, v, nil)
+		if !strings.HasPrefix(uri, "file:") {
+			continue
+		}
+		if err := l.files.allowed(URIPath(uri)); err != nil {
+			return &Error{Pos: it.Pos, Field: "$schemas", Msg: fmt.Sprintf("location %q %v", v, err), Err: &refusedError{err}}
+		}
+	}
+	return nil
 }
 
 func docURI(uri string) string {

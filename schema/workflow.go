@@ -210,6 +210,9 @@ func (l *Loader) decodeRun(step *Node, path, stepFull string, sc scope) (*Proces
 		}
 	}
 	p, err := l.loadURI(full, scope{})
+	if cerr, ok := refused(err); ok {
+		return nil, &Error{Pos: v.Pos, Field: path, Msg: fmt.Sprintf("location %q %v", ref, cerr), Err: err}
+	}
 	if err != nil {
 		var le *Error
 		if errorsAs(err, &le) && le.Pos.Line == 0 {

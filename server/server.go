@@ -42,8 +42,11 @@ type Config struct {
 	Flow          string // the flow binary runs are started with
 	ComputeConfig string // clusters for runs that ask for one
 	MaxBodyBytes  int64  // largest request body (a submission with its files); 0 means 1 GiB
-	Limits        Limits
-	Log           zerolog.Logger
+	// DataRoots are, by team, read-only directories the team's runs may
+	// read besides their own files and the team's outputs (see confine.go).
+	DataRoots map[string][]string
+	Limits    Limits
+	Log       zerolog.Logger
 }
 
 // Server is a running daemon.

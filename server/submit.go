@@ -67,6 +67,10 @@ func (s *Server) submit(r *http.Request, tok store.Token) (*store.Run, error) {
 		return nil, err
 	}
 	run.ID, run.Team, run.Owner, run.Dir, run.State = id, tok.Team, tok.ID, dir, store.StateQueued
+	if err := s.confineRun(run); err != nil { // before the run exists: nothing it names is read
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	if err := s.store.CreateRun(run); err != nil {
 		os.RemoveAll(dir)
 		return nil, err

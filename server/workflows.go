@@ -96,6 +96,11 @@ func (s *Server) triggerWorkflow(w http.ResponseWriter, r *http.Request, tok sto
 	if req.Cluster != "" {
 		run.Tags[clusterTag] = req.Cluster
 	}
+	if err := s.confineRun(run); err != nil {
+		os.RemoveAll(dir)
+		writeSubmitError(w, err)
+		return
+	}
 	data, _ := json.Marshal(req.Inputs)
 	if req.Inputs == nil {
 		data = []byte("{}")

@@ -8,8 +8,17 @@ import (
 // loadChecked loads a document and checks the step graph of every
 // workflow in it, so that a cycle or a dangling source is reported before
 // anything runs, at the place in the document that causes it.
-func loadChecked(doc string) (*schema.Process, error) {
-	p, err := schema.Load(doc)
+func loadChecked(doc string) (*schema.Process, error) { return loadConfined(doc, nil) }
+
+// loadConfined is loadChecked with the loader's path check (see
+// schema.Loader.SetPathCheck): check, when not nil, must allow every file
+// the document reads or names.
+func loadConfined(doc string, check func(string) error) (*schema.Process, error) {
+	l := schema.NewLoader()
+	if check != nil {
+		l.SetPathCheck(check)
+	}
+	p, err := l.Load(doc)
 	if err != nil {
 		return nil, err
 	}

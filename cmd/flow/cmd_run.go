@@ -17,6 +17,7 @@ import (
 	"github.com/flow-cwl/flow/engine"
 	"github.com/flow-cwl/flow/executors/sandbox"
 	"github.com/flow-cwl/flow/executors/singularity"
+	"github.com/flow-cwl/flow/internal/confine"
 	"github.com/flow-cwl/flow/internal/logging"
 	"github.com/flow-cwl/flow/schema"
 )
@@ -46,6 +47,7 @@ type runOptions struct {
 	ComputeToken  string   // the daemon's bearer token
 	Sandbox       bool     // confine each job to its own files (executors/sandbox)
 	SandboxHide   []string // paths under the system directories that sandboxed jobs must not see
+	AllowPaths    []string // --allow-path: when set, the only directories the run may read files from
 	outdirSet     bool     // --outdir was given (a resumed run keeps its own otherwise)
 }
 
@@ -95,6 +97,13 @@ func newRunFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.CacheDir, "cache-dir", "", "keep reusable step outputs in `dir` (default: cache/ beside the database)")
 	fs.StringVar(&o.Resume, "resume", "", "continue the recorded `run` (an id or a unique prefix of one)")
 	fs.StringVar(&o.RunID, "run-id", "", "record the run under `id`; when that run is recorded already, continue it, or print its outputs if it succeeded (lets a daemon start and restart runs with one command)")
+	fs.Func("allow-path", "read documents, Files and Directories only inside `dir` (repeatable; symlinks are resolved first; a daemon confines the runs it starts so)", func(dir string) error {
+		if dir == "" {
+			return errors.New("the directory is empty")
+		}
+		o.AllowPaths = append(o.AllowPaths, dir)
+		return nil
+	})
 	addLogFlags(fs, &o.Log)
 	return fs
 }
@@ -183,7 +192,11 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 			return err
 		}
 	}
-	p, err := loadChecked(o.Document)
+	check, err := pathCheck(o.AllowPaths)
+	if err != nil {
+		return rec.abandon(ctx, err, log)
+	}
+	p, err := loadConfined(o.Document, check)
 	if err != nil {
 		return rec.abandon(ctx, err, log)
 	}
@@ -201,7 +214,7 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 		log = log.With().Str("run", rec.run.ID).Logger()
 		defer func() { rec.finish(ctx, out, err, log) }()
 	}
-	eng, closeTarget, err := newRunEngine(ctx, o, rec, reqs, log)
+	eng, closeTarget, err := newRunEngine(ctx, o, rec, reqs, check, log)
 	if err != nil {
 		return err
 	}
@@ -228,6 +241,19 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 	return printJSON(stdout, out)
 }
 
+// pathCheck is what --allow-path makes of its directories: a check that
+// a path leads inside one of them, symlinks resolved; nil without them.
+func pathCheck(dirs []string) (func(string) error, error) {
+	if len(dirs) == 0 {
+		return nil, nil
+	}
+	roots, err := confine.New(dirs...)
+	if err != nil {
+		return nil, fmt.Errorf("--allow-path: %w", err)
+	}
+	return roots.Check, nil
+}
+
 // resumable adds to a failed job's error how to continue the run.
 func resumable(rec *recording, err error) error {
 	if rec == nil || !(errors.Is(err, engine.ErrPermanentFail) || errors.Is(err, engine.ErrTemporaryFail)) {
@@ -251,8 +277,8 @@ func runInputs(p *schema.Process, o runOptions, rec *recording) (map[string]any,
 // With a cache, work directories default to beside it, so a finished
 // step's outputs are in the cache without a copy; on a cluster both live
 // in its workdir, which the compute nodes see.
-func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []schema.Requirement, log zerolog.Logger) (*engine.Engine, func(), error) {
-	opts := engine.Options{Log: log, WorkDir: o.TmpdirPrefix, LeaveTmp: o.LeaveTmp, Parallel: o.Parallel, Requirements: reqs}
+func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []schema.Requirement, check func(string) error, log zerolog.Logger) (*engine.Engine, func(), error) {
+	opts := engine.Options{Log: log, WorkDir: o.TmpdirPrefix, LeaveTmp: o.LeaveTmp, Parallel: o.Parallel, Requirements: reqs, PathCheck: check}
 	done := func() {}
 	if o.Compute {
 		target, err := openCompute(ctx, o, log)

@@ -42,6 +42,11 @@ type fileConfig struct {
 	MaxRunning     int    `yaml:"max_running"`
 	MaxRunningTeam int    `yaml:"max_running_per_team"`
 	MaxQueuedTeam  int    `yaml:"max_queued_per_team"`
+	// Teams holds per-team settings: data_roots are read-only directories
+	// the team's runs may read besides their own files and outputs.
+	Teams map[string]struct {
+		DataRoots []string `yaml:"data_roots"`
+	} `yaml:"teams"`
 }
 
 func main() {
@@ -109,6 +114,17 @@ func serverConfig(fc fileConfig, listen, dataDir string) (server.Config, error) 
 	cfg := server.Config{Listen: fc.Listen, DataDir: fc.DataDir, TLSCert: fc.TLSCert, TLSKey: fc.TLSKey,
 		Flow: fc.Flow, ComputeConfig: fc.Clusters, MaxBodyBytes: fc.MaxBodyBytes,
 		Limits: server.Limits{Running: fc.MaxRunning, RunningPerTeam: fc.MaxRunningTeam, QueuedPerTeam: fc.MaxQueuedTeam}}
+	for team, t := range fc.Teams {
+		for _, root := range t.DataRoots {
+			if !filepath.IsAbs(root) {
+				return cfg, fmt.Errorf("teams.%s.data_roots: %q must be an absolute path", team, root)
+			}
+		}
+		if cfg.DataRoots == nil {
+			cfg.DataRoots = map[string][]string{}
+		}
+		cfg.DataRoots[team] = t.DataRoots
+	}
 	if listen != "" {
 		cfg.Listen = listen
 	}
