@@ -44,7 +44,7 @@ func TestManyRunsAtOnceEndWithinTheLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{DataDir: dataDir, Flow: flowBin, Limits: Limits{Running: 3, RunningPerTeam: 3}, Log: zerolog.Nop()})
+	s, err := New(Config{DataDir: dataDir, Flow: flowBin, Limits: Limits{Running: 3, RunningPerTeam: 3}, Log: zerolog.Nop(), Isolation: IsolationNone})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestQueueIsBoundedPerTeam(t *testing.T) {
 	lab, _, _ := st.CreateToken("lab", store.RoleOperator, "")
 	other, _, _ := st.CreateToken("other", store.RoleOperator, "")
 	st.Close()
-	s, err := New(Config{DataDir: dataDir, Flow: flowBin, Limits: Limits{Running: 1, QueuedPerTeam: 2}, Log: zerolog.Nop()})
+	s, err := New(Config{DataDir: dataDir, Flow: flowBin, Limits: Limits{Running: 1, QueuedPerTeam: 2}, Log: zerolog.Nop(), Isolation: IsolationNone})
 	if err != nil {
 		t.Fatal(err)
 	}
