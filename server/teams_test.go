@@ -1,0 +1,56 @@
+package server
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/flow-cwl/flow/server/store"
+)
+
+// A team's directories are reached by its name alone, which must be one
+// path component, and they hold only that team's runs.
+func TestTeamDirs(t *testing.T) {
+	l := layout{dataDir: "/srv/flowd"}
+	for _, bad := range []string{"", "..", ".", "../x", "a/b", "/etc", "a\x00b"} {
+		if _, err := l.team(bad); err == nil {
+			t.Errorf("team %q has directories", bad)
+		}
+	}
+	a, err := l.team("genomics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := &store.Run{ID: "r1", Team: "genomics", Dir: "/srv/flowd/teams/genomics/runs/r1"}
+	rs, err := a.stores(own)
+	if err != nil || rs.db != "/srv/flowd/teams/genomics/flow.db" || rs.cache != "/srv/flowd/teams/genomics/cache" || rs.work != "/srv/flowd/teams/genomics/work" {
+		t.Errorf("the team's run: %+v %v", rs, err)
+	}
+	old := &store.Run{ID: "r0", Team: "genomics", Dir: "/srv/flowd/runs/r0"}
+	if rs, err := a.stores(old); err != nil || rs.db != "/srv/flowd/flow.db" || rs.cache != "/srv/flowd/cache" {
+		t.Errorf("a run from before teams had directories: %+v %v", rs, err)
+	}
+	for _, r := range []*store.Run{
+		{ID: "r2", Team: "imaging", Dir: "/srv/flowd/teams/imaging/runs/r2"},  // another team's
+		{ID: "r3", Team: "genomics", Dir: "/srv/flowd/teams/imaging/runs/r3"}, // in another team's directory
+		{ID: "r4", Team: "genomics", Dir: "/tmp/r4"},
+		{ID: "r5", Team: "genomics", Dir: "/srv/flowd/teams/genomics/runs/../../imaging/runs/r5"},
+	} {
+		if rs, err := a.stores(r); err == nil {
+			t.Errorf("run %s (team %s, dir %s) has stores %+v", r.ID, r.Team, r.Dir, rs)
+		}
+	}
+	if _, err := a.stores(&store.Run{ID: "r2", Team: "imaging", Dir: "/srv/flowd/teams/imaging/runs/r2"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another team's run: %v, want not found", err)
+	}
+	shared, _ := layout{dataDir: "/srv/flowd", shareCache: true}.team("genomics")
+	if rs, _ := shared.stores(own); rs.cache != "/srv/flowd/cache" || rs.db != "/srv/flowd/teams/genomics/flow.db" {
+		t.Errorf("share_cache: %+v", rs)
+	}
+	if _, err := a.newRunDir("../r"); err == nil {
+		t.Error("a run directory named ../r")
+	}
+	if filepath.Dir(l.agents()) != l.dataDir {
+		t.Errorf("agents: %s", l.agents())
+	}
+}
