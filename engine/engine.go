@@ -53,6 +53,10 @@ type Options struct {
 	Containers Containers
 	// NoContainers runs every job on the host, DockerRequirement or not.
 	NoContainers bool
+	// Sandbox says the executor confines each job on this machine to
+	// its view (executors/sandbox): the engine then gives every job
+	// without an image mounts for its directories and inputs.
+	Sandbox bool
 }
 
 // ErrPermanentFail, ErrTemporaryFail classify a failed job, as the CWL

@@ -270,6 +270,8 @@ func (e *Engine) prepareTask(j *job) (*executors.Task, error) {
 		// removes it after the job): the run's name and the job's number.
 		root := path.Join(e.opts.RemoteRoot, filepath.Base(e.root)+"-"+filepath.Base(j.stage))
 		j.enterView(remoteView(j, root))
+	case e.opts.Sandbox:
+		j.enterView(sandboxView(j))
 	}
 	if err := e.initialWorkDir(j); err != nil {
 		return nil, err
@@ -285,6 +287,9 @@ func (e *Engine) prepareTask(j *job) (*executors.Task, error) {
 	}
 	if j.image != nil {
 		t.Image = j.image.Path
+	}
+	if t.Network, err = j.networkAccess(); err != nil {
+		return nil, err
 	}
 	if _, shell := j.pe.find("ShellCommandRequirement"); shell {
 		t.Argv = []string{"/bin/sh", "-c", shellJoin(words)}
@@ -304,6 +309,24 @@ func (e *Engine) prepareTask(j *job) (*executors.Task, error) {
 	}
 	t.TimeLimit, err = j.timeLimit()
 	return t, err
+}
+
+// networkAccess is CWL's NetworkAccess: whether the command may reach the
+// network (executors that confine tasks cut it off otherwise).
+func (j *job) networkAccess() (bool, error) {
+	r, ok := j.pe.find("NetworkAccess")
+	if !ok {
+		return false, nil
+	}
+	v, err := j.eval(r["networkAccess"], nil)
+	if err != nil {
+		return false, fmt.Errorf("NetworkAccess: %w", err)
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("NetworkAccess: networkAccess must be true or false, got %s", schema.Describe(v))
+	}
+	return b, nil
 }
 
 // containerPath is the PATH of a command in a container, as images expect.

@@ -46,6 +46,40 @@ func remoteView(j *job, root string) *pathView {
 	return v
 }
 
+// sandboxView shows job j its own directories, writable, and its
+// inputs, read-only, each at its own path: the view of a job in a sandbox
+// on this machine. A staged input (a symlink in the job's staging
+// directory) is shown at both ends, so a link to it the tool or
+// InitialWorkDir makes still leads somewhere.
+func sandboxView(j *job) *pathView {
+	v := &pathView{}
+	v.add(j.outdir, j.outdir, true)
+	v.add(j.tmpdir, j.tmpdir, true)
+	_ = walkFiles(j.inputs, func(m map[string]any) error {
+		p := localPath(m)
+		if p == "" || !filepath.IsAbs(p) {
+			return nil
+		}
+		for _, q := range []string{p, realPath(p)} {
+			if q != "" && !v.covers(q) {
+				v.add(q, q, false)
+			}
+		}
+		return nil
+	})
+	return v
+}
+
+// realPath is p with every symbolic link resolved, or "" when it cannot
+// be.
+func realPath(p string) string {
+	r, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return ""
+	}
+	return r
+}
+
 func (v *pathView) add(source, target string, writable bool) {
 	v.mounts = append(v.mounts, executors.Mount{Source: source, Target: target, Writable: writable})
 }

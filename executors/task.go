@@ -11,7 +11,7 @@ import (
 type Task struct {
 	ID        string            // unique within a run, e.g. "main/align/3"
 	Argv      []string          // argv[0] is looked up in Env["PATH"] unless it contains "/"
-	Env       map[string]string // the complete environment; nothing is inherited
+	Env       map[string]string // the complete environment; nothing is inherited (PWD naming Dir may be added, as a shell adds it)
 	Dir       string            // working directory; must exist
 	Stdin     string            // path (relative to Dir or absolute), or "" for /dev/null
 	Stdout    string            // path (relative to Dir or absolute), created 0644 and truncated, or "" to discard
@@ -26,6 +26,9 @@ type Task struct {
 	// not share flow's file system. Argv, Env, Dir and the streams name
 	// Targets; an executor that cannot honour a mount refuses the task.
 	Mounts []Mount
+	// Network says the command may reach the network (CWL's
+	// NetworkAccess). Executors that confine tasks cut it off otherwise.
+	Network bool
 }
 
 // Mount makes the file or directory Source (a path on the machine flow

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/flow-cwl/flow/engine"
+	"github.com/flow-cwl/flow/executors/sandbox"
 	"github.com/flow-cwl/flow/executors/singularity"
 	"github.com/flow-cwl/flow/internal/logging"
 	"github.com/flow-cwl/flow/schema"
@@ -40,10 +41,12 @@ type runOptions struct {
 	Cluster       string // --run_compute: the cluster's name in the compute configuration
 	ComputeConfig string // "" for the default clusters.yaml
 	Containers    containerMode
-	RunID         string // record the run under this id; continue it if it exists (for daemons)
-	ComputeURL    string // --run_compute through a flowd daemon at this URL
-	ComputeToken  string // the daemon's bearer token
-	outdirSet     bool   // --outdir was given (a resumed run keeps its own otherwise)
+	RunID         string   // record the run under this id; continue it if it exists (for daemons)
+	ComputeURL    string   // --run_compute through a flowd daemon at this URL
+	ComputeToken  string   // the daemon's bearer token
+	Sandbox       bool     // confine each job to its own files (executors/sandbox)
+	SandboxHide   []string // paths under the system directories that sandboxed jobs must not see
+	outdirSet     bool     // --outdir was given (a resumed run keeps its own otherwise)
 }
 
 const runUsage = `usage: flow run [flags] DOCUMENT[#id] [JOB] [--input value ...]
@@ -81,6 +84,11 @@ func newRunFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.ComputeConfig, "compute-config", "", "the compute configuration `file` (default: clusters.yaml in the config directory)")
 	fs.BoolVar(&o.Containers.Require, "singularity", false, "run steps with a DockerRequirement in Singularity/Apptainer, and fail if no runtime is found (default: when one is found)")
 	fs.BoolVar(&o.Containers.Off, "no-container", false, "run every step on the host, DockerRequirement or not")
+	fs.BoolVar(&o.Sandbox, "sandbox", false, "run each job in a sandbox that shows it only the system's directories, its own directory and its inputs (read-only), with no network unless the tool asks for it")
+	fs.Func("sandbox-hide", "with --sandbox: do not show jobs `path` (repeatable)", func(s string) error {
+		o.SandboxHide = append(o.SandboxHide, s)
+		return nil
+	})
 	fs.StringVar(&o.DB, "db", "", "record provenance in the database `file` (default: flow.db in the data directory)")
 	fs.BoolVar(&o.NoProvenance, "no-provenance", false, "record nothing and reuse nothing")
 	fs.BoolVar(&o.NoCache, "no-cache", false, "run every step, even those that ran before with the same inputs")
@@ -273,6 +281,10 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 		done()
 		return nil, nil, err
 	}
+	if err := wireSandbox(o, &opts); err != nil {
+		done()
+		return nil, nil, err
+	}
 	if rec != nil {
 		opts.Store, opts.RunID, opts.Cache = rec.store, rec.run.ID, rec.cache
 	}
@@ -302,6 +314,24 @@ func wireContainers(ctx context.Context, o runOptions, opts *engine.Options, log
 		return err
 	}
 	opts.Executor, opts.Containers = singularity.Wrap(opts.Executor, *rt), src
+	return nil
+}
+
+// wireSandbox confines every job to its view with --sandbox. The sandbox
+// is the outermost layer: it passes tasks with an image on to the
+// container runtime, which confines them itself.
+func wireSandbox(o runOptions, opts *engine.Options) error {
+	if !o.Sandbox {
+		return nil
+	}
+	if o.Compute {
+		return fmt.Errorf("--sandbox confines jobs on this machine; with --run_compute they run on the cluster, under its account's permissions")
+	}
+	ex, err := sandbox.Wrap(opts.Executor, sandbox.Options{Hide: o.SandboxHide})
+	if err != nil {
+		return fmt.Errorf("--sandbox: %w", err)
+	}
+	opts.Executor, opts.Sandbox = ex, true
 	return nil
 }
 
