@@ -26,6 +26,10 @@ type launchConfig struct {
 	Layout        layout // where each team's flow.db, step cache and work directories live
 	ComputeConfig string // the clusters file for --run_compute; "" for flow's default
 	Sandbox       bool   // every job in a sandbox (flow run --sandbox)
+	// SandboxHide are the daemon's own files that sandboxed jobs must not
+	// see even where they lie under a system directory the sandbox shows
+	// (a data_dir or a key under /etc, say).
+	SandboxHide []string
 }
 
 // child is one running `flow run` process.
@@ -56,6 +60,9 @@ func (lc launchConfig) args(run *store.Run, rs runStores, ra *runAgent) []string
 		a = append(a, "--cache-dir", rs.cache)
 		if lc.Sandbox {
 			a = append(a, "--sandbox")
+			for _, p := range lc.SandboxHide {
+				a = append(a, "--sandbox-hide", p)
+			}
 		}
 	} else {
 		a = append(a, "--run_compute", "--cluster", c)

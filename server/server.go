@@ -106,6 +106,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	lc := launchConfig{Flow: cfg.Flow, Layout: lay, ComputeConfig: cfg.ComputeConfig, Sandbox: cfg.Isolation == IsolationSandbox}
+	for _, p := range []string{cfg.DataDir, cfg.TLSKey, cfg.ComputeConfig} {
+		if p != "" {
+			abs, err := filepath.Abs(p) // flow runs in the run's directory
+			if err != nil {
+				return nil, err
+			}
+			lc.SandboxHide = append(lc.SandboxHide, abs)
+		}
+	}
 	s := &Server{cfg: cfg, layout: lay, store: st, log: cfg.Log, tls: tlsConfig}
 	s.runner = newRunner(st, lc, cfg.Limits, cfg.Log)
 	s.runner.access = s.clusterAccess

@@ -240,6 +240,14 @@ func TestSandboxKeepsJobsOutOfOtherTeamsFiles(t *testing.T) {
 			if got := d.waitState(b, id, 60*time.Second); got != want {
 				t.Errorf("team B's job reading team A's %s: %s, want %s", secret, got, want)
 			}
+			_, body := d.request("GET", "/api/v1/runs/"+id, b, nil, "")
+			if isolation == "sandbox" && !strings.Contains(string(body), "No such file or directory") {
+				t.Errorf("the job failed, but not for want of the file: %s", body)
+			}
+			_, body = d.request("GET", "/api/v1/systems", b, nil, "")
+			if !strings.Contains(string(body), `"isolation": "`+isolation+`"`) {
+				t.Errorf("systems: %s", body)
+			}
 		})
 	}
 }
