@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/flow-cwl/flow/server/store"
@@ -52,5 +53,38 @@ func TestTeamDirs(t *testing.T) {
 	}
 	if filepath.Dir(l.agents()) != l.dataDir {
 		t.Errorf("agents: %s", l.agents())
+	}
+}
+
+// A run's command line names its team's stores; a local run is
+// sandboxed with the daemon's own files hidden, a run on a cluster is
+// not (its jobs run under the cluster account) and keeps flow's cache
+// placement.
+func TestRunCommandLine(t *testing.T) {
+	l := layout{dataDir: "/srv/flowd"}
+	lc := launchConfig{Flow: "flow", Layout: l, Sandbox: true, SandboxHide: []string{"/srv/flowd", "/etc/flowd/key.pem"}}
+	td, _ := l.team("genomics")
+	run := &store.Run{ID: "r1", Team: "genomics", Dir: "/srv/flowd/teams/genomics/runs/r1", Workflow: "wf.cwl", Tags: map[string]string{}}
+	rs, err := td.stores(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(lc.args(run, rs, nil), " ")
+	for _, want := range []string{"--db /srv/flowd/teams/genomics/flow.db", "--tmpdir-prefix /srv/flowd/teams/genomics/work",
+		"--cache-dir /srv/flowd/teams/genomics/cache", "--outdir /srv/flowd/teams/genomics/runs/r1/outputs",
+		"--sandbox --sandbox-hide /srv/flowd --sandbox-hide /etc/flowd/key.pem"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("local run: no %q in %s", want, got)
+		}
+	}
+	run.Tags[clusterTag] = "hpc1"
+	got = strings.Join(lc.args(run, rs, nil), " ")
+	if strings.Contains(got, "--sandbox") || strings.Contains(got, "--cache-dir") || !strings.Contains(got, "--db /srv/flowd/teams/genomics/flow.db") {
+		t.Errorf("cluster run: %s", got)
+	}
+	lc.Sandbox = false
+	run.Tags = map[string]string{}
+	if got := strings.Join(lc.args(run, rs, nil), " "); strings.Contains(got, "--sandbox") {
+		t.Errorf("isolation none: %s", got)
 	}
 }
