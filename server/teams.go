@@ -23,6 +23,7 @@ import (
 //	data_dir/teams/<team>/flow.db     the provenance its runs record
 //	data_dir/teams/<team>/cache       its step cache (data_dir/cache for
 //	                                  every team with share_cache)
+//	data_dir/teams/<team>/workflows   its registered workflows
 //	data_dir/agents                   the daemon's own: ssh-agent sockets
 //
 // every directory 0700. Code that serves a request reaches these only
@@ -64,6 +65,12 @@ type teamDirs struct {
 
 func (d teamDirs) runs() string { return filepath.Join(d.root, "runs") }
 
+// workflowDir is where a registered workflow version's files are kept.
+// Name and version are checked by the caller (safeName).
+func (d teamDirs) workflowDir(name, version string) string {
+	return filepath.Join(d.root, "workflows", name, version)
+}
+
 // newRunDir makes the directory of a new run (and the team's, if this is
 // its first).
 func (d teamDirs) newRunDir(id string) (string, error) {
@@ -74,7 +81,10 @@ func (d teamDirs) newRunDir(id string) (string, error) {
 		return "", err
 	}
 	dir := filepath.Join(d.runs(), id)
-	return dir, os.Mkdir(dir, 0o700)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return "", err
+	}
+	return dir, nil
 }
 
 // runStores is where one run's flow process records, caches and works,
