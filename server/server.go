@@ -101,10 +101,6 @@ func New(cfg Config) (*Server, error) {
 	if err := os.Chmod(lay.agents(), 0o700); err != nil {
 		return nil, err
 	}
-	st, err := store.Open(cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
 	lc := launchConfig{Flow: cfg.Flow, Layout: lay, ComputeConfig: cfg.ComputeConfig, Sandbox: cfg.Isolation == IsolationSandbox}
 	for _, p := range []string{cfg.DataDir, cfg.TLSKey, cfg.ComputeConfig} {
 		if p != "" {
@@ -113,6 +109,17 @@ func New(cfg Config) (*Server, error) {
 				return nil, err
 			}
 			lc.SandboxHide = append(lc.SandboxHide, abs)
+		}
+	}
+	st, err := store.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	// No agent outlives the daemon that served it: what a killed one left
+	// goes (the store's lock says no other daemon uses this directory).
+	if left, err := os.ReadDir(lay.agents()); err == nil {
+		for _, e := range left {
+			os.Remove(filepath.Join(lay.agents(), e.Name()))
 		}
 	}
 	s := &Server{cfg: cfg, layout: lay, store: st, log: cfg.Log, tls: tlsConfig}

@@ -150,3 +150,26 @@ func TestAgentOnlyListsAndSigns(t *testing.T) {
 		t.Error("the agent signed with a key it does not hold")
 	}
 }
+
+// What a killed daemon's agents left is gone when the next one starts.
+func TestStaleAgentsGoAtStart(t *testing.T) {
+	s, ra := agentFor(t)
+	dir := s.cfg.DataDir
+	s.Close()
+	// A killed daemon leaves its agents' files: the run's clusters file,
+	// and a socket file (a listener closed in an orderly way removes its own).
+	if _, err := os.Stat(ra.config); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "agents", "0123.sock"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := New(Config{DataDir: dir, Flow: flowBin, Log: zerolog.Nop(), Isolation: IsolationNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if left, _ := os.ReadDir(filepath.Join(dir, "agents")); len(left) > 0 {
+		t.Errorf("left in data_dir/agents: %v", left)
+	}
+}
