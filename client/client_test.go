@@ -51,6 +51,37 @@ func TestPackBundlesDocumentsAndInputs(t *testing.T) {
 	}
 }
 
+// Files the documents name (a default beside the tool, an ontology in
+// $schemas, a directory default with its files) travel in the documents'
+// layout, each once, so the documents' relative references still hold.
+func TestPackSendsFilesTheDocumentsName(t *testing.T) {
+	dir := t.TempDir()
+	write := func(p, text string) {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), []byte(text), 0o644)
+	}
+	write("wf/main.cwl", "cwlVersion: v1.2\nclass: Workflow\ninputs: []\noutputs: []\nsteps:\n  s: {run: ../tools/t.cwl, in: {}, out: []}\n")
+	write("tools/t.cwl", "cwlVersion: v1.2\nclass: CommandLineTool\n$namespaces: {edam: http://edamontology.org/}\n$schemas: [../onto/edam.owl]\n"+
+		"baseCommand: cat\ninputs:\n  f: {type: File, default: {class: File, location: ../data/whale.txt}}\n"+
+		"  d: {type: Directory, default: {class: Directory, location: ../data/dir, listing: [{class: File, location: ../data/dir/a.txt}]}}\noutputs: []\n")
+	write("onto/edam.owl", "<rdf/>")
+	write("data/whale.txt", "whale")
+	write("data/dir/a.txt", "a")
+	b, err := Pack(filepath.Join(dir, "wf/main.cwl"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range b.Files {
+		names = append(names, f.Name)
+	}
+	slices.Sort(names)
+	want := []string{"workflow/data/dir/a.txt", "workflow/data/whale.txt", "workflow/onto/edam.owl", "workflow/tools/t.cwl", "workflow/wf/main.cwl"}
+	if !slices.Equal(names, want) {
+		t.Errorf("files = %v, want %v", names, want)
+	}
+}
+
 func TestReadEventsParsesTheStream(t *testing.T) {
 	stream := ": keep-alive\n\nid: 3\nevent: state\ndata: {\"id\":3,\"run_id\":\"r\",\"kind\":\"state\",\"data\":{\"state\":\"RUNNING\"}}\n\n" +
 		"id: 4\nevent: log\ndata: {\"id\":4,\"run_id\":\"r\",\"kind\":\"log\",\"data\":{}}\n\n"

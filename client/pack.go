@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -28,13 +29,15 @@ type File struct {
 }
 
 // Pack bundles the document (a path, maybe with #fragment) with every
-// document and text it loads, under workflow/ in their layout here, and
+// document and text it loads and every local file its documents name
+// (defaults, $schemas), under workflow/ in their layout here, and
 // the files and directories of inputs (absolute locations, as flow's
 // input reading gives them) under inputs/N/.
 func Pack(document string, inputs map[string]any) (*Bundle, error) {
 	doc, frag, _ := strings.Cut(document, "#")
 	l := schema.NewLoader()
-	if _, err := l.Load(document); err != nil {
+	p, err := l.Load(document)
+	if err != nil {
 		return nil, err
 	}
 	main, err := filepath.Abs(doc)
@@ -42,11 +45,18 @@ func Pack(document string, inputs map[string]any) (*Bundle, error) {
 		return nil, err
 	}
 	docs := l.Files()
-	root := commonDir(append(docs, main))
+	refs := referencedFiles(p)
+	root := commonDir(append(append(docs, refs...), main))
 	b := &Bundle{}
 	for _, p := range docs {
 		rel, _ := filepath.Rel(root, p)
 		b.Files = append(b.Files, File{Name: path.Join("workflow", filepath.ToSlash(rel)), Path: p})
+	}
+	for _, p := range refs {
+		rel, _ := filepath.Rel(root, p)
+		if err := b.attach(p, path.Join("workflow", filepath.ToSlash(rel))); err != nil {
+			return nil, err
+		}
 	}
 	rel, _ := filepath.Rel(root, main)
 	b.Workflow = path.Join("workflow", filepath.ToSlash(rel))
@@ -55,6 +65,83 @@ func Pack(document string, inputs map[string]any) (*Bundle, error) {
 	}
 	b.Inputs, err = b.packInputs(inputs)
 	return b, err
+}
+
+// referencedFiles lists the local files and directories that p and the
+// processes it runs name besides documents: File and Directory defaults
+// and literals in requirements, which stand relative to their document,
+// and $schemas ontologies. They travel in the documents' layout, so the
+// documents' references to them still hold. Missing ones are left out:
+// the run says what is missing, as it would here.
+func referencedFiles(p *schema.Process) []string {
+	seen := map[string]bool{}
+	var out []string
+	// A file inside a directory already sent goes with it.
+	inside := func(p string) bool {
+		for _, o := range out {
+			if strings.HasPrefix(p, o+string(filepath.Separator)) {
+				return true
+			}
+		}
+		return false
+	}
+	addValue := func(v any) {
+		walkObjects(v, func(m map[string]any) {
+			if local := localFile(m); local != "" && !seen[local] && !inside(local) && exists(local) {
+				seen[local] = true
+				out = append(out, local)
+			}
+		})
+	}
+	var walk func(p *schema.Process)
+	walk = func(p *schema.Process) {
+		for _, s := range p.Schemas {
+			if local := schema.URIPath(s); strings.HasPrefix(s, "file:") && !seen[local] && exists(local) {
+				seen[local] = true
+				out = append(out, local)
+			}
+		}
+		for _, in := range p.Inputs {
+			addValue(in.Default)
+		}
+		for _, r := range append(slices.Clone(p.Requirements), p.Hints...) {
+			addValue(r.Fields)
+		}
+		for _, st := range p.Steps {
+			for _, in := range st.In {
+				addValue(in.Default)
+			}
+			for _, r := range append(slices.Clone(st.Requirements), st.Hints...) {
+				addValue(r.Fields)
+			}
+			if st.Run != nil {
+				walk(st.Run)
+			}
+		}
+	}
+	walk(p)
+	slices.Sort(out)
+	return out
+}
+
+// walkObjects calls fn on every map in v, outermost first.
+func walkObjects(v any, fn func(map[string]any)) {
+	switch t := v.(type) {
+	case []any:
+		for _, it := range t {
+			walkObjects(it, fn)
+		}
+	case map[string]any:
+		fn(t)
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			walkObjects(t[k], fn)
+		}
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // packInputs copies the input object with each local File and Directory
