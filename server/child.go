@@ -58,6 +58,9 @@ func (lc launchConfig) args(run *store.Run, rs runStores, ra *runAgent) []string
 		"--log-format", "json"}
 	if c := run.Tags[clusterTag]; c == "" {
 		a = append(a, "--cache-dir", rs.cache)
+		if rs.cacheIndex != "" {
+			a = append(a, "--cache-db", rs.cacheIndex)
+		}
 		if lc.Sandbox {
 			a = append(a, "--sandbox")
 			for _, p := range lc.SandboxHide {

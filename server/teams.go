@@ -21,8 +21,9 @@ import (
 //	data_dir/teams/<team>/runs/<id>   what was submitted, and the outputs
 //	data_dir/teams/<team>/work        the work directories of its jobs
 //	data_dir/teams/<team>/flow.db     the provenance its runs record
-//	data_dir/teams/<team>/cache       its step cache (data_dir/cache for
-//	                                  every team with share_cache)
+//	data_dir/teams/<team>/cache       its step cache (with share_cache,
+//	                                  data_dir/cache for every team, indexed
+//	                                  in data_dir/cache.db)
 //	data_dir/teams/<team>/workflows   its registered workflows
 //	data_dir/agents                   the daemon's own: ssh-agent sockets
 //
@@ -50,17 +51,20 @@ func (l layout) team(name string) (teamDirs, error) {
 	d := teamDirs{team: name, root: filepath.Join(l.dataDir, "teams", name), legacy: l.dataDir}
 	d.cache = filepath.Join(d.root, "cache")
 	if l.shareCache {
-		d.cache = filepath.Join(l.dataDir, "cache")
+		// A shared cache needs a shared index too: entries are found by
+		// their key in it, not in the directory.
+		d.cache, d.cacheIndex = filepath.Join(l.dataDir, "cache"), filepath.Join(l.dataDir, "cache.db")
 	}
 	return d, nil
 }
 
 // teamDirs is one team's part of the data directory.
 type teamDirs struct {
-	team   string
-	root   string // data_dir/teams/<team>
-	cache  string
-	legacy string // the data directory, where runs lived before teams had directories
+	team       string
+	root       string // data_dir/teams/<team>
+	cache      string
+	cacheIndex string // the cache's index when it is not in flow.db (share_cache)
+	legacy     string // the data directory, where runs lived before teams had directories
 }
 
 func (d teamDirs) runs() string { return filepath.Join(d.root, "runs") }
@@ -91,6 +95,7 @@ func (d teamDirs) newRunDir(id string) (string, error) {
 // and the directories its jobs' logs may be served from.
 type runStores struct {
 	db, cache, work string
+	cacheIndex      string // "": in db
 	logRoots        []string
 }
 
@@ -106,7 +111,7 @@ func (d teamDirs) stores(run *store.Run) (runStores, error) {
 	switch filepath.Dir(filepath.Clean(run.Dir)) {
 	case d.runs():
 		work := filepath.Join(d.root, "work")
-		return runStores{db: filepath.Join(d.root, "flow.db"), cache: d.cache, work: work,
+		return runStores{db: filepath.Join(d.root, "flow.db"), cache: d.cache, cacheIndex: d.cacheIndex, work: work,
 			logRoots: uniq(work, d.cache)}, nil
 	case filepath.Join(d.legacy, "runs"):
 		work, cache := filepath.Join(d.legacy, "work"), filepath.Join(d.legacy, "cache")

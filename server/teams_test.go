@@ -45,7 +45,7 @@ func TestTeamDirs(t *testing.T) {
 		t.Errorf("another team's run: %v, want not found", err)
 	}
 	shared, _ := layout{dataDir: "/srv/flowd", shareCache: true}.team("genomics")
-	if rs, _ := shared.stores(own); rs.cache != "/srv/flowd/cache" || rs.db != "/srv/flowd/teams/genomics/flow.db" {
+	if rs, _ := shared.stores(own); rs.cache != "/srv/flowd/cache" || rs.cacheIndex != "/srv/flowd/cache.db" || rs.db != "/srv/flowd/teams/genomics/flow.db" {
 		t.Errorf("share_cache: %+v", rs)
 	}
 	if _, err := a.newRunDir("../r"); err == nil {

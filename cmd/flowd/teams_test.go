@@ -113,19 +113,48 @@ func TestTeamsHaveTheirOwnState(t *testing.T) {
 	}
 }
 
-// With share_cache, every team's step cache is data_dir/cache; without,
-// it is the team's own (TestTeamsHaveTheirOwnState).
+// With share_cache, every team's step cache is data_dir/cache, indexed
+// in data_dir/cache.db, so one team reuses the steps another ran; without,
+// it is the team's own (TestTeamsHaveTheirOwnState), and each team's
+// provenance stays its own either way.
 func TestShareCache(t *testing.T) {
 	d := newDaemon(t, "--config", writeConfig(t, "share_cache: true\n"))
-	tok := d.token("genomics", "operator")
+	a := d.token("genomics", "operator")
+	b := d.token("imaging", "operator")
 	d.start()
-	d.runExample(t, tok)
+	idA := d.runExample(t, a)
+	idB := d.runExample(t, b)
 	if !nonEmptyDir(filepath.Join(d.dataDir, "cache")) {
 		t.Error("share_cache: data_dir/cache is empty")
 	}
 	wantPrivateDirs(t, filepath.Join(d.dataDir, "cache"))
-	if _, err := os.Stat(filepath.Join(d.dataDir, "teams", "genomics", "cache")); err == nil {
-		t.Error("share_cache: the team has a cache of its own")
+	if _, err := os.Stat(filepath.Join(d.dataDir, "cache.db")); err != nil {
+		t.Errorf("share_cache: no shared index: %v", err)
+	}
+	for _, team := range []string{"genomics", "imaging"} {
+		if _, err := os.Stat(filepath.Join(d.dataDir, "teams", team, "cache")); err == nil {
+			t.Errorf("share_cache: team %s has a cache of its own", team)
+		}
+	}
+	states := func(token, id string) map[string]int {
+		_, body := d.request("GET", "/api/v1/runs/"+id+"/steps", token, nil, "")
+		var steps []struct{ State string }
+		json.Unmarshal(body, &steps)
+		n := map[string]int{}
+		for _, s := range steps {
+			n[s.State]++
+		}
+		return n
+	}
+	if got := states(a, idA); got["succeeded"] == 0 || got["reused"] != 0 {
+		t.Errorf("the first team's run: %v", got)
+	}
+	if got := states(b, idB); got["reused"] == 0 || got["succeeded"] != 0 {
+		t.Errorf("the second team's run did not reuse the first's steps: %v", got)
+	}
+	code, out, _ := flow(t, nil, "runs", "--db", filepath.Join(d.dataDir, "teams", "imaging", "flow.db"), "-o", "json")
+	if code != 0 || strings.Contains(out, idA) || !strings.Contains(out, idB) {
+		t.Errorf("the second team's provenance: %s", out)
 	}
 }
 
