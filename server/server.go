@@ -60,9 +60,11 @@ type Config struct {
 
 // The values of Config.Isolation.
 const (
-	// IsolationSandbox runs every job of every run in a sandbox (flow run
-	// --sandbox): it sees the system's directories, its own directory and
-	// its inputs, and no other team's files, no network, no other process.
+	// IsolationSandbox runs every job on this machine in a sandbox (flow
+	// run --sandbox): it sees the system's directories, its own directory
+	// and its inputs, and no other team's files nor the daemon's, no other
+	// process, no network unless its tool asks for it. Jobs on a cluster
+	// run under the cluster account's permissions.
 	IsolationSandbox = "sandbox"
 	// IsolationNone runs jobs as the daemon's user, unconfined: any job can
 	// read what the daemon can, other teams' runs included.

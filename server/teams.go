@@ -28,9 +28,9 @@ import (
 //	data_dir/agents                   the daemon's own: ssh-agent sockets
 //
 // every directory 0700. Code that serves a request reaches these only
-// through the teamDirs made from the token's team (Server.team), never by
-// joining paths of its own, so a handler cannot open another team's stores
-// by forgetting a check: the team is the only way in.
+// through the token's team (Server.teamRun, layout.team), never by joining
+// paths of its own, so a handler cannot open another team's stores by
+// forgetting a check: the team is the only way in.
 
 // layout is where the daemon keeps what in its data directory.
 type layout struct {
@@ -112,19 +112,12 @@ func (d teamDirs) stores(run *store.Run) (runStores, error) {
 	case d.runs():
 		work := filepath.Join(d.root, "work")
 		return runStores{db: filepath.Join(d.root, "flow.db"), cache: d.cache, cacheIndex: d.cacheIndex, work: work,
-			logRoots: uniq(work, d.cache)}, nil
+			logRoots: []string{work, d.cache}}, nil
 	case filepath.Join(d.legacy, "runs"):
 		work, cache := filepath.Join(d.legacy, "work"), filepath.Join(d.legacy, "cache")
 		return runStores{db: filepath.Join(d.legacy, "flow.db"), cache: cache, work: work, logRoots: []string{work, cache}}, nil
 	}
 	return runStores{}, fmt.Errorf("run %s's directory %s is not where flowd keeps runs", run.ID, run.Dir)
-}
-
-func uniq(a, b string) []string {
-	if a == b {
-		return []string{a}
-	}
-	return []string{a, b}
 }
 
 // make creates the run's directories, readable by the daemon's user alone.
