@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -81,17 +82,17 @@ func TestAgentServesOnlyItsRunsProcess(t *testing.T) {
 		t.Error("the agent answered before the run's process was started")
 	}
 
-	// Another process of the same user, while the agent belongs to this one.
+	// Another process of the same user (this test's binary again), while
+	// the agent belongs to this one.
 	ra.allow(os.Getpid())
-	if _, err := exec.LookPath("ssh-add"); err != nil {
-		t.Log("ssh-add is not installed; another process is not tried")
-	} else {
-		cmd := exec.Command("ssh-add", "-l")
-		cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK="+ra.socket)
-		out, err := cmd.CombinedOutput()
-		if err == nil || strings.Contains(string(out), "ED25519") {
-			t.Errorf("another process listed the agent's keys: %v %s", err, out)
-		}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestAgentClientProcess$")
+	cmd.Env = append(os.Environ(), "FLOW_TEST_AGENT_SOCKET="+ra.socket)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "agent: ") {
+		t.Fatalf("the other process did not report: %v %s", err, out)
+	}
+	if !strings.Contains(string(out), "agent: refused") {
+		t.Errorf("another process of the same user used the agent: %s", out)
 	}
 	keys, err := dialAgent(t, ra).List()
 	if err != nil || len(keys) != 1 {
@@ -102,6 +103,26 @@ func TestAgentServesOnlyItsRunsProcess(t *testing.T) {
 	ra.allow(os.Getpid() + 1)
 	if _, err := dialAgent(t, ra).List(); err == nil {
 		t.Error("the agent answered a process other than its run's")
+	}
+}
+
+// TestAgentClientProcess is the other process of
+// TestAgentServesOnlyItsRunsProcess: it asks the agent at
+// $FLOW_TEST_AGENT_SOCKET for its keys and says what it got.
+func TestAgentClientProcess(t *testing.T) {
+	sock := os.Getenv("FLOW_TEST_AGENT_SOCKET")
+	if sock == "" {
+		t.Skip("run by TestAgentServesOnlyItsRunsProcess")
+	}
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if keys, err := agent.NewClient(conn).List(); err != nil {
+		fmt.Println("agent: refused:", err)
+	} else {
+		fmt.Println("agent: listed", len(keys), "keys")
 	}
 }
 
