@@ -144,3 +144,34 @@ type Trigger struct {
 	Cluster string            `json:"cluster,omitempty"`
 	Tags    map[string]string `json:"tags,omitempty"`
 }
+
+// Systems is what GET /api/v1/systems answers: how the daemon confines
+// its runs' jobs, and how each of its clusters stands.
+type Systems struct {
+	// Isolation is "sandbox" (every job on the daemon's machine runs in a
+	// sandbox that sees only its own files) or "none" (jobs run
+	// unconfined, as the daemon's user).
+	Isolation string          `json:"isolation"`
+	Clusters  []ClusterStatus `json:"clusters"`
+}
+
+// ClusterStatus is how one cluster stands, as `flow clusters status`
+// reports it.
+type ClusterStatus struct {
+	Name       string          `json:"name"`
+	Reachable  bool            `json:"reachable"`
+	Latency    time.Duration   `json:"latency_ns"`
+	Partitions []PartitionInfo `json:"partitions"`
+	Workdir    string          `json:"workdir"`
+	FreeBytes  int64           `json:"free_bytes"`
+	Error      string          `json:"error,omitempty"`
+}
+
+// PartitionInfo is a Slurm partition and how its nodes stand.
+type PartitionInfo struct {
+	Name    string         `json:"name"`
+	Up      bool           `json:"up"`
+	Avail   string         `json:"avail"`
+	Default bool           `json:"default"`
+	Nodes   map[string]int `json:"nodes"` // node state → count
+}

@@ -111,19 +111,30 @@ func apiKey(k store.SSHKey) api.SSHKey {
 	return api.SSHKey{ID: k.ID, Name: k.Name, PublicKey: k.PublicKey, Fingerprint: k.Fingerprint, Created: k.Created}
 }
 
-// systems checks every configured cluster at once, as `flow clusters
-// status` does.
+// systems says how runs are confined and checks every configured cluster
+// at once, as `flow clusters status` does.
 func (s *Server) systems(w http.ResponseWriter, r *http.Request, tok store.Token) {
-	out := []clusters.Status{}
+	out := api.Systems{Isolation: s.cfg.Isolation, Clusters: []api.ClusterStatus{}}
 	if s.cfg.ComputeConfig != "" {
 		cfg, err := clusters.Load(s.cfg.ComputeConfig)
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		out = probeAll(r.Context(), cfg.Clusters)
+		for _, st := range probeAll(r.Context(), cfg.Clusters) {
+			out.Clusters = append(out.Clusters, apiClusterStatus(st))
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+func apiClusterStatus(st clusters.Status) api.ClusterStatus {
+	out := api.ClusterStatus{Name: st.Name, Reachable: st.Reachable, Latency: st.Latency, Partitions: []api.PartitionInfo{},
+		Workdir: st.Workdir, FreeBytes: st.FreeBytes, Error: st.Error}
+	for _, p := range st.Partitions {
+		out.Partitions = append(out.Partitions, api.PartitionInfo{Name: p.Name, Up: p.Up, Avail: p.Avail, Default: p.Default, Nodes: p.Nodes})
+	}
+	return out
 }
 
 func probeAll(ctx context.Context, cs []clusters.Cluster) []clusters.Status {

@@ -18,12 +18,18 @@ import (
 	"github.com/flow-cwl/flow/server/store"
 )
 
-// launchConfig says how runs are started: which flow binary, with which
-// database, cache and clusters.
+// launchConfig says how runs are started: which flow binary, where their
+// teams' databases, caches and work directories are, with which clusters,
+// confined or not.
 type launchConfig struct {
 	Flow          string // the flow binary
-	DataDir       string // flow.db, the step cache and work directories live here
+	Layout        layout // where each team's flow.db, step cache and work directories live
 	ComputeConfig string // the clusters file for --run_compute; "" for flow's default
+	Sandbox       bool   // every job in a sandbox (flow run --sandbox)
+	// SandboxHide are the daemon's own files that sandboxed jobs must not
+	// see even where they lie under a system directory the sandbox shows
+	// (a data_dir or a key under /etc, say).
+	SandboxHide []string
 }
 
 // child is one running `flow run` process.
@@ -36,14 +42,32 @@ type child struct {
 // jobs (scancel on a cluster) and exit.
 func (c *child) stop() { _ = c.cmd.Process.Signal(syscall.SIGTERM) }
 
-// args is the command line of a run. The same command starts the run and,
-// after a restart of the daemon, continues it (--run-id). ra, when set,
-// gives the run its own clusters file (logging in with the team's key).
-func (lc launchConfig) args(run *store.Run, ra *runAgent) []string {
-	a := []string{"run", "--run-id", run.ID, "--db", filepath.Join(lc.DataDir, "flow.db"),
-		"--outdir", filepath.Join(run.Dir, "outputs"), "--tmpdir-prefix", filepath.Join(lc.DataDir, "work"),
+// args is the command line of a run, with its team's stores. The same
+// command starts the run and, after a restart of the daemon, continues it
+// (--run-id). ra, when set, gives the run its own clusters file (logging
+// in with the team's key).
+//
+// A run on a cluster gets no --cache-dir: flow keeps its cache beside the
+// team's --db when it stages files to the cluster, and in the cluster's
+// workdir when that is shared, where the jobs that use the cache can
+// reach it. Nor does it get --sandbox, which confines jobs on this
+// machine: on a cluster they run under the cluster account's permissions.
+func (lc launchConfig) args(run *store.Run, rs runStores, ra *runAgent) []string {
+	a := []string{"run", "--run-id", run.ID, "--db", rs.db,
+		"--outdir", filepath.Join(run.Dir, "outputs"), "--tmpdir-prefix", rs.work,
 		"--log-format", "json"}
-	if c := run.Tags[clusterTag]; c != "" {
+	if c := run.Tags[clusterTag]; c == "" {
+		a = append(a, "--cache-dir", rs.cache)
+		if rs.cacheIndex != "" {
+			a = append(a, "--cache-db", rs.cacheIndex)
+		}
+		if lc.Sandbox {
+			a = append(a, "--sandbox")
+			for _, p := range lc.SandboxHide {
+				a = append(a, "--sandbox-hide", p)
+			}
+		}
+	} else {
 		a = append(a, "--run_compute", "--cluster", c)
 		switch {
 		case ra != nil:
@@ -57,7 +81,15 @@ func (lc launchConfig) args(run *store.Run, ra *runAgent) []string {
 
 // start launches the run's process and follows it in the background.
 func (r *runner) start(ctx context.Context, run *store.Run) (*child, error) {
-	if err := os.MkdirAll(filepath.Join(r.launch.DataDir, "work"), 0o755); err != nil {
+	td, err := r.launch.Layout.team(run.Team)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := td.stores(run)
+	if err != nil {
+		return nil, err
+	}
+	if err := rs.make(); err != nil {
 		return nil, err
 	}
 	var ra *runAgent
@@ -67,7 +99,7 @@ func (r *runner) start(ctx context.Context, run *store.Run) (*child, error) {
 			return nil, fmt.Errorf("cannot give the run the team's key for cluster %s: %w", c, err)
 		}
 	}
-	cmd := exec.CommandContext(ctx, r.launch.Flow, r.launch.args(run, ra)...)
+	cmd := exec.CommandContext(ctx, r.launch.Flow, r.launch.args(run, rs, ra)...)
 	cmd.Dir = run.Dir
 	if ra != nil {
 		cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK="+ra.socket)
@@ -88,6 +120,7 @@ func (r *runner) start(ctx context.Context, run *store.Run) (*child, error) {
 		ra.close()
 		return nil, fmt.Errorf("cannot start %s: %w", r.launch.Flow, err)
 	}
+	ra.allow(cmd.Process.Pid) // the agent answers this process, and only it
 	c := &child{team: run.Team, id: run.ID, cmd: cmd}
 	r.markStarted(run)
 	r.wg.Add(1)

@@ -87,7 +87,7 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, tok store.Tok
 }
 
 func (s *Server) deleteRun(w http.ResponseWriter, r *http.Request, tok store.Token) {
-	run, err := s.store.GetRun(tok.Team, r.PathValue("id"))
+	run, _, err := s.teamRun(tok.Team, r.PathValue("id")) // its Dir is the team's: safe to remove
 	if err == nil {
 		err = s.store.DeleteRun(tok.Team, run.ID)
 	}
@@ -101,7 +101,7 @@ func (s *Server) deleteRun(w http.ResponseWriter, r *http.Request, tok store.Tok
 
 // listFiles names every file of the run's outputs, relative to them.
 func (s *Server) listFiles(w http.ResponseWriter, r *http.Request, tok store.Token) {
-	run, err := s.store.GetRun(tok.Team, r.PathValue("id"))
+	run, _, err := s.teamRun(tok.Team, r.PathValue("id")) // its Dir is the team's
 	if err != nil {
 		writeStoreError(w, err)
 		return
@@ -131,7 +131,7 @@ func (s *Server) listFiles(w http.ResponseWriter, r *http.Request, tok store.Tok
 // getFile serves one output file. os.Root keeps the path, symlinks
 // included, inside the output directory.
 func (s *Server) getFile(w http.ResponseWriter, r *http.Request, tok store.Token) {
-	run, err := s.store.GetRun(tok.Team, r.PathValue("id"))
+	run, _, err := s.teamRun(tok.Team, r.PathValue("id")) // its Dir is the team's
 	if err != nil {
 		writeStoreError(w, err)
 		return

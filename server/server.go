@@ -7,11 +7,12 @@
 // role (viewer, operator, admin) what it can do. A run of another team
 // answers 404, as one that does not exist.
 //
-// A submitted run gets a directory of its own under the data directory,
-// holding the workflow's files and inputs as uploaded (no path may leave
-// it), and waits in the queue. The runner starts queued runs within the
-// limits, each as a `flow run` process with the daemon's provenance
-// database and step cache; its log lines become the run's events, which
+// A submitted run gets a directory of its own under its team's part of
+// the data directory (teams.go), holding the workflow's files and inputs
+// as uploaded (no path may leave it), and waits in the queue. The runner
+// starts queued runs within the limits, each as a `flow run` process with
+// its team's provenance database and step cache, its jobs confined to a
+// sandbox (Isolation); its log lines become the run's events, which
 // clients follow over Server-Sent Events. Runs, queue and events live in
 // the daemon's bbolt database, so a daemon killed and started again picks
 // every unfinished run up where it was.
@@ -26,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -45,13 +47,37 @@ type Config struct {
 	// DataRoots are, by team, read-only directories the team's runs may
 	// read besides their own files and the team's outputs (see confine.go).
 	DataRoots map[string][]string
-	Limits    Limits
-	Log       zerolog.Logger
+	Limits        Limits
+	Log           zerolog.Logger
+	// ShareCache gives every team one step cache, DataDir/cache, instead
+	// of one each.
+	ShareCache bool
+	// Isolation says how runs' jobs are confined: IsolationSandbox (also
+	// for "") or IsolationNone.
+	Isolation string
+	// CheckSandbox reports whether a sandbox can be made on this machine
+	// (nil error: yes). With IsolationSandbox, New calls it and refuses to
+	// make a daemon whose runs would all fail; it must be set then.
+	CheckSandbox func(context.Context) error
 }
+
+// The values of Config.Isolation.
+const (
+	// IsolationSandbox runs every job on this machine in a sandbox (flow
+	// run --sandbox): it sees the system's directories, its own directory
+	// and its inputs, and no other team's files nor the daemon's, no other
+	// process, no network unless its tool asks for it. Jobs on a cluster
+	// run under the cluster account's permissions.
+	IsolationSandbox = "sandbox"
+	// IsolationNone runs jobs as the daemon's user, unconfined: any job can
+	// read what the daemon can, other teams' runs included.
+	IsolationNone = "none"
+)
 
 // Server is a running daemon.
 type Server struct {
 	cfg    Config
+	layout layout
 	store  *store.Store
 	runner *runner
 	log    zerolog.Logger
@@ -67,18 +93,73 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "runs"), 0o700); err != nil {
+	if err := checkIsolation(&cfg); err != nil {
 		return nil, err
+	}
+	lay := layout{dataDir: cfg.DataDir, shareCache: cfg.ShareCache}
+	for _, dir := range []string{filepath.Join(cfg.DataDir, "teams"), lay.agents()} {
+		if err := mkdirPrivate(dir); err != nil {
+			return nil, err
+		}
+	}
+	// The agents' directory is the daemon's alone, whatever made it.
+	if err := os.Chmod(lay.agents(), 0o700); err != nil {
+		return nil, err
+	}
+	lc := launchConfig{Flow: cfg.Flow, Layout: lay, ComputeConfig: cfg.ComputeConfig, Sandbox: cfg.Isolation == IsolationSandbox}
+	for _, p := range []string{cfg.DataDir, cfg.TLSKey, cfg.ComputeConfig} {
+		if p != "" {
+			abs, err := filepath.Abs(p) // flow runs in the run's directory
+			if err != nil {
+				return nil, err
+			}
+			lc.SandboxHide = append(lc.SandboxHide, abs)
+		}
 	}
 	st, err := store.Open(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	lc := launchConfig{Flow: cfg.Flow, DataDir: cfg.DataDir, ComputeConfig: cfg.ComputeConfig}
-	s := &Server{cfg: cfg, store: st, log: cfg.Log, tls: tlsConfig}
+	// No agent outlives the daemon that served it: what a killed one left
+	// goes (the store's lock says no other daemon uses this directory).
+	if left, err := os.ReadDir(lay.agents()); err == nil {
+		for _, e := range left {
+			os.Remove(filepath.Join(lay.agents(), e.Name()))
+		}
+	}
+	s := &Server{cfg: cfg, layout: lay, store: st, log: cfg.Log, tls: tlsConfig}
 	s.runner = newRunner(st, lc, cfg.Limits, cfg.Log)
 	s.runner.access = s.clusterAccess
 	return s, nil
+}
+
+// checkIsolation checks the isolation setting, and that a sandbox can be
+// made here when runs are to be sandboxed: otherwise every run would fail
+// at its first job, long after the daemon said it was ready.
+func checkIsolation(cfg *Config) error {
+	switch cfg.Isolation {
+	case "", IsolationSandbox:
+		cfg.Isolation = IsolationSandbox
+		if cfg.CheckSandbox == nil {
+			return errors.New("isolation sandbox: the daemon has no way to check for a sandbox (Config.CheckSandbox is nil)")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := cfg.CheckSandbox(ctx); err != nil {
+			return fmt.Errorf("isolation: sandbox, but no sandbox can be made on this machine (%v); fix that, or set isolation: none to run teams' jobs unconfined", oneLine(err.Error()))
+		}
+	case IsolationNone:
+		cfg.Log.Warn().Msg("isolation: none: team runs are not confined; every job runs as the daemon's user and can read other teams' runs, provenance and caches")
+	default:
+		return fmt.Errorf("isolation %q: the values are sandbox and none", cfg.Isolation)
+	}
+	return nil
+}
+
+// oneLine keeps an error's first line.
+func oneLine(s string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return first
 }
 
 // loadTLS reads the certificate and key flowd serves HTTPS with, at start,

@@ -13,12 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flow-cwl/flow/executors/sandbox"
 	"github.com/flow-cwl/flow/internal/testenv"
 
 	"github.com/rs/zerolog"
 
 	"github.com/flow-cwl/flow/server/store"
 )
+
+// checkSandbox is what flowd checks the sandbox with.
+func checkSandbox(ctx context.Context) error { return sandbox.Check(ctx, sandbox.Options{}) }
 
 // flowBin is the flow binary the runner starts, built once.
 var flowBin string
@@ -44,7 +48,7 @@ func TestManyRunsAtOnceEndWithinTheLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{DataDir: dataDir, Flow: flowBin, Limits: Limits{Running: 3, RunningPerTeam: 3}, Log: zerolog.Nop()})
+	s, err := New(Config{DataDir: dataDir, Flow: flowBin, Limits: Limits{Running: 3, RunningPerTeam: 3}, Log: zerolog.Nop(), CheckSandbox: checkSandbox})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +161,7 @@ func TestQueueIsBoundedPerTeam(t *testing.T) {
 	lab, _, _ := st.CreateToken("lab", store.RoleOperator, "")
 	other, _, _ := st.CreateToken("other", store.RoleOperator, "")
 	st.Close()
-	s, err := New(Config{DataDir: dataDir, Flow: flowBin, Limits: Limits{Running: 1, QueuedPerTeam: 2}, Log: zerolog.Nop()})
+	s, err := New(Config{DataDir: dataDir, Flow: flowBin, Limits: Limits{Running: 1, QueuedPerTeam: 2}, Log: zerolog.Nop(), CheckSandbox: checkSandbox})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,16 +3,14 @@ package server
 import (
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/server/store"
 )
 
 // A run's steps, their logs and its provenance come from the provenance
-// database the runs write, read here for the team's own runs only.
+// database of the run's team (teams.go), read here for the team's own runs
+// only.
 
 func (s *Server) routeSteps(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/runs/{id}/steps", s.auth(store.ActionRead, s.listSteps))
@@ -21,12 +19,12 @@ func (s *Server) routeSteps(mux *http.ServeMux) {
 }
 
 func (s *Server) listSteps(w http.ResponseWriter, r *http.Request, tok store.Token) {
-	run, err := s.store.GetRun(tok.Team, r.PathValue("id"))
+	run, rs, err := s.teamRun(tok.Team, r.PathValue("id"))
 	if err != nil {
 		writeStoreError(w, err)
 		return
 	}
-	as, err := s.attempts(r.Context(), run.ID)
+	as, err := rs.attempts(r.Context(), run.ID)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -41,15 +39,15 @@ func (s *Server) listSteps(w http.ResponseWriter, r *http.Request, tok store.Tok
 }
 
 // stepLog serves the stderr (or, with ?stream=stdout, the stdout) of a
-// job's latest attempt. Only files inside the daemon's data directory are
-// served, through os.Root, whatever the record says.
+// job's latest attempt. Only files inside the team's work and cache
+// directories are served, through os.Root, whatever the record says.
 func (s *Server) stepLog(w http.ResponseWriter, r *http.Request, tok store.Token) {
-	run, err := s.store.GetRun(tok.Team, r.PathValue("id"))
+	run, rs, err := s.teamRun(tok.Team, r.PathValue("id"))
 	if err != nil {
 		writeStoreError(w, err)
 		return
 	}
-	as, err := s.attempts(r.Context(), run.ID)
+	as, err := rs.attempts(r.Context(), run.ID)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -72,39 +70,17 @@ func (s *Server) stepLog(w http.ResponseWriter, r *http.Request, tok store.Token
 		io.WriteString(w, a.StderrTail)
 		return
 	}
-	s.serveDataFile(w, path)
-}
-
-func (s *Server) serveDataFile(w http.ResponseWriter, path string) {
-	rel, err := filepath.Rel(s.cfg.DataDir, path)
-	if path == "" || err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		writeError(w, http.StatusNotFound, "no such log")
-		return
-	}
-	root, err := os.OpenRoot(s.cfg.DataDir)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	defer root.Close()
-	f, err := root.Open(rel)
-	if err != nil {
-		writeError(w, http.StatusNotFound, "the log is gone (its work directory was removed?)")
-		return
-	}
-	defer f.Close()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	io.Copy(w, f)
+	rs.serveLog(w, path)
 }
 
 // runProvenance writes the run's provenance as PROV-JSON.
 func (s *Server) runProvenance(w http.ResponseWriter, r *http.Request, tok store.Token) {
-	run, err := s.store.GetRun(tok.Team, r.PathValue("id"))
+	run, rs, err := s.teamRun(tok.Team, r.PathValue("id"))
 	if err != nil {
 		writeStoreError(w, err)
 		return
 	}
-	db, err := s.provenanceDB()
+	db, err := rs.provenance()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return

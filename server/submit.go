@@ -56,9 +56,13 @@ func (s *Server) submit(r *http.Request, tok store.Token) (*store.Run, error) {
 	if err := s.checkQueue(tok.Team); err != nil {
 		return nil, err
 	}
+	td, err := s.layout.team(tok.Team)
+	if err != nil {
+		return nil, err
+	}
 	id := provenance.NewRunID()
-	dir := filepath.Join(s.cfg.DataDir, "runs", id)
-	if err := os.Mkdir(dir, 0o700); err != nil {
+	dir, err := td.newRunDir(id)
+	if err != nil {
 		return nil, err
 	}
 	run, err := s.readSubmission(r, dir)

@@ -1,11 +1,8 @@
 package server
 
 import (
-	"context"
 	"errors"
-	"io/fs"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -155,7 +152,11 @@ func (s *Server) wesTasks(w http.ResponseWriter, r *http.Request, tok store.Toke
 	if !ok {
 		return
 	}
-	attempts, err := s.attempts(r.Context(), run.ID)
+	_, rs, err := s.teamRun(tok.Team, run.ID)
+	var attempts []*provenance.Attempt
+	if err == nil {
+		attempts, err = rs.attempts(r.Context(), run.ID)
+	}
 	if err != nil {
 		wesError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -170,35 +171,6 @@ func (s *Server) wesTasks(w http.ResponseWriter, r *http.Request, tok store.Toke
 		})
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// attempts reads a run's job attempts from the shared provenance
-// database; a run that has not started yet has none.
-func (s *Server) attempts(ctx context.Context, runID string) ([]*provenance.Attempt, error) {
-	db, err := s.provenanceDB()
-	if db == nil || err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	as, err := db.Attempts(ctx, runID)
-	if errors.Is(err, provenance.ErrNotFound) {
-		return nil, nil
-	}
-	return as, err
-}
-
-func (s *Server) provenancePath() string { return filepath.Join(s.cfg.DataDir, "flow.db") }
-
-// provenanceDB opens the provenance database the runs write, read-only: a
-// request shares its turn at the file with other readers, waits for no
-// writer longer than its turn, and never syncs. It is nil, with no error,
-// before any run has recorded anything.
-func (s *Server) provenanceDB() (*provenance.Shared, error) {
-	db, err := provenance.OpenShared(s.provenancePath(), provenance.Options{ReadOnly: true})
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	return db, err
 }
 
 // timestamp is a WES time, "" for none.

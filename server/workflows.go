@@ -35,7 +35,12 @@ func (s *Server) registerWorkflow(w http.ResponseWriter, r *http.Request, tok st
 		writeError(w, http.StatusBadRequest, "name and version (query parameters) must be 1 to 64 letters, digits, '.', '_' or '-'")
 		return
 	}
-	dir := filepath.Join(s.cfg.DataDir, "workflows", tok.Team, name, version)
+	td, err := s.layout.team(tok.Team)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	dir := td.workflowDir(name, version)
 	if _, err := os.Stat(dir); err == nil {
 		writeError(w, http.StatusConflict, fmt.Sprintf("workflow %s version %s is already registered", name, version))
 		return
@@ -82,9 +87,19 @@ func (s *Server) triggerWorkflow(w http.ResponseWriter, r *http.Request, tok sto
 		writeStoreError(w, err)
 		return
 	}
+	td, err := s.layout.team(tok.Team)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
 	id := provenance.NewRunID()
-	dir := filepath.Join(s.cfg.DataDir, "runs", id)
+	dir, err := td.newRunDir(id)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
 	if err := os.CopyFS(dir, os.DirFS(wf.Dir)); err != nil {
+		os.RemoveAll(dir)
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}

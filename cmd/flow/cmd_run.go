@@ -38,6 +38,7 @@ type runOptions struct {
 	NoProvenance  bool   // record nothing (and so cache nothing)
 	NoCache       bool   // run every step, reuse nothing
 	CacheDir      string // "" for beside the database
+	CacheDB       string // the step cache's index; "" for the provenance database
 	Resume        string // id (or prefix) of a run to continue
 	Cluster       string // --run_compute: the cluster's name in the compute configuration
 	ComputeConfig string // "" for the default clusters.yaml
@@ -95,6 +96,7 @@ func newRunFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.NoProvenance, "no-provenance", false, "record nothing and reuse nothing")
 	fs.BoolVar(&o.NoCache, "no-cache", false, "run every step, even those that ran before with the same inputs")
 	fs.StringVar(&o.CacheDir, "cache-dir", "", "keep reusable step outputs in `dir` (default: cache/ beside the database)")
+	fs.StringVar(&o.CacheDB, "cache-db", "", "keep the step cache's index in the database `file`, so that runs recording into different databases share one cache (default: the provenance database)")
 	fs.StringVar(&o.Resume, "resume", "", "continue the recorded `run` (an id or a unique prefix of one)")
 	fs.StringVar(&o.RunID, "run-id", "", "record the run under `id`; when that run is recorded already, continue it, or print its outputs if it succeeded (lets a daemon start and restart runs with one command)")
 	fs.Func("allow-path", "read documents, Files and Directories only inside `dir` (repeatable; symlinks are resolved first; a daemon confines the runs it starts so)", func(dir string) error {

@@ -30,6 +30,7 @@ type recording struct {
 	store provenance.Store
 	run   *provenance.Run
 	cache *engine.Cache
+	index *provenance.Shared // the cache's index with --cache-db; nil when it is store
 }
 
 // dataDir is where flow keeps its database, cache and work directories
@@ -63,6 +64,14 @@ func startRecording(ctx context.Context, o *runOptions) (*recording, error) {
 		return nil, fmt.Errorf("%w; pass --db FILE to record this run elsewhere, or --no-provenance", err)
 	}
 	rec := &recording{store: store}
+	if o.CacheDB != "" && !o.NoCache && filepath.Clean(o.CacheDB) != filepath.Clean(path) {
+		// Entries are found by key alone, so the index must be where every
+		// run sharing the cache's directory looks: one database for all.
+		if rec.index, err = provenance.OpenShared(o.CacheDB, provenance.Options{Timeout: 30 * time.Second}); err != nil {
+			store.Close()
+			return nil, fmt.Errorf("the step cache's index: %w", err)
+		}
+	}
 	if o.Resume != "" {
 		err = rec.reload(ctx, o)
 	} else {
@@ -70,6 +79,9 @@ func startRecording(ctx context.Context, o *runOptions) (*recording, error) {
 	}
 	if err != nil {
 		store.Close()
+		if rec.index != nil {
+			rec.index.Close()
+		}
 		return nil, err
 	}
 	if !o.NoCache {
@@ -78,6 +90,9 @@ func startRecording(ctx context.Context, o *runOptions) (*recording, error) {
 			dir = filepath.Join(filepath.Dir(path), "cache")
 		}
 		rec.cache = &engine.Cache{Dir: dir, Store: store}
+		if rec.index != nil {
+			rec.cache.Store = rec.index
+		}
 	}
 	return rec, nil
 }
@@ -232,6 +247,11 @@ func (rec *recording) finish(ctx context.Context, outputs map[string]any, runErr
 	}
 	if err := rec.store.Close(); err != nil {
 		log.Warn().Err(err).Msg("cannot close the provenance database")
+	}
+	if rec.index != nil {
+		if err := rec.index.Close(); err != nil {
+			log.Warn().Err(err).Msg("cannot close the step cache's index")
+		}
 	}
 }
 

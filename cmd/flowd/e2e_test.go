@@ -113,4 +113,17 @@ func TestRegisteredWorkflowRunsByName(t *testing.T) {
 	if code, _, stderr := flow(t, env, "workflows", "trigger", "no-such-workflow"); code == 0 || !strings.Contains(stderr, "404") {
 		t.Errorf("an unknown workflow: %d %s", code, stderr)
 	}
+	// The registered files and the triggered run are the team's.
+	team := filepath.Join(d.dataDir, "teams", "genomics")
+	if m, _ := filepath.Glob(filepath.Join(team, "workflows", "steps", "1.0", "*", "wf.cwl")); len(m) != 1 {
+		t.Error("the registered workflow is not in the team's directory")
+	}
+	if m, _ := filepath.Glob(filepath.Join(team, "runs", "*", "outputs", "out.txt")); len(m) != 1 {
+		t.Error("the triggered run's outputs are not in the team's directory")
+	}
+	for _, shared := range []string{"runs", "workflows", "flow.db"} {
+		if _, err := os.Stat(filepath.Join(d.dataDir, shared)); err == nil {
+			t.Errorf("data_dir/%s exists", shared)
+		}
+	}
 }

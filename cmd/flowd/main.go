@@ -6,8 +6,8 @@
 //	flowd token create --team T --role admin|operator|viewer [--name N] [--data-dir DIR]
 //
 // Everything it keeps is in the data directory: its database (runs,
-// events, token hashes, encrypted SSH keys), its key file, each run's
-// files, and the provenance database and step cache its runs share.
+// events, token hashes, encrypted SSH keys), its key file, and each
+// team's runs, provenance database and step cache (teams/<team>/).
 package main
 
 import (
@@ -42,6 +42,8 @@ type fileConfig struct {
 	MaxRunning     int    `yaml:"max_running"`
 	MaxRunningTeam int    `yaml:"max_running_per_team"`
 	MaxQueuedTeam  int    `yaml:"max_queued_per_team"`
+	Isolation      string `yaml:"isolation"`   // sandbox (default) or none
+	ShareCache     bool   `yaml:"share_cache"` // one step cache for every team
 	// Teams holds per-team settings: data_roots are read-only directories
 	// the team's runs may read besides their own files and outputs.
 	Teams map[string]struct {
@@ -105,7 +107,7 @@ func readConfig(path string) (fileConfig, error) {
 	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
 		return fc, fmt.Errorf("%s: %w", path, err)
 	}
-	return fc, nil
+	return fc, checkIsolation(path, fc.Isolation)
 }
 
 // serverConfig merges the file's settings, the flags (which win) and the
@@ -113,7 +115,8 @@ func readConfig(path string) (fileConfig, error) {
 func serverConfig(fc fileConfig, listen, dataDir string) (server.Config, error) {
 	cfg := server.Config{Listen: fc.Listen, DataDir: fc.DataDir, TLSCert: fc.TLSCert, TLSKey: fc.TLSKey,
 		Flow: fc.Flow, ComputeConfig: fc.Clusters, MaxBodyBytes: fc.MaxBodyBytes,
-		Limits: server.Limits{Running: fc.MaxRunning, RunningPerTeam: fc.MaxRunningTeam, QueuedPerTeam: fc.MaxQueuedTeam}}
+		Limits:    server.Limits{Running: fc.MaxRunning, RunningPerTeam: fc.MaxRunningTeam, QueuedPerTeam: fc.MaxQueuedTeam},
+		Isolation: fc.Isolation, ShareCache: fc.ShareCache, CheckSandbox: checkSandbox}
 	for team, t := range fc.Teams {
 		for _, root := range t.DataRoots {
 			if !filepath.IsAbs(root) {

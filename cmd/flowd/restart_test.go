@@ -69,10 +69,10 @@ func TestKilledDaemonContinuesEveryRun(t *testing.T) {
 		}
 	}
 	d.stop()
-	// Count, from the provenance the runs share, how often each job ran.
+	// Count, from the team's provenance, how often each job ran.
 	var resumedSteps int
 	for i, id := range ids {
-		code, out, stderr := flow(t, nil, "show", id, "--db", filepath.Join(d.dataDir, "flow.db"), "-o", "json")
+		code, out, stderr := flow(t, nil, "show", id, "--db", filepath.Join(d.dataDir, "teams", "genomics", "flow.db"), "-o", "json")
 		if code != 0 {
 			t.Fatalf("flow show: %s", stderr)
 		}

@@ -67,7 +67,7 @@ func TestSecurity(t *testing.T) {
 	if matches, _ := filepath.Glob(filepath.Join(d.dataDir, "..", "escape.txt")); len(matches) > 0 {
 		t.Error("an attachment was written outside its run directory")
 	}
-	if entries, _ := os.ReadDir(filepath.Join(d.dataDir, "runs")); len(entries) != 1 {
+	if entries, _ := os.ReadDir(filepath.Join(d.dataDir, "teams", "genomics", "runs")); len(entries) != 1 {
 		t.Errorf("refused submissions left %d run directories", len(entries)-1)
 	}
 

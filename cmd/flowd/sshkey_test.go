@@ -62,9 +62,11 @@ func TestTeamKeyLogsIntoTheCluster(t *testing.T) {
 	if strings.Contains(d.log.String(), "PRIVATE KEY") {
 		t.Error("the private key reached the log")
 	}
-	matches, _ := filepath.Glob(filepath.Join(d.dataDir, "runs", "*", ".ssh-agent"))
-	if len(matches) > 0 {
-		t.Errorf("agent sockets outlive their runs: %v", matches)
+	if left, err := os.ReadDir(filepath.Join(d.dataDir, "agents")); err != nil || len(left) > 0 {
+		t.Errorf("agent sockets or their clusters files outlive their runs: %v %v", left, err)
+	}
+	if matches, _ := filepath.Glob(filepath.Join(d.dataDir, "teams", "*", "runs", "*", ".ssh-agent")); len(matches) > 0 {
+		t.Errorf("an agent socket is in a run directory: %v", matches)
 	}
 }
 

@@ -46,7 +46,7 @@ type tokenRecord struct {
 // CreateToken makes a token for a team member and returns its secret,
 // which exists only in the return value: the database keeps its SHA-256.
 func (s *Store) CreateToken(team string, role Role, name string) (secret string, tok Token, err error) {
-	if err := checkName("team", team); err != nil {
+	if err := CheckTeam(team); err != nil {
 		return "", Token{}, fmt.Errorf("cannot create a token: %w", err)
 	}
 	if !role.Valid() {

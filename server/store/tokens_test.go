@@ -119,6 +119,17 @@ func TestCreateTokenRefusesBadInput(t *testing.T) {
 	if _, _, err := s.CreateToken("a\x00b", RoleAdmin, "x"); err == nil {
 		t.Error("a team with a NUL byte was accepted")
 	}
+	// A team names a directory of the data directory.
+	for _, team := range []string{"..", ".", "../x", "a/b", "/abs", `a\b`, ".hidden", "-rf", "a b", "é", strings.Repeat("a", 65)} {
+		if _, _, err := s.CreateToken(team, RoleAdmin, "x"); err == nil {
+			t.Errorf("team %q was accepted", team)
+		}
+	}
+	for _, team := range []string{"genomics", "lab-2", "Imaging_core", "a.b", strings.Repeat("a", 64)} {
+		if _, _, err := s.CreateToken(team, RoleAdmin, "x"); err != nil {
+			t.Errorf("team %q: %v", team, err)
+		}
+	}
 }
 
 func TestRoles(t *testing.T) {
