@@ -47,8 +47,8 @@ type Config struct {
 	// DataRoots are, by team, read-only directories the team's runs may
 	// read besides their own files and the team's outputs (see confine.go).
 	DataRoots map[string][]string
-	Limits        Limits
-	Log           zerolog.Logger
+	Limits    Limits
+	Log       zerolog.Logger
 	// ShareCache gives every team one step cache, DataDir/cache, instead
 	// of one each.
 	ShareCache bool
