@@ -22,10 +22,11 @@ import (
 // teams' databases, caches and work directories are, with which clusters,
 // confined or not.
 type launchConfig struct {
-	Flow          string // the flow binary
-	Layout        layout // where each team's flow.db, step cache and work directories live
-	ComputeConfig string // the clusters file for --run_compute; "" for flow's default
-	Sandbox       bool   // every job in a sandbox (flow run --sandbox)
+	Flow          string              // the flow binary
+	Layout        layout              // where each team's flow.db, step cache and work directories live
+	ComputeConfig string              // the clusters file for --run_compute; "" for flow's default
+	Sandbox       bool                // every job in a sandbox (flow run --sandbox)
+	DataRoots     map[string][]string // by team, read-only directories its runs may read
 	// SandboxHide are the daemon's own files that sandboxed jobs must not
 	// see even where they lie under a system directory the sandbox shows
 	// (a data_dir or a key under /etc, say).
@@ -50,7 +51,8 @@ func (c *child) stop() { _ = c.cmd.Process.Signal(syscall.SIGTERM) }
 // A run on a cluster gets no --cache-dir: flow keeps its cache beside the
 // team's --db when it stages files to the cluster, and in the cluster's
 // workdir when that is shared, where the jobs that use the cache can
-// reach it. Nor does it get --sandbox, which confines jobs on this
+// reach it. Nor does it get --allow-path (its paths may be the cluster's)
+// or --sandbox, which confines jobs on this
 // machine: on a cluster they run under the cluster account's permissions.
 func (lc launchConfig) args(run *store.Run, rs runStores, ra *runAgent) []string {
 	a := []string{"run", "--run-id", run.ID, "--db", rs.db,
@@ -60,6 +62,9 @@ func (lc launchConfig) args(run *store.Run, rs runStores, ra *runAgent) []string
 		a = append(a, "--cache-dir", rs.cache)
 		if rs.cacheIndex != "" {
 			a = append(a, "--cache-db", rs.cacheIndex)
+		}
+		for _, p := range rs.allow {
+			a = append(a, "--allow-path", p)
 		}
 		if lc.Sandbox {
 			a = append(a, "--sandbox")
@@ -93,6 +98,13 @@ func (r *runner) start(ctx context.Context, run *store.Run) (*child, error) {
 		return nil, err
 	}
 	var ra *runAgent
+	if run.Tags[clusterTag] == "" {
+		// What the submission was checked against, checked again by
+		// flow as it reads: files expressions make at run time too.
+		if rs.allow, err = allowedRoots(r.store, r.launch.DataRoots, run); err != nil {
+			return nil, err
+		}
+	}
 	if c := run.Tags[clusterTag]; c != "" {
 		var err error
 		if ra, err = r.access(run, c); err != nil {

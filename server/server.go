@@ -106,7 +106,7 @@ func New(cfg Config) (*Server, error) {
 	if err := os.Chmod(lay.agents(), 0o700); err != nil {
 		return nil, err
 	}
-	lc := launchConfig{Flow: cfg.Flow, Layout: lay, ComputeConfig: cfg.ComputeConfig, Sandbox: cfg.Isolation == IsolationSandbox}
+	lc := launchConfig{Flow: cfg.Flow, Layout: lay, ComputeConfig: cfg.ComputeConfig, Sandbox: cfg.Isolation == IsolationSandbox, DataRoots: cfg.DataRoots}
 	for _, p := range []string{cfg.DataDir, cfg.TLSKey, cfg.ComputeConfig} {
 		if p != "" {
 			abs, err := filepath.Abs(p) // flow runs in the run's directory

@@ -97,6 +97,9 @@ type runStores struct {
 	db, cache, work string
 	cacheIndex      string // "": in db
 	logRoots        []string
+	// allow are the only directories a local run may read files from
+	// (flow run --allow-path), set by the runner: see allowedRoots.
+	allow []string
 }
 
 // stores returns the stores of the team's run. A run submitted before
