@@ -38,7 +38,24 @@ type daemon struct {
 	cmd     *exec.Cmd
 	log     *syncBuffer
 	extra   []string
-	client  *http.Client // the test's own requests; nil: http.DefaultClient
+	client  *http.Client        // the test's own requests; nil: http.DefaultClient
+	bin     string              // where flowd and flow are; "": binDir
+	cred    *syscall.Credential // run flowd as this account; nil: as the test
+	env     []string            // added to flowd's environment
+}
+
+// command is one of the daemon's binaries, run as its account.
+func (d *daemon) command(args ...string) *exec.Cmd {
+	bin := d.bin
+	if bin == "" {
+		bin = binDir
+	}
+	cmd := exec.Command(filepath.Join(bin, "flowd"), args...)
+	cmd.Env = append(os.Environ(), d.env...)
+	if d.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: d.cred}
+	}
+	return cmd
 }
 
 func (d *daemon) httpClient() *http.Client {
@@ -56,7 +73,7 @@ func newDaemon(t *testing.T, extra ...string) *daemon {
 // token creates a token offline, as an operator bootstraps a team.
 func (d *daemon) token(team, role string) string {
 	d.t.Helper()
-	out, err := exec.Command(filepath.Join(binDir, "flowd"), "token", "create", "--team", team, "--role", role, "--data-dir", d.dataDir).Output()
+	out, err := d.command("token", "create", "--team", team, "--role", role, "--data-dir", d.dataDir).Output()
 	if err != nil {
 		d.t.Fatalf("flowd token create: %v", err)
 	}
@@ -75,7 +92,7 @@ func (d *daemon) start() {
 		d.t.Fatal(err)
 	}
 	args := append([]string{"--listen", u.Host, "--data-dir", d.dataDir}, d.extra...)
-	d.cmd = exec.Command(filepath.Join(binDir, "flowd"), args...)
+	d.cmd = d.command(args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
 		d.t.Fatal(err)
