@@ -2,11 +2,15 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -127,6 +131,135 @@ func TestQueueLimitHoldsUnderConcurrentSubmissions(t *testing.T) {
 		dirs, _ := os.ReadDir(filepath.Join(s.cfg.DataDir, "runs"))
 		if len(dirs) != limit*(i+1) {
 			t.Errorf("%s: %d run directories for %d runs: refused runs left theirs", way.path, len(dirs), limit*(i+1))
+		}
+	}
+}
+
+// streamForm streams a submission of sleepTool with fieldBytes of extra
+// fields (in 64 KiB fields) and an attachment of fileBytes, generated as
+// it is sent, so that the client holds none of it in memory.
+func streamForm(fieldBytes, fileBytes int64) (io.Reader, string) {
+	pr, pw := io.Pipe()
+	w := multipart.NewWriter(pw)
+	go func() {
+		w.WriteField("workflow_url", "tool.cwl")
+		part, _ := w.CreateFormFile("workflow_attachment", "tool.cwl")
+		part.Write([]byte(sleepTool))
+		chunk := bytes.Repeat([]byte("x"), 64<<10)
+		for i := int64(0); i*int64(len(chunk)) < fieldBytes; i++ {
+			part, err := w.CreateFormField(fmt.Sprintf("field%d", i))
+			if err == nil {
+				_, err = part.Write(chunk)
+			}
+			if err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+		if fileBytes > 0 {
+			part, _ := w.CreateFormFile("workflow_attachment", "data.bin")
+			for left := fileBytes; left > 0; left -= int64(len(chunk)) {
+				if _, err := part.Write(chunk[:min(left, int64(len(chunk)))]); err != nil {
+					pw.CloseWithError(err)
+					return
+				}
+			}
+		}
+		pw.CloseWithError(w.Close())
+	}()
+	return pr, w.FormDataContentType()
+}
+
+// allocated is how many bytes the process allocated while fn ran: an
+// upper bound of what a request made the daemon (in this process) hold.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// One request grows the daemon's memory by a few MiB at most: attachments
+// stream to disk, and fields, however many, have one total bound, past
+// which the answer is 413, on flow's API and on WES. A body over the
+// daemon's limit is 413 too.
+func TestOneRequestHoldsLittleMemory(t *testing.T) {
+	const mib = 1 << 20
+	base, s, tokens := newTestServer(t, Config{MaxBodyBytes: 128 * mib}, "lab")
+	const bound = 8 * mib
+	for _, path := range []string{"/api/v1/runs", wesapi.BasePath + "/runs"} {
+		var status int
+		var resp []byte
+		took := allocated(func() {
+			body, ctype := streamForm(0, 64*mib)
+			status, _, resp = call(t, "POST", base+path, tokens["lab"], body, ctype)
+		})
+		if status/100 != 2 {
+			t.Errorf("%s: a 64 MiB attachment: %d %s", path, status, resp)
+		}
+		t.Logf("%s: a 64 MiB attachment: %.1f MiB allocated", path, float64(took)/mib)
+		if took > bound {
+			t.Errorf("%s: a 64 MiB attachment allocated %.1f MiB", path, float64(took)/mib)
+		}
+
+		took = allocated(func() {
+			body, ctype := streamForm(48*mib, 0)
+			status, _, resp = call(t, "POST", base+path, tokens["lab"], body, ctype)
+		})
+		t.Logf("%s: 48 MiB of fields: %d, %.1f MiB allocated", path, status, float64(took)/mib)
+		if status != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s: 48 MiB of fields in 64 KiB fields: %d %s", path, status, resp)
+		}
+		if took > bound {
+			t.Errorf("%s: 48 MiB of fields allocated %.1f MiB", path, float64(took)/mib)
+		}
+
+		body, ctype := streamForm(0, 200*mib)
+		if status, _, resp = call(t, "POST", base+path, tokens["lab"], body, ctype); status != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s: a body over max_body_bytes: %d %s", path, status, resp)
+		}
+	}
+	n, _ := s.store.UnfinishedCount("lab")
+	if dirs, _ := os.ReadDir(filepath.Join(s.cfg.DataDir, "runs")); len(dirs) != n {
+		t.Errorf("%d run directories for %d runs: refused submissions left theirs", len(dirs), n)
+	}
+	body := `{"version":"1","inputs":{"x":"` + strings.Repeat("x", 2*mib) + `"}}`
+	if status, _, resp := call(t, "POST", base+"/api/v1/workflows/any/runs", tokens["lab"], strings.NewReader(body), "application/json"); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MiB trigger: %d %s", status, resp)
+	}
+}
+
+// A disk that fills up while an attachment is written is the daemon's
+// problem, not the client's: 507, on flow's API and WES, and the partial
+// run directory goes. The run directories are on a 1 MiB tmpfs.
+func TestFullDiskIs507(t *testing.T) {
+	dataDir := t.TempDir()
+	runs := filepath.Join(dataDir, "runs")
+	if err := os.Mkdir(runs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", runs).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", runs).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", runs, err, out)
+		}
+	})
+	base, _, tokens := newTestServer(t, Config{DataDir: dataDir}, "lab")
+	for i, path := range []string{"/api/v1/runs", wesapi.BasePath + "/runs"} {
+		body, ctype := streamForm(0, 4<<20)
+		status, _, resp := call(t, "POST", base+path, tokens["lab"], body, ctype)
+		if status != http.StatusInsufficientStorage {
+			t.Errorf("%s: a 4 MiB attachment on a 1 MiB disk: %d %s", path, status, resp)
+		}
+		if dirs, _ := os.ReadDir(runs); len(dirs) != i { // the runs accepted so far
+			t.Errorf("%s: the refused run left its directory", path)
+		}
+		b, ctype := sleepForm()
+		if status, _, resp := call(t, "POST", base+path, tokens["lab"], bytes.NewReader(b), ctype); status/100 != 2 {
+			t.Errorf("%s: a small run after a full disk: %d %s", path, status, resp)
 		}
 	}
 }
