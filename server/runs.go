@@ -19,8 +19,8 @@ func (s *Server) routeRuns(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/v1/runs/{id}", s.auth(store.ActionCancel, s.deleteRun))
 	mux.HandleFunc("GET /api/v1/runs/{id}/files", s.auth(store.ActionRead, s.listFiles))
 	mux.HandleFunc("GET /api/v1/runs/{id}/files/{path...}", s.auth(store.ActionRead, s.getFile))
-	mux.HandleFunc("GET /api/v1/runs/{id}/events", s.auth(store.ActionRead, s.runEvents))
-	mux.HandleFunc("GET /api/v1/events", s.auth(store.ActionRead, s.teamEvents))
+	mux.HandleFunc("GET /api/v1/runs/{id}/events", s.authStream(store.ActionRead, s.runEvents))
+	mux.HandleFunc("GET /api/v1/events", s.authStream(store.ActionRead, s.teamEvents))
 }
 
 func (s *Server) postRun(w http.ResponseWriter, r *http.Request, tok store.Token) {

@@ -70,6 +70,7 @@ type Store struct {
 	ids     idGen
 	events  *boltgroup.Committer
 	subs    subscribers
+	revoked revocations
 }
 
 // derivedKeys holds what is derived from flowd.key (keyfile.go).
@@ -152,6 +153,7 @@ func (s *Store) Path() string { return s.path }
 // and closes the database.
 func (s *Store) Close() error {
 	s.subs.closeAll()
+	s.revoked.broadcast(true)
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("cannot close the flowd database %s: %w", s.path, err)
 	}
