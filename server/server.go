@@ -42,6 +42,7 @@ type Config struct {
 	Flow          string // the flow binary runs are started with
 	ComputeConfig string // clusters for runs that ask for one
 	MaxBodyBytes  int64  // largest request body (a submission with its files); 0 means 1 GiB
+	Init          bool   // accept an empty database file and make a new database in it
 	Limits        Limits
 	Log           zerolog.Logger
 }
@@ -67,12 +68,16 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "runs"), 0o700); err != nil {
 		return nil, err
 	}
-	st, err := store.Open(cfg.DataDir)
+	st, err := store.OpenWith(cfg.DataDir, store.Options{Init: cfg.Init})
 	if err != nil {
 		return nil, err
 	}
 	lc := launchConfig{Flow: cfg.Flow, DataDir: cfg.DataDir, ComputeConfig: cfg.ComputeConfig}
 	s := &Server{cfg: cfg, store: st, log: cfg.Log, tls: tlsConfig}
+	if err := s.sweepPartial(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.runner = newRunner(st, lc, cfg.Limits, cfg.Log)
 	s.runner.access = s.clusterAccess
 	return s, nil

@@ -85,6 +85,20 @@ type derivedKeys struct {
 // file that others may read, and a missing key file when the database
 // already holds SSH keys sealed with one.
 func Open(dir string) (*Store, error) {
+	return OpenWith(dir, Options{})
+}
+
+// Options change how Open treats the database file.
+type Options struct {
+	// Init allows an empty (0-byte) flowd.db, which is otherwise refused:
+	// a database that lost its contents must not quietly become a new one,
+	// with no tokens, runs or SSH keys.
+	Init bool
+}
+
+// OpenWith is Open with options. A damaged database file (truncated,
+// corrupt) is refused with ErrDamaged, an empty one with ErrEmptyFile.
+func OpenWith(dir string, o Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the flowd data directory %s: %w", dir, err)
 	}
@@ -92,9 +106,15 @@ func Open(dir string) (*Store, error) {
 	if err := checkExistingKeyFile(s.keyPath); err != nil {
 		return nil, err // before touching the database: nothing to undo
 	}
-	bdb, err := bolt.Open(s.path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	if err := checkFile(s.path, o.Init); err != nil {
+		return nil, err
+	}
+	bdb, err := openChecked(s.path, &bolt.Options{Timeout: lockTimeout})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("the database %s is in use by another process (another flowd with the same data directory?): %w", s.path, ErrLocked)
+	}
+	if errors.Is(err, ErrDamaged) {
+		return nil, err // it names the file already
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the flowd database %s: %w", s.path, err)

@@ -1,0 +1,51 @@
+package server
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/flow-cwl/flow/provenance"
+	"github.com/flow-cwl/flow/server/store"
+)
+
+// A submission cut short by a crash leaves a run directory whose run is
+// not in the store; the next start removes it, and nothing else.
+func TestPartialUploadsAreSweptAtStart(t *testing.T) {
+	dataDir := t.TempDir()
+	runs := filepath.Join(dataDir, "runs")
+	st, err := store.Open(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := provenance.NewRunID()
+	if err := st.CreateRun(&store.Run{ID: recorded, Team: "lab", Dir: filepath.Join(runs, recorded), Workflow: "tool.cwl"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	partial := provenance.NewRunID()
+	for _, p := range []string{recorded + "/tool.cwl", partial + "/tool.cwl", partial + "/data/half-written.bin", "notes/kept.txt"} {
+		path := filepath.Join(runs, p)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := New(Config{DataDir: dataDir, Flow: flowBin, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(filepath.Join(runs, partial)); !os.IsNotExist(err) {
+		t.Errorf("the partial upload's directory is still there: %v", err)
+	}
+	for _, kept := range []string{recorded + "/tool.cwl", "notes/kept.txt"} {
+		if _, err := os.Stat(filepath.Join(runs, kept)); err != nil {
+			t.Errorf("%s should be kept: %v", kept, err)
+		}
+	}
+}
