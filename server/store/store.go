@@ -4,7 +4,7 @@ package store
 // the NUL byte that no team, name or ID may contain):
 //
 //	meta/
-//	  schema_version → uint64 big-endian (currently 1)
+//	  schema_version → uint64 big-endian (currently 2)
 //	tokens/
 //	  <team>\0<tokenID> → JSON tokenRecord (the Token and its SHA-256)
 //	tokenhash/
@@ -14,7 +14,9 @@ package store
 //	runs/
 //	  <team>\0<runID> → JSON Run                     run IDs sort by time
 //	events/
-//	  <team>\0<eventID uint64 BE> → JSON Event       bucket sequence = IDs
+//	  <team>\0<eventID uint64 BE> → JSON Event       IDs counted per team
+//	eventseq/
+//	  <team> → last event ID, uint64 big-endian      (version 1: bucket sequence of events/)
 //	runevents/
 //	  <team>\0<runID>\0<eventID uint64 BE> → empty   one run's events
 //	workflows/
@@ -36,7 +38,9 @@ import (
 
 // schemaVersion is the layout drawn above; a change an older flowd would
 // misread bumps it.
-const schemaVersion = 1
+// Version 2 counts event IDs per team; an older flowd would go on from
+// the daemon-wide count and could give a team IDs it has had.
+const schemaVersion = 2
 
 // lockTimeout is how long Open waits for another process's lock on the
 // database: long enough for a restarting flowd to let go, short enough to
@@ -160,8 +164,15 @@ func (s *Store) checkVersion(meta *bolt.Bucket) error {
 	if len(v) != 8 {
 		return fmt.Errorf("the database %s has no valid schema version; is it a flowd database?", s.path)
 	}
-	if got := binary.BigEndian.Uint64(v); got > schemaVersion {
+	got := binary.BigEndian.Uint64(v)
+	if got > schemaVersion {
 		return fmt.Errorf("the database %s has schema version %d, newer than the %d this flowd understands; upgrade flowd", s.path, got, schemaVersion)
+	}
+	if got < 2 {
+		if err := migrateEventIDs(meta.Tx()); err != nil {
+			return fmt.Errorf("cannot move the database %s to per-team event IDs: %w", s.path, err)
+		}
+		return meta.Put(keySchemaVersion, binary.BigEndian.AppendUint64(nil, schemaVersion))
 	}
 	return nil
 }
