@@ -159,19 +159,20 @@ func (s *Server) Handler() http.Handler {
 	s.routeWorkflows(mux)
 	s.routeSteps(mux)
 	s.routeWES(mux)
-	return s.accessLog(http.MaxBytesHandler(mux, s.cfg.MaxBodyBytes))
+	return s.accessLog(mux, http.MaxBytesHandler(mux, s.cfg.MaxBodyBytes))
 }
 
 // accessLog logs one line per request: method, path (never the query,
-// which may hold a token), status, duration.
-func (s *Server) accessLog(h http.Handler) http.Handler {
+// which may hold a token), status, duration. The metrics count it under
+// its route in mux.
+func (s *Server) accessLog(mux *http.ServeMux, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
 		s.log.Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", sw.status).
 			Dur("took", time.Since(start)).Str("remote", r.RemoteAddr).Msg("request")
-		metrics.observe(r, sw.status, time.Since(start))
+		metrics.observe(mux, r, sw.status, time.Since(start))
 	})
 }
 
