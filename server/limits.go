@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"syscall"
@@ -112,4 +114,57 @@ func (w *diskWriter) Write(p []byte) (int, error) {
 func clientPathError(err error) bool {
 	return errors.Is(err, os.ErrExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR) ||
 		errors.Is(err, syscall.ENAMETOOLONG)
+}
+
+// maxPartHeader bounds what the multipart reader may read from the body
+// while it finds the next part and reads that part's headers: the
+// standard library allows 10 MiB of headers per part, which it holds in
+// memory several times over while parsing them. Real headers (a name, a
+// file name, a content type) are well under 1 KiB.
+const maxPartHeader = 64 << 10
+
+// headerGuard is the request body as the multipart reader reads it; while
+// left is not negative (finding a part and reading its headers), at most
+// left more bytes.
+type headerGuard struct {
+	r    io.Reader
+	left int64
+}
+
+func (g *headerGuard) Read(p []byte) (int, error) {
+	if g.left < 0 {
+		return g.r.Read(p)
+	}
+	if g.left == 0 {
+		return 0, fmt.Errorf("%w: a form part's headers are larger than %d bytes", errTooLarge, maxPartHeader)
+	}
+	if int64(len(p)) > g.left {
+		p = p[:g.left]
+	}
+	n, err := g.r.Read(p)
+	g.left -= int64(n)
+	return n, err
+}
+
+// nextPart is mr.NextPart with its reading of the body bounded by g.
+func nextPart(mr *multipart.Reader, g *headerGuard) (*multipart.Part, error) {
+	g.left = maxPartHeader
+	defer func() { g.left = -1 }()
+	return mr.NextPart()
+}
+
+// multipartReader reads r's body, a multipart/form-data submission, with
+// part headers bounded.
+func multipartReader(r *http.Request) (*multipart.Reader, *headerGuard, error) {
+	ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err == nil && ct != "multipart/form-data" && ct != "multipart/mixed" {
+		err = fmt.Errorf("the content type is %s", ct)
+	} else if err == nil && params["boundary"] == "" {
+		err = errors.New("the content type has no boundary")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	g := &headerGuard{r: r.Body, left: -1}
+	return multipart.NewReader(g, params["boundary"]), g, nil
 }

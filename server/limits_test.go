@@ -263,3 +263,33 @@ func TestFullDiskIs507(t *testing.T) {
 		}
 	}
 }
+
+// A form part's headers are bounded too: the standard library would take
+// 10 MiB of them per part, and hold several copies while parsing.
+func TestPartHeadersAreBounded(t *testing.T) {
+	base, _, tokens := newTestServer(t, Config{}, "lab")
+	chunk := bytes.Repeat([]byte("a"), 64<<10)
+	var status int
+	var resp []byte
+	took := allocated(func() {
+		pr, pw := io.Pipe()
+		go func() { // streamed, so that the client holds none of it
+			_, err := io.WriteString(pw, "--XX\r\nContent-Disposition: form-data; name=\"workflow_url\"\r\nX-Pad: ")
+			for i := 0; i < 9<<20/len(chunk) && err == nil; i++ {
+				_, err = pw.Write(chunk)
+			}
+			if err == nil {
+				_, err = io.WriteString(pw, "\r\n\r\ntool.cwl\r\n--XX--\r\n")
+			}
+			pw.CloseWithError(err)
+		}()
+		status, _, resp = call(t, "POST", base+"/api/v1/runs", tokens["lab"], pr, "multipart/form-data; boundary=XX")
+	})
+	t.Logf("a 9 MiB part header: %d, %.1f MiB allocated", status, float64(took)/(1<<20))
+	if status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 9 MiB part header: %d %s", status, resp)
+	}
+	if took > 8<<20 {
+		t.Errorf("a 9 MiB part header allocated %.1f MiB", float64(took)/(1<<20))
+	}
+}

@@ -72,14 +72,14 @@ func (s *Server) submit(r *http.Request, tok store.Token) (*store.Run, error) {
 // readSubmission stores the parts of the request in dir and returns the
 // run they describe.
 func (s *Server) readSubmission(r *http.Request, dir string) (*store.Run, error) {
-	mr, err := r.MultipartReader()
+	mr, guard, err := multipartReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: a run is submitted as multipart/form-data: %v", errBadRequest, err)
 	}
 	fields := map[string]string{}
 	budget := fieldBudget(maxFieldBytes)
 	for {
-		part, err := mr.NextPart()
+		part, err := nextPart(mr, guard)
 		if err == io.EOF {
 			break
 		}
@@ -96,7 +96,8 @@ func (s *Server) readSubmission(r *http.Request, dir string) (*store.Run, error)
 // readPart keeps a field's value, within the request's budget, or writes
 // an attachment into dir.
 func (s *Server) readPart(part *multipart.Part, dir string, fields map[string]string, budget *fieldBudget) error {
-	defer part.Close()
+	// No part.Close: it would read the rest of a part refused here; the
+	// next NextPart finishes a part that was read whole.
 	name := part.FormName()
 	if name != api.FieldAttachment {
 		v, err := budget.readField(name, part)
