@@ -48,6 +48,11 @@ func TestDamagedDatabaseStopsFlowd(t *testing.T) {
 			conn.Close()
 			t.Errorf("%s: something listens on %s", c.what, addr)
 		}
+		// Making a token offline opens the same file.
+		code, stdout, stderr = flowdToEnd(t, nil, "token", "create", "--team", "t", "--role", "admin", "--data-dir", dir)
+		if code != 1 || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "panic") || stdout != "" {
+			t.Errorf("%s: flowd token create: exit %d, want 1 and one line:\n%s%s", c.what, code, stdout, stderr)
+		}
 	}
 
 	// --init makes a new database in an empty file.
