@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 )
 
 // runIDPattern is what provenance.NewRunID makes; only such directories
@@ -12,8 +13,10 @@ var runIDPattern = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-[0-9a-z]{6}
 
 // sweepPartial removes what a crash in the middle of a submission left:
 // run directories whose run never got into the store (an upload cut
-// short), which nothing would ever read or delete. It runs at start,
-// before any request, so no submission is in flight.
+// short), which nothing would ever read or delete, and workflow version
+// directories whose registration was never recorded, which would make
+// that version "already registered" for good. It runs at start, before
+// any request, so no submission is in flight.
 func (s *Server) sweepPartial() error {
 	ids, err := s.store.RunIDs()
 	if err != nil {
@@ -29,7 +32,55 @@ func (s *Server) sweepPartial() error {
 			s.remove(filepath.Join(runs, e.Name()), "a submission that was never recorded")
 		}
 	}
+	return s.sweepWorkflows()
+}
+
+// sweepWorkflows removes workflows/<team>/<name>/<version> directories
+// that no registration names. Only what is certainly such a directory
+// goes: one that holds or lies within a registered workflow's directory
+// (a team name may have a "/") stays, and so does anything deeper.
+func (s *Server) sweepWorkflows() error {
+	ws, err := s.store.AllWorkflows()
+	if err != nil {
+		return err
+	}
+	root := filepath.Join(s.cfg.DataDir, "workflows")
+	var registered []string
+	for _, w := range ws {
+		registered = append(registered, filepath.Join(root, w.Team, w.Name, w.Version))
+	}
+	for _, dir := range subdirs(subdirs(subdirs([]string{root}))) {
+		if !overlaps(dir, registered) {
+			s.remove(dir, "a workflow registration that was never recorded")
+		}
+	}
 	return nil
+}
+
+// subdirs lists the directories in each of dirs (not following symlinks;
+// unreadable ones have none).
+func subdirs(dirs []string) []string {
+	var out []string
+	for _, d := range dirs {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if e.IsDir() {
+				out = append(out, filepath.Join(d, e.Name()))
+			}
+		}
+	}
+	return out
+}
+
+// overlaps reports whether dir is one of dirs, or holds one, or lies in
+// one.
+func overlaps(dir string, dirs []string) bool {
+	for _, d := range dirs {
+		if d == dir || strings.HasPrefix(d, dir+string(filepath.Separator)) || strings.HasPrefix(dir, d+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) remove(dir, what string) {

@@ -24,3 +24,12 @@ func (s *Store) RunIDs() (map[string]bool, error) {
 	}
 	return ids, nil
 }
+
+// AllWorkflows returns every team's registered workflows.
+func (s *Store) AllWorkflows() ([]*Workflow, error) {
+	ws, err := s.scanWorkflows(nil)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list workflows in %s: %w", s.path, err)
+	}
+	return ws, nil
+}
