@@ -2,7 +2,7 @@ package server
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -27,8 +27,8 @@ func (s *Server) routeAdmin(mux *http.ServeMux) {
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, tok store.Token) {
 	var req api.TokenRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "the body must be a JSON token request: "+err.Error())
+	if err := readJSON(w, r, &req); err != nil {
+		writeSubmitError(w, err)
 		return
 	}
 	if !store.Role(req.Role).Valid() {
@@ -74,7 +74,10 @@ func (s *Server) createSSHKey(w http.ResponseWriter, r *http.Request, tok store.
 	var req struct {
 		Name string `json:"name"`
 	}
-	_ = json.NewDecoder(r.Body).Decode(&req)
+	if err := readJSON(w, r, &req); err != nil && !errors.Is(err, errBadRequest) {
+		writeSubmitError(w, err) // too large; an empty or odd body means the default name
+		return
+	}
 	if req.Name == "" {
 		req.Name = "default"
 	}

@@ -24,16 +24,19 @@ func (s *Server) runEvents(w http.ResponseWriter, r *http.Request, tok store.Tok
 		writeStoreError(w, err)
 		return
 	}
-	s.streamEvents(w, r, tok.Team, id)
+	s.streamEvents(w, r, tok, id)
 }
 
 // teamEvents streams every event of the team's runs, until the client
 // goes.
 func (s *Server) teamEvents(w http.ResponseWriter, r *http.Request, tok store.Token) {
-	s.streamEvents(w, r, tok.Team, "")
+	s.streamEvents(w, r, tok, "")
 }
 
-func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, team, runID string) {
+// streamEvents ends when its token is revoked: a stream authorized once
+// must not go on showing the team's runs to whoever held the token.
+func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, tok store.Token, runID string) {
+	team := tok.Team
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		writeError(w, http.StatusInternalServerError, "streaming is not supported here")
@@ -42,6 +45,11 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, team, runI
 	after := lastEventID(r)
 	wake, unsubscribe := s.store.Subscribe(team)
 	defer unsubscribe()
+	revoked := s.store.Revocations()
+	if !s.tokenLive(tok) {
+		writeError(w, http.StatusUnauthorized, "the token is not valid")
+		return
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
@@ -79,11 +87,23 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, team, runI
 		case <-r.Context().Done():
 			return
 		case <-wake:
+		case <-revoked:
+			revoked = s.store.Revocations()
+			if !s.tokenLive(tok) {
+				return
+			}
 		case <-ping.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 			flusher.Flush()
 		}
 	}
+}
+
+// tokenLive reports whether tok may still read; a token that cannot be
+// checked may not.
+func (s *Server) tokenLive(tok store.Token) bool {
+	live, err := s.store.TokenLive(tok.Team, tok.ID)
+	return err == nil && live
 }
 
 func (s *Server) runFinished(team, id string) bool {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"io/fs"
 	"net/http"
 	"os"
@@ -20,8 +19,8 @@ func (s *Server) routeRuns(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/v1/runs/{id}", s.auth(store.ActionCancel, s.deleteRun))
 	mux.HandleFunc("GET /api/v1/runs/{id}/files", s.auth(store.ActionRead, s.listFiles))
 	mux.HandleFunc("GET /api/v1/runs/{id}/files/{path...}", s.auth(store.ActionRead, s.getFile))
-	mux.HandleFunc("GET /api/v1/runs/{id}/events", s.auth(store.ActionRead, s.runEvents))
-	mux.HandleFunc("GET /api/v1/events", s.auth(store.ActionRead, s.teamEvents))
+	mux.HandleFunc("GET /api/v1/runs/{id}/events", s.authStream(store.ActionRead, s.runEvents))
+	mux.HandleFunc("GET /api/v1/events", s.authStream(store.ActionRead, s.teamEvents))
 }
 
 func (s *Server) postRun(w http.ResponseWriter, r *http.Request, tok store.Token) {
@@ -31,21 +30,6 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request, tok store.Token
 		return
 	}
 	writeJSON(w, http.StatusCreated, api.Submitted{ID: run.ID})
-}
-
-func writeSubmitError(w http.ResponseWriter, err error) {
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.Is(err, errBadRequest):
-		writeError(w, http.StatusBadRequest, err.Error())
-	case errors.Is(err, errQueueFull):
-		w.Header().Set("Retry-After", "60")
-		writeError(w, http.StatusTooManyRequests, err.Error())
-	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, "the submission is larger than the daemon accepts")
-	default:
-		writeStoreError(w, err)
-	}
 }
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, tok store.Token) {

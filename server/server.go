@@ -44,6 +44,7 @@ type Config struct {
 	Flow          string // the flow binary runs are started with
 	ComputeConfig string // clusters for runs that ask for one
 	MaxBodyBytes  int64  // largest request body (a submission with its files); 0 means 1 GiB
+	Init          bool   // accept an empty database file and make a new database in it
 	// DataRoots are, by team, read-only directories the team's runs may
 	// read besides their own files and the team's outputs (see confine.go).
 	DataRoots map[string][]string
@@ -116,7 +117,7 @@ func New(cfg Config) (*Server, error) {
 			lc.SandboxHide = append(lc.SandboxHide, abs)
 		}
 	}
-	st, err := store.Open(cfg.DataDir)
+	st, err := store.OpenWith(cfg.DataDir, store.Options{Init: cfg.Init})
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +129,10 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: cfg, layout: lay, store: st, log: cfg.Log, tls: tlsConfig}
+	if err := s.sweepPartial(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.runner = newRunner(st, lc, cfg.Limits, cfg.Log)
 	s.runner.access = s.clusterAccess
 	return s, nil
@@ -238,19 +243,20 @@ func (s *Server) Handler() http.Handler {
 	s.routeWorkflows(mux)
 	s.routeSteps(mux)
 	s.routeWES(mux)
-	return s.accessLog(http.MaxBytesHandler(mux, s.cfg.MaxBodyBytes))
+	return s.accessLog(mux, http.MaxBytesHandler(mux, s.cfg.MaxBodyBytes))
 }
 
 // accessLog logs one line per request: method, path (never the query,
-// which may hold a token), status, duration.
-func (s *Server) accessLog(h http.Handler) http.Handler {
+// which may hold a token), status, duration. The metrics count it under
+// its route in mux.
+func (s *Server) accessLog(mux *http.ServeMux, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
 		s.log.Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", sw.status).
 			Dur("took", time.Since(start)).Str("remote", r.RemoteAddr).Msg("request")
-		metrics.observe(r, sw.status, time.Since(start))
+		metrics.observe(mux, r, sw.status, time.Since(start))
 	})
 }
 

@@ -27,22 +27,15 @@ const clusterTag = "flow:cluster"
 // errBadRequest marks submission errors that are the client's.
 var errBadRequest = errors.New("bad request")
 
-// errQueueFull refuses a submission of a team whose queue is full.
-var errQueueFull = errors.New("the team's queue is full")
-
-// checkQueue refuses a new run when the team has its limit of unfinished
-// runs: the queue is bounded, so one team's script gone wild cannot fill
-// the daemon's disk with run directories.
+// checkQueue refuses a new run early, before its files are uploaded, when
+// the team has its limit of unfinished runs: the queue is bounded, so one
+// team's script gone wild cannot fill the daemon's disk with run
+// directories. CreateRunLimited checks again when the run is recorded, in
+// the same transaction, as submissions may race past this check.
 func (s *Server) checkQueue(team string) error {
-	runs, err := s.store.Unfinished()
+	n, err := s.store.UnfinishedCount(team)
 	if err != nil {
 		return err
-	}
-	n := 0
-	for _, r := range runs {
-		if r.Team == team {
-			n++
-		}
 	}
 	if n >= s.runner.limits.QueuedPerTeam {
 		return fmt.Errorf("%w: %d runs have not finished yet; try again later", errQueueFull, n)
@@ -75,7 +68,7 @@ func (s *Server) submit(r *http.Request, tok store.Token) (*store.Run, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	if err := s.store.CreateRun(run); err != nil {
+	if err := s.store.CreateRunLimited(run, s.runner.limits.QueuedPerTeam); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -87,33 +80,36 @@ func (s *Server) submit(r *http.Request, tok store.Token) (*store.Run, error) {
 // readSubmission stores the parts of the request in dir and returns the
 // run they describe.
 func (s *Server) readSubmission(r *http.Request, dir string) (*store.Run, error) {
-	mr, err := r.MultipartReader()
+	mr, guard, err := multipartReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: a run is submitted as multipart/form-data: %v", errBadRequest, err)
 	}
 	fields := map[string]string{}
+	budget := fieldBudget(maxFieldBytes)
 	for {
-		part, err := mr.NextPart()
+		part, err := nextPart(mr, guard)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: cannot read the submission: %v", errBadRequest, err)
+			return nil, fmt.Errorf("%w: cannot read the submission: %w", errBadRequest, err)
 		}
-		if err := s.readPart(part, dir, fields); err != nil {
+		if err := s.readPart(part, dir, fields, &budget); err != nil {
 			return nil, err
 		}
 	}
 	return runFromFields(fields, dir)
 }
 
-// readPart keeps a field's value, or writes an attachment into dir.
-func (s *Server) readPart(part *multipart.Part, dir string, fields map[string]string) error {
-	defer part.Close()
+// readPart keeps a field's value, within the request's budget, or writes
+// an attachment into dir.
+func (s *Server) readPart(part *multipart.Part, dir string, fields map[string]string, budget *fieldBudget) error {
+	// No part.Close: it would read the rest of a part refused here; the
+	// next NextPart finishes a part that was read whole.
 	name := part.FormName()
 	if name != api.FieldAttachment {
-		v, err := io.ReadAll(io.LimitReader(part, 16<<20))
-		fields[name] = string(v)
+		v, err := budget.readField(name, part)
+		fields[name] = v
 		return err
 	}
 	// Part.FileName drops directories; WES clients send paths.
@@ -124,17 +120,30 @@ func (s *Server) readPart(part *multipart.Part, dir string, fields map[string]st
 	}
 	dst := filepath.Join(dir, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-		return err
+		if clientPathError(err) {
+			err = fmt.Errorf("%w: %w", errBadRequest, err)
+		}
+		return fmt.Errorf("attachment %q: %w", rel, err)
 	}
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("%w: attachment %q: %v", errBadRequest, rel, err)
+		if clientPathError(err) {
+			err = fmt.Errorf("%w: %w", errBadRequest, err)
+		}
+		return fmt.Errorf("attachment %q: %w", rel, err)
 	}
-	if _, err := io.Copy(f, part); err != nil {
+	dw := &diskWriter{f: f}
+	if _, err := io.Copy(dw, part); err != nil {
 		f.Close()
-		return fmt.Errorf("%w: attachment %q: %v", errBadRequest, rel, err)
+		if dw.err != nil {
+			return fmt.Errorf("cannot store the attachment %q: %w", rel, err)
+		}
+		return fmt.Errorf("%w: attachment %q: %w", errBadRequest, rel, err)
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("cannot store the attachment %q: %w", rel, err)
+	}
+	return nil
 }
 
 // attachmentPath checks that an attachment's name stays inside the run

@@ -87,12 +87,14 @@ func (s *Server) wesListRuns(w http.ResponseWriter, r *http.Request, tok store.T
 func (s *Server) wesSubmit(w http.ResponseWriter, r *http.Request, tok store.Token) {
 	run, err := s.submit(r, tok)
 	if err != nil {
-		status := http.StatusInternalServerError
-		var tooBig *http.MaxBytesError
-		if errors.Is(err, errBadRequest) || errors.As(err, &tooBig) {
-			status = http.StatusBadRequest
+		// The same statuses as flow's API: WES 1.1 lists none for a body
+		// too large, a full queue or a full disk, and 400 or 500 would
+		// tell a client to fix its request, or that the daemon is broken.
+		status, msg := submitStatus(err)
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", retryAfter)
 		}
-		wesError(w, status, err.Error())
+		wesError(w, status, msg)
 		return
 	}
 	writeJSON(w, http.StatusOK, wesapi.RunId{RunID: run.ID})

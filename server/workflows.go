@@ -78,13 +78,17 @@ func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, tok store
 // copied into a new run directory, the inputs come in the request.
 func (s *Server) triggerWorkflow(w http.ResponseWriter, r *http.Request, tok store.Token) {
 	var req api.Trigger
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "the body must be a JSON trigger: "+err.Error())
+	if err := readJSON(w, r, &req); err != nil {
+		writeSubmitError(w, err)
 		return
 	}
 	wf, err := s.store.GetWorkflow(tok.Team, r.PathValue("name"), req.Version)
 	if err != nil {
 		writeStoreError(w, err)
+		return
+	}
+	if err := s.checkQueue(tok.Team); err != nil {
+		writeSubmitError(w, err)
 		return
 	}
 	td, err := s.layout.team(tok.Team)
@@ -100,7 +104,7 @@ func (s *Server) triggerWorkflow(w http.ResponseWriter, r *http.Request, tok sto
 	}
 	if err := os.CopyFS(dir, os.DirFS(wf.Dir)); err != nil {
 		os.RemoveAll(dir)
-		writeError(w, http.StatusInternalServerError, err.Error())
+		writeSubmitError(w, err)
 		return
 	}
 	run := &store.Run{ID: id, Team: tok.Team, Owner: tok.ID, Name: wf.Name + "@" + wf.Version, Dir: dir,
@@ -122,11 +126,11 @@ func (s *Server) triggerWorkflow(w http.ResponseWriter, r *http.Request, tok sto
 	}
 	err = os.WriteFile(filepath.Join(dir, inputsFile), data, 0o600)
 	if err == nil {
-		err = s.store.CreateRun(run)
+		err = s.store.CreateRunLimited(run, s.runner.limits.QueuedPerTeam)
 	}
 	if err != nil {
 		os.RemoveAll(dir)
-		writeStoreError(w, err)
+		writeSubmitError(w, err)
 		return
 	}
 	s.runner.stateEvent(run.Team, run.ID, store.StateQueued, "")

@@ -2,8 +2,11 @@
 // submit over HTTP (flow's API and GA4GH WES), on this machine or on the
 // team's Slurm clusters, and keeps their provenance.
 //
-//	flowd [--config flowd.yaml] [--listen ADDR] [--data-dir DIR]
+//	flowd [--config flowd.yaml] [--listen ADDR] [--data-dir DIR] [--init] [--quiet]
 //	flowd token create --team T --role admin|operator|viewer [--name N] [--data-dir DIR]
+//
+// Exit status: 0, or 1 when the daemon fails, 2 for a command line it
+// cannot make sense of.
 //
 // Everything it keeps is in the data directory: its database (runs,
 // events, token hashes, encrypted SSH keys), its key file, and each
@@ -21,6 +24,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"gopkg.in/yaml.v3"
@@ -54,26 +58,86 @@ type fileConfig struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "flowd:", err)
-		}
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var usage usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.As(err, &usage):
+		fmt.Fprintln(os.Stderr, "flowd:", err)
+		stop()
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "flowd:", err)
+		stop()
 		os.Exit(1)
 	}
 }
 
+// usageError is a command line flowd cannot make sense of. It is never
+// guessed at: a mistyped subcommand or a stray word must not start a
+// daemon on the defaults.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+const mainUsage = `Usage:
+  flowd [flags]            run the daemon
+  flowd token create ...   make a token offline (flowd token create --help)
+
+Flags:
+`
+
+const tokenUsage = `Usage:
+  flowd token create --team T --role admin|operator|viewer [--name N] [--data-dir DIR]
+
+Makes a token straight in the database, to bootstrap a team (before the
+daemon's first start, or while it is stopped); the secret is printed once.
+Once the daemon runs, an admin token makes others over the API.
+
+Flags:
+`
+
+// parseFlags parses args into fs. Help (-h, --help) goes to stdout and is
+// flag.ErrHelp; a bad flag or a stray argument is one line, a usageError.
+func parseFlags(fs *flag.FlagSet, usage string, args []string, stdout io.Writer) error {
+	fs.SetOutput(io.Discard) // the flag package would print the whole usage for a typo
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return err
+	}
+	if err != nil {
+		return usagef("%v (see %s --help)", err, fs.Name())
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q (see %s --help)", fs.Arg(0), fs.Name())
+	}
+	return nil
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) >= 2 && args[0] == "token" && args[1] == "create" {
-		return tokenCreate(args[2:], stdout, stderr)
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "token":
+			return tokenCommand(args[1:], stdout)
+		case "help":
+			return run(ctx, []string{"--help"}, stdout, stderr)
+		}
+		return usagef("unknown command %q: flowd runs the daemon, flowd token create makes a token (see flowd --help)", args[0])
 	}
 	fs := flag.NewFlagSet("flowd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "read settings from the YAML `file`")
 	listen := fs.String("listen", "", "listen on `address` (default 127.0.0.1:8080)")
 	dataDir := fs.String("data-dir", "", "keep everything under `dir` (default: flowd in the user's data directory)")
+	initDB := fs.Bool("init", false, "accept an empty (0-byte) flowd.db and make a new database in it; without it an empty file is refused, as a lost database would look")
 	var logOpts logging.Options
 	fs.BoolVar(&logOpts.Quiet, "quiet", false, "log only warnings and errors")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, mainUsage, args, stdout); err != nil {
 		return err
 	}
 	fc, err := readConfig(*configPath)
@@ -84,6 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cfg.Init = *initDB
 	cfg.Log = logging.New(stderr, logOpts)
 	s, err := server.New(cfg)
 	if err != nil {
@@ -181,21 +246,48 @@ func findFlow() (string, error) {
 	return filepath.Abs(p)
 }
 
+// tokenCommand is flowd token SUBCOMMAND.
+func tokenCommand(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usagef("token needs a command: flowd token create --team T --role R (see flowd token --help)")
+	}
+	switch args[0] {
+	case "create":
+		return tokenCreate(args[1:], stdout)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, tokenUsage)
+		o := tokenFlags(flag.NewFlagSet("flowd token create", flag.ContinueOnError))
+		o.fs.SetOutput(stdout)
+		o.fs.PrintDefaults()
+		return flag.ErrHelp
+	}
+	return usagef("unknown command \"flowd token %s\": flowd token create makes a token (see flowd token --help)", args[0])
+}
+
+type tokenOpts struct {
+	fs                        *flag.FlagSet
+	team, role, name, dataDir *string
+}
+
+func tokenFlags(fs *flag.FlagSet) tokenOpts {
+	return tokenOpts{fs: fs,
+		team:    fs.String("team", "", "the team the token belongs to"),
+		role:    fs.String("role", "viewer", "admin, operator or viewer"),
+		name:    fs.String("name", "", "what the token is for, e.g. \"alice laptop\""),
+		dataDir: fs.String("data-dir", "", "the daemon's data directory"),
+	}
+}
+
 // tokenCreate makes a token offline, straight in the database, to
 // bootstrap a team: the secret is printed once and kept nowhere.
-func tokenCreate(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("flowd token create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	team := fs.String("team", "", "the team the token belongs to")
-	role := fs.String("role", "viewer", "admin, operator or viewer")
-	name := fs.String("name", "", "what the token is for, e.g. \"alice laptop\"")
-	dataDir := fs.String("data-dir", "", "the daemon's data directory")
-	if err := fs.Parse(args); err != nil {
+func tokenCreate(args []string, stdout io.Writer) error {
+	o := tokenFlags(flag.NewFlagSet("flowd token create", flag.ContinueOnError))
+	if err := parseFlags(o.fs, tokenUsage, args, stdout); err != nil {
 		return err
 	}
+	team, role, name, dataDir := o.team, o.role, o.name, o.dataDir
 	if *team == "" || !store.Role(*role).Valid() {
-		fs.Usage()
-		return errors.New("token create needs --team and a --role of admin, operator or viewer")
+		return usagef("token create needs --team and a --role of admin, operator or viewer (see flowd token create --help)")
 	}
 	dir, err := resolveDataDir(*dataDir)
 	if err != nil {

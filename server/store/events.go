@@ -18,11 +18,12 @@ const (
 	EventLog   = "log"   // a line of a step's output
 )
 
-// Event is one entry of a run's story. IDs increase across the whole
-// store, so "everything after ID n" is one question whether asked about a
-// run or a team. They are taken inside the committing transaction, and
-// bbolt commits one at a time, so IDs become visible in order: a reader
-// that has seen ID n will never find a smaller one appear later.
+// Event is one entry of a run's story. IDs increase within a team (each
+// team counts its own: eventids.go), so "everything after ID n" is one
+// question whether asked about a run or its team. They are taken inside
+// the committing transaction, and bbolt commits one at a time, so IDs
+// become visible in order: a reader that has seen ID n will never find a
+// smaller one appear later.
 type Event struct {
 	ID    uint64          `json:"id"`
 	Team  string          `json:"team"`
@@ -52,15 +53,15 @@ func (s *Store) AppendEvent(e *Event) error {
 	return nil
 }
 
-// putEvent stores e under the bucket's next sequence number. It may run
-// twice (boltgroup), and takes a new number each time, since a rolled
-// back transaction gives back the number it took.
+// putEvent stores e under its team's next event ID. It may run twice
+// (boltgroup), and takes a new number each time, since a rolled back
+// transaction gives back the number it took.
 func putEvent(tx *bolt.Tx, e *Event) error {
 	if e.RunID != "" && tx.Bucket(bucketRuns).Get(key(e.Team, e.RunID)) == nil {
 		return fmt.Errorf("no run %s in team %s: %w", e.RunID, e.Team, ErrNotFound)
 	}
 	b := tx.Bucket(bucketEvents)
-	id, err := b.NextSequence()
+	id, err := nextEventID(tx, e.Team)
 	if err != nil {
 		return err
 	}

@@ -20,9 +20,10 @@ var (
 	bucketEvents    = []byte("events")
 	bucketRunEvents = []byte("runevents")
 	bucketWorkflows = []byte("workflows")
+	bucketEventSeq  = []byte("eventseq")
 
 	allBuckets = [][]byte{bucketMeta, bucketTokens, bucketTokenHash, bucketSSHKeys,
-		bucketRuns, bucketEvents, bucketRunEvents, bucketWorkflows}
+		bucketRuns, bucketEvents, bucketRunEvents, bucketWorkflows, bucketEventSeq}
 
 	keySchemaVersion = []byte("schema_version")
 )

@@ -65,6 +65,12 @@ type Run struct {
 // CreateRun records a new run. It assigns ID when empty, Submitted when
 // zero, and State QUEUED when empty; an ID already taken is ErrExists.
 func (s *Store) CreateRun(r *Run) error {
+	return s.CreateRunLimited(r, 0)
+}
+
+// prepareRun fills in what CreateRun assigns, checks the run and encodes
+// it.
+func (s *Store) prepareRun(r *Run) ([]byte, error) {
 	if r.ID == "" {
 		r.ID = s.ids.next()
 	}
@@ -75,19 +81,13 @@ func (s *Store) CreateRun(r *Run) error {
 		r.State = StateQueued
 	}
 	if err := checkRun(r); err != nil {
-		return fmt.Errorf("cannot record run %s: %w", r.ID, err)
+		return nil, fmt.Errorf("cannot record run %s: %w", r.ID, err)
 	}
 	js, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("cannot encode run %s: %w", r.ID, err)
+		return nil, fmt.Errorf("cannot encode run %s: %w", r.ID, err)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRuns)
-		if b.Get(key(r.Team, r.ID)) != nil {
-			return fmt.Errorf("run %s of team %s: %w", r.ID, r.Team, ErrExists)
-		}
-		return b.Put(key(r.Team, r.ID), js)
-	})
+	return js, nil
 }
 
 func checkRun(r *Run) error {

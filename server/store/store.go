@@ -4,7 +4,7 @@ package store
 // the NUL byte that no team, name or ID may contain):
 //
 //	meta/
-//	  schema_version → uint64 big-endian (currently 1)
+//	  schema_version → uint64 big-endian (currently 2)
 //	tokens/
 //	  <team>\0<tokenID> → JSON tokenRecord (the Token and its SHA-256)
 //	tokenhash/
@@ -14,7 +14,9 @@ package store
 //	runs/
 //	  <team>\0<runID> → JSON Run                     run IDs sort by time
 //	events/
-//	  <team>\0<eventID uint64 BE> → JSON Event       bucket sequence = IDs
+//	  <team>\0<eventID uint64 BE> → JSON Event       IDs counted per team
+//	eventseq/
+//	  <team> → last event ID, uint64 big-endian      (version 1: bucket sequence of events/)
 //	runevents/
 //	  <team>\0<runID>\0<eventID uint64 BE> → empty   one run's events
 //	workflows/
@@ -36,7 +38,9 @@ import (
 
 // schemaVersion is the layout drawn above; a change an older flowd would
 // misread bumps it.
-const schemaVersion = 1
+// Version 2 counts event IDs per team; an older flowd would go on from
+// the daemon-wide count and could give a team IDs it has had.
+const schemaVersion = 2
 
 // lockTimeout is how long Open waits for another process's lock on the
 // database: long enough for a restarting flowd to let go, short enough to
@@ -70,6 +74,7 @@ type Store struct {
 	ids     idGen
 	events  *boltgroup.Committer
 	subs    subscribers
+	revoked revocations
 }
 
 // derivedKeys holds what is derived from flowd.key (keyfile.go).
@@ -84,6 +89,20 @@ type derivedKeys struct {
 // file that others may read, and a missing key file when the database
 // already holds SSH keys sealed with one.
 func Open(dir string) (*Store, error) {
+	return OpenWith(dir, Options{})
+}
+
+// Options change how Open treats the database file.
+type Options struct {
+	// Init allows an empty (0-byte) flowd.db, which is otherwise refused:
+	// a database that lost its contents must not quietly become a new one,
+	// with no tokens, runs or SSH keys.
+	Init bool
+}
+
+// OpenWith is Open with options. A damaged database file (truncated,
+// corrupt) is refused with ErrDamaged, an empty one with ErrEmptyFile.
+func OpenWith(dir string, o Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the flowd data directory %s: %w", dir, err)
 	}
@@ -91,9 +110,15 @@ func Open(dir string) (*Store, error) {
 	if err := checkExistingKeyFile(s.keyPath); err != nil {
 		return nil, err // before touching the database: nothing to undo
 	}
-	bdb, err := bolt.Open(s.path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	if err := checkFile(s.path, o.Init); err != nil {
+		return nil, err
+	}
+	bdb, err := openChecked(s.path, &bolt.Options{Timeout: lockTimeout})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("the database %s is in use by another process (another flowd with the same data directory?): %w", s.path, ErrLocked)
+	}
+	if errors.Is(err, ErrDamaged) {
+		return nil, err // it names the file already
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the flowd database %s: %w", s.path, err)
@@ -139,8 +164,15 @@ func (s *Store) checkVersion(meta *bolt.Bucket) error {
 	if len(v) != 8 {
 		return fmt.Errorf("the database %s has no valid schema version; is it a flowd database?", s.path)
 	}
-	if got := binary.BigEndian.Uint64(v); got > schemaVersion {
+	got := binary.BigEndian.Uint64(v)
+	if got > schemaVersion {
 		return fmt.Errorf("the database %s has schema version %d, newer than the %d this flowd understands; upgrade flowd", s.path, got, schemaVersion)
+	}
+	if got < 2 {
+		if err := migrateEventIDs(meta.Tx()); err != nil {
+			return fmt.Errorf("cannot move the database %s to per-team event IDs: %w", s.path, err)
+		}
+		return meta.Put(keySchemaVersion, binary.BigEndian.AppendUint64(nil, schemaVersion))
 	}
 	return nil
 }
@@ -152,6 +184,7 @@ func (s *Store) Path() string { return s.path }
 // and closes the database.
 func (s *Store) Close() error {
 	s.subs.closeAll()
+	s.revoked.broadcast(true)
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("cannot close the flowd database %s: %w", s.path, err)
 	}

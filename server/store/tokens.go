@@ -183,9 +183,13 @@ func (s *Store) Tokens(team string) ([]Token, error) {
 // the time it was revoked. Revoking it again changes nothing.
 func (s *Store) RevokeToken(team, id string) error {
 	now := time.Now().UTC()
-	return s.updateToken(team, id, func(rec *tokenRecord) {
+	err := s.updateToken(team, id, func(rec *tokenRecord) {
 		if rec.Revoked.IsZero() {
 			rec.Revoked = now
 		}
 	})
+	if err == nil {
+		s.revoked.broadcast(false) // open streams check their tokens
+	}
+	return err
 }
