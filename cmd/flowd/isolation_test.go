@@ -337,3 +337,56 @@ func (d *daemon) download(token, id, name string) string {
 	}
 	return string(body)
 }
+
+// lingerTool starts a process that leaves the job's process group and
+// would write a file four seconds later.
+const lingerTool = `cwlVersion: v1.2
+class: CommandLineTool
+requirements: {ShellCommandRequirement: {}}
+inputs: []
+arguments: [{valueFrom: "touch started; setsid sh -c 'sleep 4; echo alive > survivor' & sleep 100", shellQuote: false}]
+outputs: []
+`
+
+// A daemon killed with SIGKILL, and a run's flow killed so, leave no
+// process of their jobs running, not even one that called setsid.
+func TestKilledDaemonLeavesNoJobProcess(t *testing.T) {
+	for _, victim := range []string{"flowd", "flow"} {
+		t.Run(victim, func(t *testing.T) {
+			d := newDaemon(t)
+			tok := d.token("genomics", "operator")
+			d.start()
+			id := d.submit(tok, toolForm(lingerTool, "{}"))
+			deadline := time.Now().Add(time.Minute)
+			for find(d.dataDir, "started") == "" {
+				if time.Now().After(deadline) {
+					t.Fatalf("the job did not start\n%s", d.log.String())
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			began := time.Now()
+			if victim == "flowd" {
+				d.kill()
+			} else {
+				syscall.Kill(waitForProcess(t, "--run-id\x00"+id), syscall.SIGKILL)
+			}
+			time.Sleep(time.Until(began.Add(5 * time.Second)))
+			if p := find(d.dataDir, "survivor"); p != "" {
+				t.Errorf("a job's process outlived %s killed with SIGKILL and wrote %s", victim, p)
+			}
+		})
+	}
+}
+
+// find returns the first file called name under dir, or "".
+func find(dir, name string) string {
+	var found string
+	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && e.Name() == name {
+			found = p
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return found
+}
