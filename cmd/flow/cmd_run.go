@@ -305,11 +305,11 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 		}
 		opts.Executor = ex
 	}
-	if err := wireContainers(ctx, o, &opts, log); err != nil {
+	if err := wireSandbox(o, &opts); err != nil {
 		done()
 		return nil, nil, err
 	}
-	if err := wireSandbox(o, &opts); err != nil {
+	if err := wireContainers(ctx, o, &opts, log); err != nil {
 		done()
 		return nil, nil, err
 	}
@@ -341,13 +341,14 @@ func wireContainers(ctx context.Context, o runOptions, opts *engine.Options, log
 	if err != nil || rt == nil {
 		return err
 	}
+	rt.Sandboxed = opts.Sandbox
 	opts.Executor, opts.Containers = singularity.Wrap(opts.Executor, *rt), src
 	return nil
 }
 
 // wireSandbox confines every job to its view with --sandbox. The sandbox
-// is the outermost layer: it passes tasks with an image on to the
-// container runtime, which confines them itself.
+// is the layer next to the local executor: the container runtime's layer
+// goes above it, so that the runtime itself runs in the sandbox.
 func wireSandbox(o runOptions, opts *engine.Options) error {
 	if !o.Sandbox {
 		return nil

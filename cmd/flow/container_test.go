@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -187,16 +188,24 @@ func TestDockerConformanceInSingularity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	results := conformance.Run(ctx, conformance.Config{Runner: []string{flowBin, "run", "--singularity", "--no-provenance"}, Jobs: 2}, plan)
-	for _, r := range results {
-		if r.Status != conformance.Passed {
-			t.Errorf("%s: %s: %s\n%s", r.Test.ID, r.Status, r.Message, r.Stderr)
-		}
-	}
-	if len(results) < 8 {
-		t.Errorf("only %d tests are tagged docker", len(results))
+	// Alone, and with the runtime itself in each job's sandbox.
+	for _, runner := range [][]string{{flowBin, "run", "--singularity", "--no-provenance"}, {flowBin, "run", "--singularity", "--sandbox", "--no-provenance"}} {
+		t.Run(strings.Join(runner[2:], " "), func(t *testing.T) {
+			if slices.Contains(runner, "--sandbox") {
+				needSandbox(t)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			results := conformance.Run(ctx, conformance.Config{Runner: runner, Jobs: 2}, plan)
+			for _, r := range results {
+				if r.Status != conformance.Passed {
+					t.Errorf("%s: %s: %s\n%s", r.Test.ID, r.Status, r.Message, r.Stderr)
+				}
+			}
+			if len(results) < 8 {
+				t.Errorf("only %d tests are tagged docker", len(results))
+			}
+		})
 	}
 }
 

@@ -18,6 +18,7 @@
 // with the same command, directory, environment and streams. Its view is
 // the identity (each mount at its own path), so paths in the command
 // line, the environment and the streams stay as the engine wrote them.
-// Tasks with an image are passed on unchanged: the container runtime
-// confines them itself.
+// A step with an image runs its container runtime in the sandbox: the
+// Singularity layer above this one turns the container task into the
+// task that runs the runtime, naming the host paths it needs as mounts.
 package sandbox

@@ -40,8 +40,9 @@ const nobody = "65534"
 // machine may read.
 var DefaultSystem = []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"}
 
-// Wrap returns an executor that runs every task without an image on inner
-// inside a sandbox. It fails when bwrap cannot be found; Check says
+// Wrap returns an executor that runs every task on inner inside a
+// sandbox. Tasks with an image are refused: the container runtime's layer
+// goes above this one and turns them into tasks that run the runtime. It fails when bwrap cannot be found; Check says
 // whether a sandbox can really be made here.
 func Wrap(inner executors.Executor, opts Options) (executors.Executor, error) {
 	bwrap, err := findBwrap(opts.Bwrap)
@@ -151,7 +152,7 @@ func (w *wrapper) Recover(ctx context.Context, h *executors.Handle) error {
 // command sees). The caller's task is not modified.
 func (w *wrapper) sandboxed(t *executors.Task) (*executors.Task, error) {
 	if t.Image != "" {
-		return t, nil
+		return nil, fmt.Errorf("task %q has an image: the container runtime's layer (executors/singularity, with Runtime.Sandboxed) must turn it into the task that runs the runtime, in the sandbox", t.ID)
 	}
 	if err := t.Validate(); err != nil {
 		return nil, err

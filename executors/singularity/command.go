@@ -35,6 +35,9 @@ func Command(rt Runtime, t *executors.Task) (argv []string, hostDir string, err 
 		return nil, "", fmt.Errorf("task %q: its working directory %s is not inside any of its mounts, so it does not exist on the host", t.ID, t.Dir)
 	}
 	argv = []string{rt.Path, "--quiet", verb(t), "--containall"}
+	if rt.Sandboxed {
+		argv = append(argv, "--no-mount", "proc", "--bind", "/proc:/proc")
+	}
 	if rt.noEval() {
 		argv = append(argv, "--no-eval")
 	}

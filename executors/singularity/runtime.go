@@ -16,6 +16,12 @@ type Runtime struct {
 	Path    string // absolute path of the program
 	Name    string // "apptainer" or "singularity" (including SingularityCE)
 	Version string // as the program reports it, e.g. "1.2.5-1.el8"
+	// Sandboxed says the runtime itself runs in a job sandbox
+	// (executors/sandbox), which shows a task only its Mounts. Its host
+	// tasks then name every host path the runtime needs, and containers
+	// get the sandbox's /proc, which shows the sandbox's processes only:
+	// a sandbox refuses a nested proc mount.
+	Sandboxed bool
 }
 
 // ErrNoRuntime is what FindRuntime says when there is nothing to use.

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/flow-cwl/flow/executors"
@@ -95,6 +96,9 @@ func (w *wrapper) hostTask(t *executors.Task) (*executors.Task, error) {
 	ht := *t
 	ht.Argv, ht.Dir, ht.Env = argv, dir, maps.Clone(w.env)
 	ht.Image, ht.Mounts = "", nil
+	if w.rt.Sandboxed {
+		ht.Mounts = hostMounts(t, w.rt)
+	}
 	if ht.Stdin, err = hostStream(t, "stdin", t.Stdin, false); err != nil {
 		return nil, err
 	}
@@ -105,6 +109,49 @@ func (w *wrapper) hostTask(t *executors.Task) (*executors.Task, error) {
 		return nil, err
 	}
 	return &ht, nil
+}
+
+// hostMounts are the host paths the runtime needs, each at its own path,
+// for a sandbox that shows the host task nothing else: the sources of the
+// task's binds, its image, the runtime's installation (the directory
+// above its bin/, where its configuration and helpers are; else the
+// program's own directory) and /sys.
+func hostMounts(t *executors.Task, rt Runtime) []executors.Mount {
+	var ms []executors.Mount
+	add := func(p string, writable bool) {
+		for _, m := range ms {
+			if m.Source == p {
+				return
+			}
+		}
+		ms = append(ms, executors.Mount{Source: p, Target: p, Writable: writable})
+	}
+	for _, m := range t.Mounts {
+		add(m.Source, m.Writable)
+	}
+	add(t.Image, false)
+	for _, p := range []string{rt.Path, realPath(rt.Path)} {
+		if p == "" {
+			continue
+		}
+		dir := filepath.Dir(p)
+		if filepath.Base(dir) == "bin" {
+			dir = filepath.Dir(dir) // an installation: PREFIX/bin, PREFIX/libexec, PREFIX/etc
+		}
+		if dir != "/" {
+			add(dir, false)
+		}
+	}
+	add("/sys", false)
+	return ms
+}
+
+func realPath(p string) string {
+	r, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return ""
+	}
+	return r
 }
 
 // hostStream maps a stream's container path (relative to Dir, or

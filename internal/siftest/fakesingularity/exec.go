@@ -20,6 +20,7 @@ type execOptions struct {
 	binds        []bind
 	home         *bind // --home
 	noHome       bool
+	noProc       bool // --no-mount proc: the container's /proc is only what a bind gives it
 	pwd          string
 	cleanenv     bool
 	contain, pid bool
@@ -120,6 +121,14 @@ func parseAction(verb string, args []string) *execOptions {
 			o.ipc = true
 		case "--no-home":
 			o.noHome = true
+		case "--no-mount":
+			v, args = flagValue(name, arg, args)
+			for _, m := range strings.Split(v, ",") {
+				if m != "proc" {
+					fatalf("--no-mount %s: the stand-in leaves out proc only", m)
+				}
+				o.noProc = true
+			}
 		case "--no-eval", "--writable-tmpfs":
 			// The stand-in never evaluates the environment, and the
 			// root is writable where flow needs it: in its mounts.

@@ -8,7 +8,7 @@
 //
 //	singularity [--quiet] --version
 //	singularity [--quiet] exec [--containall|--contain] [--cleanenv] [--ipc] [--pid]
-//	        [--no-eval] [--no-home | --home SRC[:DST]] [--pwd DIR]
+//	        [--no-eval] [--no-mount proc] [--no-home | --home SRC[:DST]] [--pwd DIR]
 //	        [--bind SRC[:DST[:ro|rw]]]... [--env K=V]... IMAGE COMMAND [ARG...]
 //	singularity [--quiet] run [the flags of exec] IMAGE [ARG...]
 //	singularity [--quiet] pull [--force] [DEST] URI

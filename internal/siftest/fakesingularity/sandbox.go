@@ -24,6 +24,9 @@ func (o *execOptions) mounts() []mount {
 		{kind: "proc", dst: "/proc"}, {kind: "dev", dst: "/dev"},
 		{kind: "tmpfs", dst: "/tmp"}, {kind: "tmpfs", dst: "/var/tmp"},
 	}
+	if o.noProc {
+		ms = ms[1:]
+	}
 	switch {
 	case o.home != nil:
 		if _, err := os.Stat(o.home.src); err != nil {
