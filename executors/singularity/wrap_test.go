@@ -135,3 +135,30 @@ func TestWrapForwardsBatches(t *testing.T) {
 		t.Error("a batch with an impossible task was started")
 	}
 }
+
+// A runtime that runs in a job sandbox gets the sandbox's /proc, and its
+// host task names every host path it needs, each at its own path, for a
+// sandbox that shows nothing else.
+func TestWrapNamesWhatASandboxedRuntimeNeeds(t *testing.T) {
+	rec := &recorder{}
+	rt := Runtime{Path: "/opt/singularity/bin/singularity", Name: "singularity", Version: "4.5.1", Sandboxed: true}
+	if _, err := Wrap(rec, rt).Start(context.Background(), cwlTask()); err != nil {
+		t.Fatal(err)
+	}
+	got := rec.tasks[0]
+	if argv := strings.Join(got.Argv, " "); !strings.Contains(argv, " --no-mount proc --bind /proc:/proc ") {
+		t.Errorf("argv %q does not give the container the sandbox's /proc", argv)
+	}
+	want := map[string]bool{"/host/in/data.txt": false, "/host/out": true, "/host/tmp": true,
+		"/images/busybox.sif": false, "/opt/singularity": false, "/sys": false}
+	for _, m := range got.Mounts {
+		writable, ok := want[m.Source]
+		if !ok || m.Target != m.Source || m.Writable != writable {
+			t.Errorf("mount %+v: want only %v, each at its own path", m, want)
+		}
+		delete(want, m.Source)
+	}
+	if len(want) > 0 {
+		t.Errorf("the host task lacks mounts for %v", want)
+	}
+}
