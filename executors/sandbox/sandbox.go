@@ -42,8 +42,9 @@ var DefaultSystem = []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64"
 
 // Wrap returns an executor that runs every task on inner inside a
 // sandbox. Tasks with an image are refused: the container runtime's layer
-// goes above this one and turns them into tasks that run the runtime. It fails when bwrap cannot be found; Check says
-// whether a sandbox can really be made here.
+// goes above this one and turns them into tasks that run the runtime.
+// Wrap fails when bwrap cannot be found; Check says whether a sandbox can
+// really be made here.
 func Wrap(inner executors.Executor, opts Options) (executors.Executor, error) {
 	bwrap, err := findBwrap(opts.Bwrap)
 	if err != nil {
@@ -52,11 +53,8 @@ func Wrap(inner executors.Executor, opts Options) (executors.Executor, error) {
 	if opts.System == nil {
 		opts.System = DefaultSystem
 	}
-	w := &wrapper{inner: inner, bwrap: bwrap, opts: opts}
-	if b, ok := inner.(executors.BatchStarter); ok {
-		return &batchWrapper{wrapper: w, batch: b}, nil
-	}
-	return w, nil
+	w := &wrapper{bwrap: bwrap, opts: opts}
+	return executors.Layer{Inner: inner, Rewrite: w.sandboxed, Result: signalled}.Executor(), nil
 }
 
 func findBwrap(name string) (string, error) {
@@ -71,54 +69,11 @@ func findBwrap(name string) (string, error) {
 }
 
 type wrapper struct {
-	inner executors.Executor
 	bwrap string
 	opts  Options
 
 	once   sync.Once
 	system []string // bwrap arguments for the system directories, made once
-}
-
-type batchWrapper struct {
-	*wrapper
-	batch executors.BatchStarter
-}
-
-var (
-	_ executors.Executor     = (*wrapper)(nil)
-	_ executors.BatchStarter = (*batchWrapper)(nil)
-)
-
-// Name is inner's: handles name the executor that really runs the task.
-func (w *wrapper) Name() string { return w.inner.Name() }
-
-func (w *wrapper) Capabilities() executors.Capabilities { return w.inner.Capabilities() }
-
-func (w *wrapper) Start(ctx context.Context, t *executors.Task) (*executors.Handle, error) {
-	st, err := w.sandboxed(t)
-	if err != nil {
-		return nil, err
-	}
-	return w.inner.Start(ctx, st)
-}
-
-// StartBatch converts every task first, so a batch starts whole or not at
-// all.
-func (b *batchWrapper) StartBatch(ctx context.Context, ts []*executors.Task) ([]*executors.Handle, error) {
-	sts := make([]*executors.Task, len(ts))
-	for i, t := range ts {
-		st, err := b.sandboxed(t)
-		if err != nil {
-			return nil, err
-		}
-		sts[i] = st
-	}
-	return b.batch.StartBatch(ctx, sts)
-}
-
-func (w *wrapper) Wait(ctx context.Context, h *executors.Handle) (executors.Result, error) {
-	res, err := w.inner.Wait(ctx, h)
-	return signalled(res), err
 }
 
 // signalled undoes bwrap's report of a command killed by signal N as exit
@@ -136,14 +91,6 @@ func signalled(res executors.Result) executors.Result {
 	}
 	res.ExitCode, res.Signal = -1, name
 	return res
-}
-
-func (w *wrapper) Cancel(ctx context.Context, h *executors.Handle) error {
-	return w.inner.Cancel(ctx, h)
-}
-
-func (w *wrapper) Recover(ctx context.Context, h *executors.Handle) error {
-	return w.inner.Recover(ctx, h)
 }
 
 // sandboxed is the task that runs t in a sandbox: bwrap with t's command

@@ -1,7 +1,6 @@
 package singularity
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -16,66 +15,20 @@ import (
 // by starting rt on inner, and passes other tasks to inner unchanged. It
 // is a BatchStarter when inner is one.
 func Wrap(inner executors.Executor, rt Runtime) executors.Executor {
-	w := &wrapper{inner: inner, rt: rt, env: runtimeEnv(os.Environ())}
-	if b, ok := inner.(executors.BatchStarter); ok {
-		return &batchWrapper{wrapper: w, batch: b}
-	}
-	return w
+	w := &wrapper{rt: rt, env: runtimeEnv(os.Environ())}
+	return executors.Layer{
+		Inner:   inner,
+		Rewrite: w.hostTask,
+		Capabilities: func(c executors.Capabilities) executors.Capabilities {
+			c.Containers = true
+			return c
+		},
+	}.Executor()
 }
 
 type wrapper struct {
-	inner executors.Executor
-	rt    Runtime
-	env   map[string]string // for the runtime process
-}
-
-type batchWrapper struct {
-	*wrapper
-	batch executors.BatchStarter
-}
-
-// Name is inner's: handles name the executor that really runs the task.
-func (w *wrapper) Name() string { return w.inner.Name() }
-
-// Capabilities are inner's, plus containers.
-func (w *wrapper) Capabilities() executors.Capabilities {
-	c := w.inner.Capabilities()
-	c.Containers = true
-	return c
-}
-
-func (w *wrapper) Start(ctx context.Context, t *executors.Task) (*executors.Handle, error) {
-	ht, err := w.hostTask(t)
-	if err != nil {
-		return nil, err
-	}
-	return w.inner.Start(ctx, ht)
-}
-
-// StartBatch converts every task first, so a batch starts whole or not at
-// all.
-func (b *batchWrapper) StartBatch(ctx context.Context, ts []*executors.Task) ([]*executors.Handle, error) {
-	hts := make([]*executors.Task, len(ts))
-	for i, t := range ts {
-		ht, err := b.hostTask(t)
-		if err != nil {
-			return nil, err
-		}
-		hts[i] = ht
-	}
-	return b.batch.StartBatch(ctx, hts)
-}
-
-func (w *wrapper) Wait(ctx context.Context, h *executors.Handle) (executors.Result, error) {
-	return w.inner.Wait(ctx, h)
-}
-
-func (w *wrapper) Cancel(ctx context.Context, h *executors.Handle) error {
-	return w.inner.Cancel(ctx, h)
-}
-
-func (w *wrapper) Recover(ctx context.Context, h *executors.Handle) error {
-	return w.inner.Recover(ctx, h)
+	rt  Runtime
+	env map[string]string // for the runtime process
 }
 
 // hostTask turns a container task into the host task that runs the
