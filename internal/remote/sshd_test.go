@@ -89,6 +89,10 @@ KbdInteractiveAuthentication no
 Subsystem sftp internal-sftp
 MaxSessions 20
 LogLevel VERBOSE
+# A login shell reads the user's startup files (bash reads ~/.bashrc for
+# an ssh command unless SHLVL says it is nested): the tests run as
+# whoever runs them, and must not depend on that user's dotfiles.
+SetEnv SHLVL=1
 `, s.port, filepath.Join(s.dir, "host_key"), filepath.Join(s.dir, "authorized_keys"))
 	writeFile(t, s.config, conf, 0o600)
 	s.sshd = sshd
