@@ -159,9 +159,12 @@ func checkFormat(in *schema.Parameter, v any, inputs map[string]any, ev *expr.Ev
 		}
 		got = expandPrefix(got, p.Namespaces)
 		f["format"] = got
-		if !formatMatches(got, want, p.Schemas) {
-			return fmt.Errorf("file %s has format %s, but %s accepts %s",
-				f["basename"], got, shortName(p), strings.Join(want, " or "))
+		if ok, problem := formatMatches(got, want, p.Schemas); !ok {
+			if problem != "" {
+				problem = " (an ontology could not be read: " + problem + ")"
+			}
+			return fmt.Errorf("file %s has format %s, but %s accepts %s%s",
+				f["basename"], got, shortName(p), strings.Join(want, " or "), problem)
 		}
 	}
 	return nil
