@@ -45,7 +45,13 @@ func (e *Engine) addSecondaryFiles(f map[string]any, specs []schema.SecondaryFil
 			return err
 		}
 	}
-	if len(have) > 0 || f["secondaryFiles"] != nil {
+	// A parameter that declares secondary files gives each of its Files
+	// the list, empty when none were found, as the reference runner does:
+	// expressions read inputs.f.secondaryFiles.length.
+	if len(specs) > 0 || len(have) > 0 || f["secondaryFiles"] != nil {
+		if have == nil {
+			have = []any{}
+		}
 		f["secondaryFiles"] = have
 	}
 	return nil
