@@ -111,12 +111,12 @@ func (e *Engine) collectOutput(j *job, o *schema.Parameter) (any, error) {
 			return nil, err
 		}
 		if o.Format != nil {
-			fs, err := evalFormats(o.Format, j.inputs, j.ev)
+			format, ok, err := evalOutputFormat(o.Format, f, j)
 			if err != nil {
 				return nil, err
 			}
-			if len(fs) > 0 {
-				f["format"] = fs[0]
+			if ok {
+				f["format"] = format
 			}
 		}
 	}
