@@ -67,8 +67,8 @@ func (r *relocator) resolve(out map[string]any) {
 		real := p
 		if rp, err := filepath.EvalSymlinks(p); err == nil {
 			real = rp
+			r.real[p] = real
 		}
-		r.real[p] = real
 		if m["class"] == "Directory" {
 			if _, ok := r.dirs[real]; !ok {
 				r.dirs[real] = m
@@ -78,15 +78,15 @@ func (r *relocator) resolve(out map[string]any) {
 	})
 }
 
-// enclosing returns the output Directory (and its source path) that holds
-// the file really at real, if one does.
-func (r *relocator) enclosing(real string) (string, map[string]any, bool) {
+// enclosing returns the output Directory that holds the file really at
+// real, and where that Directory really is, if one does.
+func (r *relocator) enclosing(real string) (map[string]any, string, bool) {
 	for d := filepath.Dir(real); d != real; real, d = d, filepath.Dir(d) {
 		if m, ok := r.dirs[d]; ok {
-			return localPath(m), m, true
+			return m, d, true
 		}
 	}
-	return "", nil, false
+	return nil, "", false
 }
 
 func (r *relocator) value(v any) (any, error) {
@@ -184,12 +184,12 @@ func (r *relocator) place(src string, m map[string]any) (string, error) {
 		r.done[real] = src
 		return src, nil
 	}
-	if dsrc, dm, ok := r.enclosing(real); ok {
-		ddst, err := r.place(dsrc, dm)
+	if dm, dreal, ok := r.enclosing(real); ok {
+		ddst, err := r.place(localPath(dm), dm)
 		if err != nil {
 			return "", err
 		}
-		rel, _ := filepath.Rel(r.real[dsrc], real)
+		rel, _ := filepath.Rel(dreal, real)
 		r.done[real] = filepath.Join(ddst, rel)
 		return r.done[real], nil
 	}
@@ -231,12 +231,15 @@ func (r *relocator) place(src string, m map[string]any) (string, error) {
 // be moved: a path can pass through a staged symlink into an input
 // directory, and moving from there would take the user's file away.
 func (r *relocator) ownedByRun(path string) bool {
-	if isSymlink(path) {
+	if isSymlink(path) || r.workRoot == "" {
 		return false
 	}
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil || r.workRoot == "" {
-		return false
+	real, ok := r.real[path] // resolved before anything moved
+	if !ok {
+		var err error
+		if real, err = filepath.EvalSymlinks(path); err != nil {
+			return false
+		}
 	}
 	return strings.HasPrefix(real, r.workRoot+string(os.PathSeparator))
 }
