@@ -22,7 +22,7 @@ import (
 // Format checking: a file's format matches a parameter's format when they
 // are equal or when the ontologies named in $schemas (EDAM, say) say the
 // file's format is a subclass or an equivalent of it. The ontologies are
-// RDF documents (RDF/XML, Turtle or N-Triples) read with an RDF library.
+// RDF documents: RDF/XML, Turtle, N-Triples or JSON-LD.
 
 var ontologies sync.Map // schema URI → loaded
 
@@ -128,9 +128,12 @@ func parseOntology(data []byte, uri string) (*ontology, error) {
 	for _, f := range rdfSyntaxes(uri) {
 		var o *ontology
 		var err error
-		if f == rdf.RDFXML {
+		switch f {
+		case rdf.RDFXML:
 			o, err = decodeRDFXML(data, uri)
-		} else {
+		case jsonLD:
+			o, err = decodeJSONLD(data, uri)
+		default:
 			o, err = decodeRDFInChild(data, f, uri)
 		}
 		if err == nil {
@@ -146,8 +149,14 @@ func parseOntology(data []byte, uri string) (*ontology, error) {
 	return best, firstErr
 }
 
+// jsonLD stands for JSON-LD among the RDF library's syntaxes, which lack
+// it: json-gold reads it.
+const jsonLD rdf.Format = -1
+
 func syntaxName(f rdf.Format) string {
 	switch f {
+	case jsonLD:
+		return "JSON-LD"
 	case rdf.Turtle:
 		return "Turtle"
 	case rdf.NTriples:
@@ -168,6 +177,8 @@ func rdfSyntaxes(uri string) []rdf.Format {
 		return []rdf.Format{rdf.Turtle, rdf.RDFXML}
 	case ".nt":
 		return []rdf.Format{rdf.NTriples, rdf.Turtle, rdf.RDFXML}
+	case ".jsonld", ".json-ld", ".json":
+		return []rdf.Format{jsonLD, rdf.RDFXML, rdf.Turtle}
 	default:
 		return []rdf.Format{rdf.RDFXML, rdf.Turtle}
 	}

@@ -100,3 +100,25 @@ func TestNTriplesOntology(t *testing.T) {
 		t.Errorf("hierarchy = %v", o.related)
 	}
 }
+
+func TestJSONLDOntology(t *testing.T) {
+	o, err := parseOntology([]byte(`{
+  "@context": {"ex": "http://example.org/formats#", "owl": "http://www.w3.org/2002/07/owl#",
+               "rdfs": "http://www.w3.org/2000/01/rdf-schema#"},
+  "@graph": [
+    {"@id": "ex:csv", "rdfs:subClassOf": {"@id": "ex:table"}},
+    {"@id": "ex:commaSeparated", "owl:equivalentClass": {"@id": "ex:csv"}}
+  ]
+}`), "file:///x/formats.jsonld")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isA("http://example.org/formats#commaSeparated", "http://example.org/formats#table", []*ontology{o}) {
+		t.Errorf("hierarchy = %v", o.related)
+	}
+	// A context elsewhere is not fetched: the ontology is unreadable.
+	_, err = parseOntology([]byte(`{"@context": "http://example.org/context.jsonld", "@id": "ex:a"}`), "file:///x/remote.jsonld")
+	if err == nil || !strings.Contains(err.Error(), "not readable as JSON-LD") || !strings.Contains(err.Error(), "flow loads no context from outside the document") {
+		t.Errorf("a remote context: want an error saying it is not loaded, got %v", err)
+	}
+}
