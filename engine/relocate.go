@@ -49,7 +49,7 @@ type relocator struct {
 	taken    map[string]bool           // destination names in use
 	suffix   map[string]int            // last numeric suffix tried per basename
 	cacheDir string                    // files from here are hard-linked, not copied
-	real     map[string]string         // source path → where it really is
+	real     map[string]string         // source path → where it really is, when that could be found
 	dirs     map[string]map[string]any // real path → an output Directory there
 }
 

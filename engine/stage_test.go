@@ -108,3 +108,35 @@ outputs: []
 		t.Errorf("in place, the input holds %q", data)
 	}
 }
+
+// Links a job leaves in its output directory lead to the input itself,
+// not into the staging directory, which goes with the run: the step
+// cache keeps them, and a later run reuses them.
+func TestLinksToStagedInputsOutliveTheRun(t *testing.T) {
+	_, file, _ := userFiles(t)
+	dir := t.TempDir()
+	counter := filepath.Join(dir, "ran")
+	doc := `cwlVersion: v1.2
+class: CommandLineTool
+requirements:
+  InitialWorkDirRequirement: {listing: [$(inputs.f)]}
+inputs:
+  f: File
+  counter: {type: string, inputBinding: {position: 1}}
+baseCommand: [sh, -c, 'echo x >> "$0"; ln -s "$(readlink data.txt)" made.txt']
+outputs:
+  iwd: {type: File, outputBinding: {glob: data.txt}}
+  made: {type: File, outputBinding: {glob: made.txt}}
+`
+	in := map[string]any{"f": map[string]any{"class": "File", "location": "file://" + file}, "counter": counter}
+	cachedRun(t, dir, doc, filepath.Join(dir, "o1"), in)
+	second := cachedRun(t, dir, doc, filepath.Join(dir, "o2"), in)
+	if n := runs(t, counter); n != 1 {
+		t.Errorf("an unchanged re-run ran the tool %d times, want 1 (reused)", n)
+	}
+	for _, k := range []string{"iwd", "made"} {
+		if got := readOutput(t, second[k]); got != "mine\n" {
+			t.Errorf("output %s holds %q", k, got)
+		}
+	}
+}
