@@ -122,3 +122,47 @@ func TestJSONLDOntology(t *testing.T) {
 		t.Errorf("a remote context: want an error saying it is not loaded, got %v", err)
 	}
 }
+
+func TestRDFXMLOntology(t *testing.T) {
+	// A superclass named by a nested node element, a class named by
+	// rdf:ID against xml:base, an entity from the DOCTYPE, and a
+	// restriction (a blank node) that names no format.
+	o, err := parseOntology([]byte(`<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [ <!ENTITY ex "http://example.org/formats#" > ]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+         xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#"
+         xmlns:owl="http://www.w3.org/2002/07/owl#"
+         xml:base="http://example.org/formats">
+  <owl:Class rdf:ID="csv">
+    <rdfs:subClassOf><owl:Class rdf:about="&ex;table"/></rdfs:subClassOf>
+    <rdfs:subClassOf><owl:Restriction><owl:onProperty rdf:resource="&ex;p"/></owl:Restriction></rdfs:subClassOf>
+  </owl:Class>
+  <rdf:Description rdf:about="&ex;tsv">
+    <owl:equivalentClass rdf:resource="#tabSeparated"/>
+  </rdf:Description>
+</rdf:RDF>
+`), "file:///x/formats.owl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onts := []*ontology{o}
+	for _, c := range []struct {
+		class, ancestor string
+		want            bool
+	}{
+		{"http://example.org/formats#csv", "http://example.org/formats#table", true},
+		{"http://example.org/formats#tabSeparated", "http://example.org/formats#tsv", true},
+		{"http://example.org/formats#tsv", "http://example.org/formats#tabSeparated", true},
+		{"http://example.org/formats#table", "http://example.org/formats#csv", false},
+		{"http://example.org/formats#csv", "http://example.org/formats#p", false},
+	} {
+		if got := isA(c.class, c.ancestor, onts); got != c.want {
+			t.Errorf("isA(%s, %s) = %v, want %v (hierarchy %v)", c.class, c.ancestor, got, c.want, o.related)
+		}
+	}
+	// Turtle in a file named .owl is read all the same.
+	o, err = parseOntology([]byte(namesTTL), "file:///x/names.owl")
+	if err != nil || !isA("http://example.org/formats#commaSeparated", "http://example.org/formats#csv", []*ontology{o}) {
+		t.Errorf("Turtle named .owl: %v, hierarchy %v", err, o)
+	}
+}
