@@ -111,12 +111,12 @@ func (e *Engine) collectOutput(j *job, o *schema.Parameter) (any, error) {
 			return nil, err
 		}
 		if o.Format != nil {
-			fs, err := evalFormats(o.Format, j.inputs, j.ev)
+			format, ok, err := evalOutputFormat(o.Format, f, j)
 			if err != nil {
 				return nil, err
 			}
-			if len(fs) > 0 {
-				f["format"] = fs[0]
+			if ok {
+				f["format"] = format
 			}
 		}
 	}
@@ -236,11 +236,11 @@ func (e *Engine) finishFiles(j *job, v any) (any, error) {
 			}
 			loc = dst
 		case strings.HasPrefix(loc, "file:"):
-			loc = j.local(schema.URIPath(loc))
+			loc = j.unstaged(j.local(schema.URIPath(loc)))
 		case !filepath.IsAbs(loc):
 			loc = filepath.Join(j.outdir, loc)
 		default:
-			loc = j.local(loc)
+			loc = j.unstaged(j.local(loc))
 		}
 		m["location"], m["path"] = schema.FileURI(loc), loc
 		if _, err := os.Stat(loc); err != nil {

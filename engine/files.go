@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -207,5 +206,3 @@ func deepCopy(v any) any {
 	}
 	return v
 }
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -22,7 +22,8 @@ func (e *Engine) Relocate(outputs map[string]any, outdir string) (map[string]any
 	if err := os.MkdirAll(outdir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create output directory: %w", err)
 	}
-	r := &relocator{outdir: outdir, done: map[string]string{}, taken: map[string]bool{}, suffix: map[string]int{}}
+	r := &relocator{outdir: outdir, done: map[string]string{}, taken: map[string]bool{}, suffix: map[string]int{},
+		real: map[string]string{}, dirs: map[string]map[string]any{}}
 	if root, err := filepath.EvalSymlinks(e.root); err == nil {
 		r.workRoot = root
 	}
@@ -30,6 +31,7 @@ func (e *Engine) Relocate(outputs map[string]any, outdir string) (map[string]any
 		r.cacheDir = e.opts.Cache.Dir
 	}
 	out := deepCopy(outputs).(map[string]any)
+	r.resolve(out)
 	for _, k := range sortedKeys(out) {
 		v, err := r.value(out[k])
 		if err != nil {
@@ -42,11 +44,49 @@ func (e *Engine) Relocate(outputs map[string]any, outdir string) (map[string]any
 
 type relocator struct {
 	outdir   string
-	workRoot string            // the run's work directory, symlinks resolved ("" if it cannot be)
-	done     map[string]string // source path → destination
-	taken    map[string]bool   // destination names in use
-	suffix   map[string]int    // last numeric suffix tried per basename
-	cacheDir string            // files from here are hard-linked, not copied
+	workRoot string                    // the run's work directory, symlinks resolved ("" if it cannot be)
+	done     map[string]string         // source path → destination
+	taken    map[string]bool           // destination names in use
+	suffix   map[string]int            // last numeric suffix tried per basename
+	cacheDir string                    // files from here are hard-linked, not copied
+	real     map[string]string         // source path → where it really is, when that could be found
+	dirs     map[string]map[string]any // real path → an output Directory there
+}
+
+// resolve finds where every output File and Directory really is, before
+// anything moves. Outputs that are one file under several paths (an
+// InplaceUpdate step's output is its input, through a symlink) are then
+// placed once, at one location; and a File inside an output Directory
+// goes where that Directory goes, instead of being taken out of it.
+func (r *relocator) resolve(out map[string]any) {
+	_ = walkFiles(out, func(m map[string]any) error {
+		p := localPath(m)
+		if p == "" {
+			return nil
+		}
+		real := p
+		if rp, err := filepath.EvalSymlinks(p); err == nil {
+			real = rp
+			r.real[p] = real
+		}
+		if m["class"] == "Directory" {
+			if _, ok := r.dirs[real]; !ok {
+				r.dirs[real] = m
+			}
+		}
+		return nil
+	})
+}
+
+// enclosing returns the output Directory that holds the file really at
+// real, and where that Directory really is, if one does.
+func (r *relocator) enclosing(real string) (map[string]any, string, bool) {
+	for d := filepath.Dir(real); d != real; real, d = d, filepath.Dir(d) {
+		if m, ok := r.dirs[d]; ok {
+			return m, d, true
+		}
+	}
+	return nil, "", false
 }
 
 func (r *relocator) value(v any) (any, error) {
@@ -133,12 +173,25 @@ func (r *relocator) finishListing(l []any) []any {
 // place moves or copies src into the output directory once, under its
 // basename (made unique when two outputs share a name).
 func (r *relocator) place(src string, m map[string]any) (string, error) {
-	if d, ok := r.done[src]; ok {
+	real := src
+	if rp, ok := r.real[src]; ok {
+		real = rp
+	}
+	if d, ok := r.done[real]; ok {
 		return d, nil
 	}
 	if strings.HasPrefix(src, r.outdir+string(os.PathSeparator)) {
-		r.done[src] = src
+		r.done[real] = src
 		return src, nil
+	}
+	if dm, dreal, ok := r.enclosing(real); ok {
+		ddst, err := r.place(localPath(dm), dm)
+		if err != nil {
+			return "", err
+		}
+		rel, _ := filepath.Rel(dreal, real)
+		r.done[real] = filepath.Join(ddst, rel)
+		return r.done[real], nil
 	}
 	base, _ := m["basename"].(string)
 	if base == "" {
@@ -169,7 +222,7 @@ func (r *relocator) place(src string, m map[string]any) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cannot move output %s to %s: %w", src, dst, err)
 	}
-	r.done[src] = dst
+	r.done[real] = dst
 	return dst, nil
 }
 
@@ -178,12 +231,15 @@ func (r *relocator) place(src string, m map[string]any) (string, error) {
 // be moved: a path can pass through a staged symlink into an input
 // directory, and moving from there would take the user's file away.
 func (r *relocator) ownedByRun(path string) bool {
-	if isSymlink(path) {
+	if isSymlink(path) || r.workRoot == "" {
 		return false
 	}
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil || r.workRoot == "" {
-		return false
+	real, ok := r.real[path] // resolved before anything moved
+	if !ok {
+		var err error
+		if real, err = filepath.EvalSymlinks(path); err != nil {
+			return false
+		}
 	}
 	return strings.HasPrefix(real, r.workRoot+string(os.PathSeparator))
 }

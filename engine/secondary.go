@@ -45,7 +45,13 @@ func (e *Engine) addSecondaryFiles(f map[string]any, specs []schema.SecondaryFil
 			return err
 		}
 	}
-	if len(have) > 0 || f["secondaryFiles"] != nil {
+	// A parameter that declares secondary files gives each of its Files
+	// the list, empty when none were found, as the reference runner does:
+	// expressions read inputs.f.secondaryFiles.length.
+	if len(specs) > 0 || len(have) > 0 || f["secondaryFiles"] != nil {
+		if have == nil {
+			have = []any{}
+		}
 		f["secondaryFiles"] = have
 	}
 	return nil
@@ -143,7 +149,8 @@ func evalBool(ev *expr.Evaluator, v any, inputs map[string]any, self any) (bool,
 }
 
 // checkFormat checks the format of input files against the formats the
-// parameter accepts.
+// parameter accepts. A format that evaluates to null, like one left out,
+// accepts any file: null is one of the field's types.
 func checkFormat(in *schema.Parameter, v any, inputs map[string]any, ev *expr.Evaluator, p *schema.Process) error {
 	if in.Format == nil {
 		return nil
@@ -152,6 +159,9 @@ func checkFormat(in *schema.Parameter, v any, inputs map[string]any, ev *expr.Ev
 	if err != nil {
 		return err
 	}
+	if len(want) == 0 {
+		return nil
+	}
 	for _, f := range topFiles(v) {
 		got, _ := f["format"].(string)
 		if got == "" {
@@ -159,14 +169,21 @@ func checkFormat(in *schema.Parameter, v any, inputs map[string]any, ev *expr.Ev
 		}
 		got = expandPrefix(got, p.Namespaces)
 		f["format"] = got
-		if !formatMatches(got, want, p.Schemas) {
-			return fmt.Errorf("file %s has format %s, but %s accepts %s",
-				f["basename"], got, shortName(p), strings.Join(want, " or "))
+		if ok, problem := formatMatches(got, want, p.Schemas); !ok {
+			if problem != "" {
+				problem = " (an ontology could not be read: " + problem + ")"
+			}
+			return fmt.Errorf("file %s has format %s, but %s accepts %s%s",
+				f["basename"], got, shortName(p), strings.Join(want, " or "), problem)
 		}
 	}
 	return nil
 }
 
+// evalFormats evaluates an input parameter's format: a string, a list of
+// them, or an expression giving either. Null (the whole field or an item
+// of the list) adds no format; any other value is an error, as the
+// reference runner has it.
 func evalFormats(f any, inputs map[string]any, ev *expr.Evaluator) ([]string, error) {
 	var out []string
 	for _, it := range asList(f) {
@@ -174,21 +191,52 @@ func evalFormats(f any, inputs map[string]any, ev *expr.Evaluator) ([]string, er
 		if !ok {
 			continue
 		}
-		if expr.IsExpression(s) {
-			r, err := ev.Eval(s, expr.Context{Inputs: inputs})
-			if err != nil {
-				return nil, err
-			}
-			for _, x := range asList(r) {
-				if xs, ok := x.(string); ok {
-					out = append(out, xs)
-				}
-			}
+		if !expr.IsExpression(s) {
+			out = append(out, s)
 			continue
 		}
-		out = append(out, s)
+		r, err := ev.Eval(s, expr.Context{Inputs: inputs})
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range asList(r) {
+			switch xs := x.(type) {
+			case nil:
+			case string:
+				out = append(out, xs)
+			default:
+				return nil, fmt.Errorf("format %s gave %s; it must give a format IRI, a list of them, or null", s, schema.Describe(r))
+			}
+		}
 	}
 	return out, nil
+}
+
+// evalOutputFormat evaluates an output parameter's format for one of its
+// files (self in the expression): an IRI, or null for no format, which
+// leaves the file as it is.
+func evalOutputFormat(f any, file map[string]any, j *job) (string, bool, error) {
+	if l, ok := f.([]any); ok && len(l) > 0 {
+		f = l[0] // not CWL, but a list of one was taken before
+	}
+	s, ok := f.(string)
+	if !ok {
+		return "", false, nil
+	}
+	if !expr.IsExpression(s) {
+		return s, true, nil
+	}
+	r, err := j.ev.Eval(s, expr.Context{Inputs: j.inputs, Self: file, Runtime: j.rt})
+	if err != nil {
+		return "", false, err
+	}
+	switch v := r.(type) {
+	case nil:
+		return "", false, nil
+	case string:
+		return v, true, nil
+	}
+	return "", false, fmt.Errorf("format %s gave %s; it must give a format IRI or null", s, schema.Describe(r))
 }
 
 // expandPrefix expands a namespace prefix ("edam:format_1930") with the

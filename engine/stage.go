@@ -10,21 +10,21 @@ import (
 	"github.com/flow-cwl/flow/schema"
 )
 
-// stageInputs gives input files whose basename differs from their name on
-// disk, or which carry secondary files, a place in the job's staging
-// directory (by symlink), so the tool sees each file under its basename
-// with its secondary files beside it.
+// stageInputs gives every input File and Directory a place of its own in
+// the job's staging directory: a symlink under its basename, with its
+// secondary files beside it. The tool sees each input under its basename
+// and never at the user's path, so a tool that deletes or renames what it
+// was given (bzip2 replaces file with file.bz2) removes only the link. A
+// tool that writes into an input through its path still writes through
+// the link, as with other runners that stage by symlink; with --sandbox
+// or in a container, inputs are read-only.
 func (e *Engine) stageInputs(j *job) error {
 	j.inputs = deepCopy(j.inputs).(map[string]any)
+	j.origin = map[string]string{}
 	n := 0
-	return walkFiles(j.inputs, func(m map[string]any) error {
-		if m["class"] != "File" {
-			return nil
-		}
-		sec := asList(m["secondaryFiles"])
-		path := localPath(m)
-		base, _ := m["basename"].(string)
-		if len(sec) == 0 && filepath.Base(path) == base {
+	var stage func(m map[string]any) error
+	stage = func(m map[string]any) error {
+		if localPath(m) == "" {
 			return nil
 		}
 		n++
@@ -32,22 +32,75 @@ func (e *Engine) stageInputs(j *job) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		for _, obj := range append([]any{m}, sec...) {
+		for _, obj := range append([]any{m}, asList(m["secondaryFiles"])...) {
 			o, ok := obj.(map[string]any)
-			if !ok {
+			if !ok || localPath(o) == "" {
 				continue
 			}
-			if err := linkInto(o, dir); err != nil {
+			src, err := j.linkInto(o, dir)
+			if err != nil {
+				return err
+			}
+			if err := rebaseListing(o, src, localPath(o), stage); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}
+	return eachInputObject(j.inputs, stage)
+}
+
+// eachInputObject calls fn on each File and Directory of an input object
+// that is not inside another (a listing or secondaryFiles is fn's).
+func eachInputObject(v any, fn func(m map[string]any) error) error {
+	switch t := v.(type) {
+	case []any:
+		for _, it := range t {
+			if err := eachInputObject(it, fn); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		if isFileOrDir(t) {
+			return fn(t)
+		}
+		for _, k := range sortedKeys(t) {
+			if err := eachInputObject(t[k], fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// rebaseListing points the listing of a Directory staged from "from" at
+// "to": what is inside is seen through the staged directory. An entry
+// from elsewhere is staged on its own.
+func rebaseListing(d map[string]any, from, to string, stage func(map[string]any) error) error {
+	for _, it := range asList(d["listing"]) {
+		c, ok := it.(map[string]any)
+		if !ok || !isFileOrDir(c) {
+			continue
+		}
+		p := localPath(c)
+		if p != from && !strings.HasPrefix(p, from+"/") {
+			if err := stage(c); err != nil {
+				return err
+			}
+			continue
+		}
+		np := to + p[len(from):]
+		c["path"], c["dirname"] = np, filepath.Dir(np)
+		if err := rebaseListing(c, p, np, stage); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // linkInto symlinks the file or directory of object o into dir under its
-// basename and points o's path there.
-func linkInto(o map[string]any, dir string) error {
+// basename, points o's path there and returns the path it had.
+func (j *job) linkInto(o map[string]any, dir string) (string, error) {
 	src := localPath(o)
 	base, _ := o["basename"].(string)
 	if base == "" {
@@ -55,11 +108,28 @@ func linkInto(o map[string]any, dir string) error {
 	}
 	dst := filepath.Join(dir, base)
 	if err := os.Symlink(src, dst); err != nil && !os.IsExist(err) {
-		return err
+		return "", err
 	}
 	o["path"] = dst
 	o["dirname"] = dir
-	return nil
+	j.origin[dst] = src
+	return src, nil
+}
+
+// unstaged is the path p stands for when it leads through a staged
+// input: the input's own. Links the job leaves behind in its output
+// directory must not lead into the staging directory, which goes when
+// the run ends while the outputs (in the step cache) stay.
+func (j *job) unstaged(p string) string {
+	if len(j.origin) == 0 || !strings.HasPrefix(p, j.stage+"/") {
+		return p
+	}
+	for q := p; q != j.stage && q != "/"; q = filepath.Dir(q) {
+		if o, ok := j.origin[q]; ok {
+			return o + p[len(q):]
+		}
+	}
+	return p
 }
 
 // initialWorkDir stages InitialWorkDirRequirement's listing into the
@@ -256,6 +326,8 @@ func (j *job) stageEntry(ent iwdEntry, moved map[string]string) error {
 		err = copyTree(src, dst)
 	case filepath.IsAbs(name):
 		err = os.Symlink(src, dst) // the container binds what it points at
+	case j.view == nil:
+		err = os.Symlink(j.unstaged(src), dst)
 	default:
 		err = os.Symlink(j.seen(src), dst)
 	}

@@ -31,9 +31,10 @@ type job struct {
 	inputs map[string]any
 	rt     map[string]any
 	res    executors.Resources
-	staged []string  // sources InitialWorkDirRequirement linked into outdir
-	view   *pathView // where the command sees its files; nil: flow's own paths
-	image  *Image    // the container the command runs in; nil: the host
+	staged []string          // sources InitialWorkDirRequirement linked into outdir
+	origin map[string]string // staged input path → the input's own path
+	view   *pathView         // where the command sees its files; nil: flow's own paths
+	image  *Image            // the container the command runs in; nil: the host
 }
 
 func (j *job) eval(v any, self any) (any, error) {

@@ -162,15 +162,17 @@ func (j *job) enterView(v *pathView) {
 
 // leaveView switches the job back to flow's own paths for collecting its
 // outputs, and points symlinks the command's side made (or found staged)
-// in the output directory at flow's paths again. The view stays known:
-// paths the command wrote (cwl.output.json) are mapped back with local.
+// in the output directory at flow's paths again, and those that lead
+// through a staged input at the input. The view stays known: paths the
+// command wrote (cwl.output.json) are mapped back with local.
 func (j *job) leaveView() error {
 	v := j.view
-	if v == nil {
+	if v != nil {
+		j.inputs = mapFiles(j.inputs, v.source).(map[string]any)
+		j.rt["outdir"], j.rt["tmpdir"] = j.outdir, j.tmpdir
+	} else if len(j.origin) == 0 {
 		return nil
 	}
-	j.inputs = mapFiles(j.inputs, v.source).(map[string]any)
-	j.rt["outdir"], j.rt["tmpdir"] = j.outdir, j.tmpdir
 	return filepath.WalkDir(j.outdir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.Type()&os.ModeSymlink == 0 {
 			return err
@@ -179,7 +181,11 @@ func (j *job) leaveView() error {
 		if err != nil || !filepath.IsAbs(dst) {
 			return err
 		}
-		if src := v.source(dst); src != dst {
+		src := dst
+		if v != nil {
+			src = v.source(dst)
+		}
+		if src = j.unstaged(src); src != dst {
 			if err := os.Remove(p); err != nil {
 				return err
 			}
