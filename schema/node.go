@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -176,7 +177,9 @@ func scalarValue(y *yaml.Node) (any, error) {
 		// yaml.v3 calls an integer beyond int64 a float; it and decimals
 		// with more digits than a float64 keeps stay as written.
 		if n, ok := cwljson.Number(strings.ReplaceAll(y.Value, "_", "")); ok {
-			return n, nil
+			if _, exact := n.(json.Number); exact {
+				return n, nil
+			}
 		}
 		var f float64
 		if err := y.Decode(&f); err != nil {
