@@ -12,6 +12,8 @@ package api
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/flow-cwl/flow/internal/cwljson"
 )
 
 // The multipart fields of a run submission (WES 1.1's RunRequest).
@@ -59,6 +61,19 @@ type Run struct {
 	Submitted time.Time         `json:"submitted"`
 	Started   time.Time         `json:"started,omitzero"`
 	Finished  time.Time         `json:"finished,omitzero"`
+}
+
+// UnmarshalJSON decodes a run keeping the numbers of its inputs and
+// outputs exact (see cwljson): decoded plainly, an output 4200000000000000000000000000000000000000000
+// would come back as 4.2e+42.
+func (r *Run) UnmarshalJSON(data []byte) error {
+	type plain Run // without this method
+	if err := cwljson.Decode(data, (*plain)(r)); err != nil {
+		return err
+	}
+	cwljson.Normalize(r.Inputs)
+	cwljson.Normalize(r.Outputs)
+	return nil
 }
 
 // RunList is a page of runs, newest first.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -24,8 +25,11 @@ func matches(t *schema.Type, v any) bool {
 	case schema.TInt, schema.TLong:
 		return isInt(v)
 	case schema.TFloat, schema.TDouble:
-		_, isF := v.(float64)
-		return isF || isInt(v)
+		switch v.(type) {
+		case float64, json.Number: // json.Number: a literal float64 cannot hold exactly
+			return true
+		}
+		return isInt(v)
 	case schema.TString:
 		_, ok := v.(string)
 		return ok
@@ -106,15 +110,17 @@ func typeError(what string, t *schema.Type, v any) error {
 }
 
 // coerce converts v to the representation type t asks for: ints become
-// floats for float types; enum symbols are shortened. It walks arrays and
-// records so nested values follow their declared types.
+// floats for float types, when the float64 is exactly the int (beyond
+// 2^53 the int stays, so the number is not rounded); enum symbols are
+// shortened. It walks arrays and records so nested values follow their
+// declared types.
 func coerce(t *schema.Type, v any) any {
 	if t == nil || v == nil {
 		return v
 	}
 	switch t.Kind {
 	case schema.TFloat, schema.TDouble:
-		if i, ok := v.(int64); ok {
+		if i, ok := v.(int64); ok && -1<<53 <= i && i <= 1<<53 {
 			return float64(i)
 		}
 	case schema.TEnum:

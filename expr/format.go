@@ -8,13 +8,18 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/flow-cwl/flow/internal/cwljson"
 )
 
 // FormatNumber prints a number the way JavaScript's Number.prototype.toString
 // does: integral values without a fraction ("3", not "3.0"), plain decimal
 // notation between 1e-7 and 1e21, exponent notation ("1e+21", "1e-7")
-// outside. Integer types print exactly, even beyond 2^53. Values that are not
-// numbers fall back to fmt's default formatting.
+// outside. Integer types print exactly, even beyond 2^53, and so does a
+// json.Number that neither int64 nor float64 holds exactly: CWL values keep
+// such literals (4200000000000000000000000000000000000000000), and a
+// parameter reference passes them on as written, as cwltool does. Values
+// that are not numbers fall back to fmt's default formatting.
 func FormatNumber(v any) string {
 	switch n := v.(type) {
 	case int64:
@@ -32,11 +37,11 @@ func FormatNumber(v any) string {
 		// rather than the digits of its float64 widening.
 		return formatFloat(float64(n), 32)
 	case json.Number:
-		if i, err := n.Int64(); err == nil {
-			return strconv.FormatInt(i, 10)
-		}
-		if f, err := n.Float64(); err == nil {
-			return formatFloat(f, 64)
+		switch v := cwljson.NumberOrLiteral(n).(type) {
+		case int64:
+			return strconv.FormatInt(v, 10)
+		case float64:
+			return formatFloat(v, 64)
 		}
 		return n.String()
 	}

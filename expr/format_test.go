@@ -40,6 +40,11 @@ func TestFormatNumber(t *testing.T) {
 		{3, "3"},
 		{json.Number("12"), "12"},
 		{json.Number("1.50"), "1.5"},
+		{json.Number("4.2e42"), "4.2e+42"},
+		// Literals CWL values keep because a float64 would round them.
+		{json.Number("4200000000000000000000000000000000000000000"), "4200000000000000000000000000000000000000000"},
+		{json.Number("-18446744073709551615"), "-18446744073709551615"},
+		{json.Number("0.10000000000000000000001"), "0.10000000000000000000001"},
 	}
 	for _, tt := range tests {
 		if got := FormatNumber(tt.in); got != tt.want {

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"unicode"
@@ -193,7 +194,7 @@ func step(cur any, seg refSeg, last bool, path string) (any, error) {
 		}
 	case string:
 		return stringStep(v, seg, last, path)
-	case bool, int64, float64:
+	case bool, int64, float64, json.Number:
 	default:
 		// []string, map[string]string ... behave like []any, map[string]any.
 		if g, ok := normalizeReflect(cur); ok {
@@ -239,7 +240,7 @@ func typeName(v any) string {
 		return "an array"
 	case map[string]any:
 		return "an object"
-	case int64, int, int32, float64, float32:
+	case int64, int, int32, float64, float32, json.Number:
 		return "a number"
 	}
 	return fmt.Sprintf("a Go %T", v)

@@ -99,6 +99,11 @@ func cwlTypeName(v any) string {
 		return "Integer"
 	case float64:
 		return "Float"
+	case json.Number: // an exact literal (see cwljson)
+		if strings.ContainsAny(string(v), ".eE") {
+			return "Float"
+		}
+		return "Integer"
 	}
 	return "Text"
 }
@@ -106,7 +111,7 @@ func cwlTypeName(v any) string {
 // propertyValue gives scalars as they are and anything else as JSON text.
 func propertyValue(v any) any {
 	switch v.(type) {
-	case string, bool, int64, int, float64:
+	case string, bool, int64, int, float64, json.Number:
 		return v
 	}
 	js, _ := json.Marshal(v)

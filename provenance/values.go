@@ -3,7 +3,8 @@ package provenance
 import "github.com/flow-cwl/flow/internal/cwljson"
 
 // decodeRecord decodes a stored record with its CWL values as flow holds
-// them: integers as int64, other numbers as float64 (see cwljson).
+// them: integers as int64, other numbers as float64, numbers neither holds
+// exactly as their literal (see cwljson).
 func decodeRecord(data []byte, v any) error {
 	if err := cwljson.Decode(data, v); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -66,7 +67,7 @@ func Describe(v any) string {
 		return fmt.Sprintf("the text %q", t)
 	case bool:
 		return fmt.Sprintf("the boolean %v", t)
-	case int64, float64:
+	case int64, float64, json.Number:
 		return fmt.Sprintf("the number %v", t)
 	case []any:
 		return fmt.Sprintf("a list of %d", len(t))

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -8,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/flow-cwl/flow/internal/cwljson"
 )
 
 // Pos is a place in a source document, for error messages.
@@ -43,7 +46,7 @@ const (
 type Node struct {
 	Kind  Kind
 	Pos   Pos
-	Value any // ScalarNode: nil, bool, int64, float64 or string
+	Value any // ScalarNode: nil, bool, int64, float64, json.Number (a number neither holds exactly) or string
 	Keys  []string
 	Vals  []*Node // MapNode values, parallel to Keys (document order)
 	Items []*Node // SeqNode
@@ -160,6 +163,10 @@ func scalarValue(y *yaml.Node) (any, error) {
 	case "!!int":
 		i, err := strconv.ParseInt(strings.ReplaceAll(y.Value, "_", ""), 0, 64)
 		if err != nil {
+			// Beyond int64: the literal, not a float64 that rounds it.
+			if n, ok := cwljson.Number(strings.ReplaceAll(y.Value, "_", "")); ok {
+				return n, nil
+			}
 			var f float64
 			if y.Decode(&f) == nil {
 				return f, nil
@@ -167,6 +174,13 @@ func scalarValue(y *yaml.Node) (any, error) {
 		}
 		return i, err
 	case "!!float":
+		// yaml.v3 calls an integer beyond int64 a float; it and decimals
+		// with more digits than a float64 keeps stay as written.
+		if n, ok := cwljson.Number(strings.ReplaceAll(y.Value, "_", "")); ok {
+			if _, exact := n.(json.Number); exact {
+				return n, nil
+			}
+		}
 		var f float64
 		if err := y.Decode(&f); err != nil {
 			return nil, err

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/flow-cwl/flow/internal/cwljson"
 	"github.com/flow-cwl/flow/server/store"
 )
 
@@ -212,10 +213,11 @@ func (r *runner) ended(ctx context.Context, run *store.Run, stdout *bytes.Buffer
 	switch {
 	case err == nil:
 		var out map[string]any
-		if jerr := json.Unmarshal(stdout.Bytes(), &out); jerr != nil {
+		if jerr := cwljson.Decode(stdout.Bytes(), &out); jerr != nil {
 			r.finish(run, store.StateSystemError, "flow printed no output object: "+jerr.Error(), nil)
 			return
 		}
+		cwljson.Normalize(out)
 		r.finish(run, store.StateComplete, "", relativeOutputs(out, filepath.Join(run.Dir, "outputs")))
 	case errors.As(err, &exit) && exit.ExitCode() >= 0 && exit.ExitCode() != 130:
 		r.finish(run, store.StateExecutorError, strings.TrimPrefix(last, "flow: "), nil)

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/flow-cwl/flow/api"
+	"github.com/flow-cwl/flow/internal/cwljson"
 	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/server/store"
 )
@@ -184,6 +185,7 @@ func runFromFields(f map[string]string, dir string) (*store.Run, error) {
 	if err := decodeField(f, api.FieldParams, &run.Inputs); err != nil {
 		return nil, err
 	}
+	cwljson.Normalize(run.Inputs)
 	if err := decodeField(f, api.FieldTags, &run.Tags); err != nil {
 		return nil, err
 	}
@@ -206,7 +208,8 @@ func decodeField(f map[string]string, name string, v any) error {
 	if strings.TrimSpace(f[name]) == "" {
 		return nil
 	}
-	if err := json.Unmarshal([]byte(f[name]), v); err != nil {
+	// Numbers as json.Number, so that inputs keep their literals.
+	if err := cwljson.Decode([]byte(f[name]), v); err != nil {
 		return fmt.Errorf("%w: %s is not the JSON it should be: %v", errBadRequest, name, err)
 	}
 	return nil

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flow-cwl/flow/conformance"
+	"github.com/flow-cwl/flow/internal/cwltest"
 	"github.com/flow-cwl/flow/internal/siftest"
 	"github.com/flow-cwl/flow/internal/testcluster"
 	"github.com/flow-cwl/flow/internal/testenv"
@@ -169,8 +169,15 @@ func TestContainerErrors(t *testing.T) {
 }
 
 // The conformance tests tagged docker pass in containers, with stand-in
-// images under the names those tests use.
+// images under the names those tests use, as cwltest judges them.
 func TestDockerConformanceInSingularity(t *testing.T) {
+	source := os.Getenv("CWLTEST")
+	if source == "" {
+		source = "../../../shared/cwltest"
+	}
+	if err := cwltest.Available(source, ""); err != nil {
+		testenv.SkipOrFail(t, err.Error())
+	}
 	env, cache := containerEnv(t)
 	for _, name := range []string{"docker.io_debian:stable-slim.sif", "docker.io_bash:4.4.sif"} {
 		siftest.Build(t, cache, siftest.Options{Name: name})
@@ -180,30 +187,32 @@ func TestDockerConformanceInSingularity(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	suite := copySuite(t)
-	tests, err := conformance.Load(filepath.Join(suite, "conformance_tests.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := conformance.Select(tests, conformance.Selection{Tags: []string{"docker"}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Alone, and with the runtime itself in each job's sandbox.
-	for _, runner := range [][]string{{flowBin, "run", "--singularity", "--no-provenance"}, {flowBin, "run", "--singularity", "--sandbox", "--no-provenance"}} {
-		t.Run(strings.Join(runner[2:], " "), func(t *testing.T) {
-			if slices.Contains(runner, "--sandbox") {
+	for _, args := range [][]string{{"run", "--singularity", "--no-provenance"}, {"run", "--singularity", "--sandbox", "--no-provenance"}} {
+		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
+			if slices.Contains(args, "--sandbox") {
 				needSandbox(t)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			results := conformance.Run(ctx, conformance.Config{Runner: runner, Jobs: 2}, plan)
-			for _, r := range results {
-				if r.Status != conformance.Passed {
-					t.Errorf("%s: %s: %s\n%s", r.Test.ID, r.Status, r.Message, r.Stderr)
+			report := filepath.Join(t.TempDir(), "report.xml")
+			cmd := cwltest.Command(ctx, cwltest.Options{Source: source, Suite: suite, Tool: flowBin, Args: args,
+				Tags: "docker", Jobs: 2, Timeout: 120, JUnit: report, TempDir: t.TempDir()})
+			log, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("cwltest: %v\n%s", err, log)
+			}
+			cases, err := cwltest.ReadJUnitFile(report)
+			if err != nil {
+				t.Fatalf("%v\ncwltest's log:\n%s", err, log)
+			}
+			for _, c := range cases {
+				if c.Status != cwltest.Passed {
+					t.Errorf("%s: %s: %s\n%s", c.ID, c.Status, c.Message, c.Stderr)
 				}
 			}
-			if len(results) < 8 {
-				t.Errorf("only %d tests are tagged docker", len(results))
+			if len(cases) < 8 {
+				t.Errorf("only %d tests are tagged docker", len(cases))
 			}
 		})
 	}

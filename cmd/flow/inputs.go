@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flow-cwl/flow/internal/cwljson"
 	"github.com/flow-cwl/flow/schema"
 )
 
@@ -127,6 +128,11 @@ func scalarValue(t *schema.Type, s, wd string) (any, error) {
 		}
 		return n, nil
 	case schema.TFloat, schema.TDouble:
+		// As a job file would hold it: a literal a float64 would round
+		// stays exact.
+		if n, ok := cwljson.Number(s); ok {
+			return n, nil
+		}
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
 			return nil, fmt.Errorf("%q is not a number", s)
