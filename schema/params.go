@@ -103,12 +103,14 @@ func (l *Loader) decodeParamFields(p *Parameter, n *Node, field string, sc scope
 	if d := n.Get("default"); d != nil {
 		p.Default, p.HasDefault = resolveLocations(d.Plain(), n.Base), true
 	}
-	if ib := n.Get("inputBinding"); ib != nil {
+	// An optional field written as null is absent, as CWL's schema
+	// language reads it (`inputBinding:` with nothing after it).
+	if ib := n.Get("inputBinding"); !ib.IsNull() {
 		if p.InputBinding, err = decodeBinding(ib, field+".inputBinding"); err != nil {
 			return err
 		}
 	}
-	if ob := n.Get("outputBinding"); ob != nil {
+	if ob := n.Get("outputBinding"); !ob.IsNull() {
 		if p.OutputBinding, err = decodeOutputBinding(ob, field+".outputBinding"); err != nil {
 			return err
 		}
@@ -185,7 +187,7 @@ func decodeBinding(n *Node, path string) (*Binding, error) {
 		return nil, errAt(n, path, "expected a mapping, found %s", describe(n))
 	}
 	b := &Binding{Pos: n.Pos, Position: plainOf(n, "position"), ValueFrom: plainOf(n, "valueFrom")}
-	b.HasValueFrom = n.Has("valueFrom")
+	b.HasValueFrom = !n.Get("valueFrom").IsNull()
 	var err error
 	if b.Prefix, err = optString(n, "prefix", path); err != nil {
 		return nil, err
@@ -199,7 +201,7 @@ func decodeBinding(n *Node, path string) (*Binding, error) {
 	if b.LoadContents, err = optBool(n, "loadContents", path, false); err != nil {
 		return nil, err
 	}
-	if is := n.Get("itemSeparator"); is != nil {
+	if is := n.Get("itemSeparator"); !is.IsNull() {
 		s, ok := is.Str()
 		if !ok {
 			return nil, errAt(is, path+".itemSeparator", "expected text, found %s", describe(is))

@@ -105,9 +105,8 @@ func (l *Loader) decodeCommandLineTool(p *Process, n *Node) error {
 			p.Arguments = append(p.Arguments, b)
 		}
 	}
-	if len(p.BaseCommand) == 0 && len(p.Arguments) == 0 {
-		return errAt(n, "baseCommand", "missing; a CommandLineTool needs baseCommand or arguments")
-	}
+	// Neither baseCommand nor arguments is valid too: the command line
+	// then starts with the first bound input.
 	for _, k := range []string{"stdin", "stdout", "stderr"} {
 		if _, err := optString(n, k, ""); err != nil {
 			return err

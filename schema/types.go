@@ -119,7 +119,7 @@ func (l *Loader) decodeTypeMap(n *Node, path string, sc scope) (*Type, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ib := n.Get("inputBinding"); ib != nil {
+	if ib := n.Get("inputBinding"); !ib.IsNull() {
 		if t.InputBinding, err = decodeBinding(ib, path+".inputBinding"); err != nil {
 			return nil, err
 		}
