@@ -9,9 +9,10 @@ import (
 // (a document and everything it references); it caches files and named
 // types across that load.
 type Loader struct {
-	files *files
-	types map[string]*Type // named records and enums by full id
-	depth int
+	files     *files
+	types     map[string]*Type // named records and enums by full id
+	depth     int
+	enableDev bool
 }
 
 // NewLoader returns an empty Loader.
@@ -33,6 +34,11 @@ func Load(ref string) (*Process, error) { return NewLoader().Load(ref) }
 // check's error should read as a predicate ("is outside ...") and should
 // not name the path it resolved.
 func (l *Loader) SetPathCheck(check func(path string) error) { l.files.check = check }
+
+// EnableDev makes the loader read documents of the development releases
+// of CWL (cwlVersion v1.2.0-dev5 and the like), which it refuses by
+// default.
+func (l *Loader) EnableDev() { l.enableDev = true }
 
 // Files lists the local files the loads so far read: every document and
 // every $include'd text (not $schemas ontologies), sorted. It is what must

@@ -111,6 +111,9 @@ func (l *Loader) decodeParamFields(p *Parameter, n *Node, field string, sc scope
 		}
 	}
 	if ob := n.Get("outputBinding"); !ob.IsNull() {
+		if p.Type != nil && (p.Type.Kind == TStdout || p.Type.Kind == TStderr) {
+			return errAt(ob, field+".outputBinding", "not allowed with type %s, which collects the tool's %s itself", p.Type.Kind, p.Type.Kind)
+		}
 		if p.OutputBinding, err = decodeOutputBinding(ob, field+".outputBinding"); err != nil {
 			return err
 		}

@@ -30,8 +30,8 @@ func (l *Loader) decodeProcess(n *Node, sc scope, id string) (*Process, error) {
 	if sc.version == "" {
 		return nil, errAt(n, "cwlVersion", "missing; the document must say which CWL version it is written in (e.g. cwlVersion: v1.2)")
 	}
-	if !slices.Contains([]string{"v1.0", "v1.1", "v1.2", "v1.1.0-dev1", "v1.2.0-dev1", "v1.2.0-dev2", "v1.2.0-dev3", "v1.2.0-dev4", "v1.2.0-dev5"}, sc.version) {
-		return nil, errAt(n.Get("cwlVersion"), "cwlVersion", "unsupported CWL version %q; flow reads v1.0, v1.1 and v1.2", sc.version)
+	if err := l.checkVersion(n, sc.version); err != nil {
+		return nil, err
 	}
 	if s, _ := n.Get("id").Str(); s != "" {
 		id = resolveID(n.Base, s, sc.namespaces)
@@ -160,6 +160,32 @@ func normaliseStreams(p *Process) error {
 func streamName(toolID string, o *Parameter) string {
 	h := sha1.Sum([]byte(toolID + "#" + o.ID))
 	return string(o.Type.Kind) + "_" + hex.EncodeToString(h[:8])
+}
+
+// releasedVersions are the CWL versions flow reads; devVersions were
+// drafts of them, read only on request (EnableDev) as other runners do:
+// what a draft meant may differ from the release.
+var (
+	releasedVersions = []string{"v1.0", "v1.1", "v1.2"}
+	devVersions      = []string{"v1.1.0-dev1", "v1.2.0-dev1", "v1.2.0-dev2", "v1.2.0-dev3", "v1.2.0-dev4", "v1.2.0-dev5"}
+)
+
+// checkVersion refuses a cwlVersion flow does not read, and a draft one
+// unless the loader was told to read drafts.
+func (l *Loader) checkVersion(n *Node, version string) error {
+	at := n.Get("cwlVersion")
+	if at == nil {
+		at = n
+	}
+	switch {
+	case slices.Contains(releasedVersions, version):
+		return nil
+	case slices.Contains(devVersions, version) && l.enableDev:
+		return nil
+	case slices.Contains(devVersions, version):
+		return errAt(at, "cwlVersion", "%q is a development version; update the document to a released one (v1.0, v1.1, v1.2) or pass --enable-dev", version)
+	}
+	return errAt(at, "cwlVersion", "unsupported CWL version %q; flow reads v1.0, v1.1 and v1.2", version)
 }
 
 // versionOrder ranks CWL versions for feature checks.
