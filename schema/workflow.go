@@ -72,7 +72,11 @@ func (l *Loader) decodeStep(e entry, wf *Process, sc scope) (*Step, error) {
 	if s.In, err = l.decodeStepInputs(n.Get("in"), field+".in", stepFull, wf, sc); err != nil {
 		return nil, err
 	}
-	if s.Out, err = decodeStepOutputs(n, field+".out", stepFull, sc); err != nil {
+	s.InPos = n.Pos
+	if in := n.Get("in"); in != nil {
+		s.InPos = in.Pos
+	}
+	if s.Out, s.OutPos, err = decodeStepOutputs(n, field+".out", stepFull, sc); err != nil {
 		return nil, err
 	}
 	scatter, err := stringList(n.Get("scatter"), field+".scatter")
@@ -163,26 +167,28 @@ func decodeStepInputFields(in *StepInput, n *Node, path, stepFull string, sc sco
 	return err
 }
 
-func decodeStepOutputs(step *Node, path, stepFull string, sc scope) ([]string, error) {
+func decodeStepOutputs(step *Node, path, stepFull string, sc scope) ([]string, []Pos, error) {
 	v := step.Get("out")
 	if v.IsNull() {
-		return nil, errAt(step, path, "missing; a step must list the outputs it uses (out: [] for none)")
+		return nil, nil, errAt(step, path, "missing; a step must list the outputs it uses (out: [] for none)")
 	}
 	if v.Kind != SeqNode {
-		return nil, errAt(v, path, "expected a list of output ids, found %s", describe(v))
+		return nil, nil, errAt(v, path, "expected a list of output ids, found %s", describe(v))
 	}
 	var out []string
+	var pos []Pos
 	for _, it := range v.Items {
 		id, ok := it.Str()
 		if !ok {
 			id, _ = it.Get("id").Str()
 		}
 		if id == "" {
-			return nil, errAt(it, path, "expected an output id, found %s", describe(it))
+			return nil, nil, errAt(it, path, "expected an output id, found %s", describe(it))
 		}
 		out = append(out, paramID(resolveID(it.Base, id, sc.namespaces), stepFull))
+		pos = append(pos, it.Pos)
 	}
-	return out, nil
+	return out, pos, nil
 }
 
 // decodeRun loads a step's process: inline, a reference into the same
