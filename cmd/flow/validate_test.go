@@ -1,0 +1,89 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+const vdir = "testdata/validate/"
+
+// Documents other CWL runners load are valid to flow validate too, and
+// documents they refuse are refused by it, in one line naming the file,
+// line, column and field, before anything could run.
+func TestValidateDocumentClasses(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		// code is the exit code; want is the whole of stderr (one line, or
+		// none); stdout is "... is valid CWL (...)" exactly when code is 0.
+		code int
+		want string
+	}{
+		// Accepted.
+		{name: "optional type in a flow mapping", args: []string{vdir + "optional-in-flow-map.cwl"}},
+		{name: "inputBinding and outputBinding given as null", args: []string{vdir + "null-binding.cwl"}},
+		{name: "neither baseCommand nor arguments", args: []string{vdir + "no-base-command.cwl"}},
+		{name: "Directory[] scattered into Directory, merge_flattened into Directory[]", args: []string{vdir + "dirs-scattered.cwl"}},
+		{name: "development cwlVersion with --enable-dev", args: []string{"--enable-dev", vdir + "dev-version.cwl"}},
+		{name: "optional source into a required input warns", args: []string{vdir + "optional-into-required.cwl"},
+			want: `flow: warning: testdata/validate/optional-into-required.cwl:11:13: field steps.say.in.word: source "w" of type string? may not fit "word" of type string`},
+
+		// Refused.
+		{name: "step leaves a required input unset", args: []string{vdir + "step-missing-input.cwl"}, code: 1,
+			want: `flow: testdata/validate/step-missing-input.cwl:11:7: field steps.say.in: the step leaves the required input "word" of its process unset (give a source, a default or a valueFrom)`},
+		{name: "step input with no source, default or valueFrom", args: []string{vdir + "step-input-unset.cwl"}, code: 1,
+			want: `flow: testdata/validate/step-input-unset.cwl:11:13: field steps.say.in.word: the required input "word" has no source, default or valueFrom`},
+		{name: "step out names no output of its process", args: []string{vdir + "step-unknown-output.cwl"}, code: 1,
+			want: `flow: testdata/validate/step-unknown-output.cwl:11:17: field steps.say.out: the step's process has no output "shouted" (it has said)`},
+		{name: "Directory[] into Directory", args: []string{vdir + "dirs-into-dir.cwl"}, code: 1,
+			want: `flow: testdata/validate/dirs-into-dir.cwl:12:14: field steps.say.in.place: source "ds" of type Directory[] cannot flow into "place" of type Directory`},
+		{name: "File into string", args: []string{vdir + "file-into-string.cwl"}, code: 1,
+			want: `flow: testdata/validate/file-into-string.cwl:12:9: field steps.say.in.word: source "f" of type File cannot flow into "word" of type string`},
+		{name: "outputBinding with type stdout", args: []string{vdir + "stdout-with-binding.cwl"}, code: 1,
+			want: `flow: testdata/validate/stdout-with-binding.cwl:9:7: field outputs.now.outputBinding: not allowed with type stdout, which collects the tool's stdout itself`},
+		{name: "development cwlVersion", args: []string{vdir + "dev-version.cwl"}, code: 1,
+			want: `flow: testdata/validate/dev-version.cwl:1:13: field cwlVersion: "v1.2.0-dev5" is a development version; update the document to a released one (v1.0, v1.1, v1.2) or pass --enable-dev`},
+		{name: "YAML error at its token", args: []string{vdir + "flow-map-missing-comma.cwl"}, code: 1,
+			want: `flow: testdata/validate/flow-map-missing-comma.cwl:5:35: invalid YAML: did not find expected ',' or '}'`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := flowIn(t, append([]string{"validate"}, c.args...)...)
+			if r.code != c.code {
+				t.Errorf("exit code %d, want %d", r.code, c.code)
+			}
+			if got := strings.TrimSuffix(r.stderr, "\n"); got != c.want {
+				t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, c.want)
+			}
+			doc := c.args[len(c.args)-1]
+			if valid := strings.HasPrefix(r.stdout, doc+" is valid CWL ("); valid != (c.code == 0) {
+				t.Errorf("stdout %q with exit code %d", r.stdout, r.code)
+			}
+		})
+	}
+}
+
+// The same checks run before any step: flow run refuses such a workflow
+// with the same line, and runs nothing.
+func TestRunRefusesBeforeAnyStep(t *testing.T) {
+	out := t.TempDir()
+	r := flowIn(t, "run", "--no-provenance", "--outdir", out, vdir+"dirs-into-dir.cwl", "--w", "hi", "--ds", t.TempDir())
+	if r.code != 1 {
+		t.Errorf("exit code %d, want 1", r.code)
+	}
+	want := `flow: testdata/validate/dirs-into-dir.cwl:12:14: field steps.say.in.place: source "ds" of type Directory[] cannot flow into "place" of type Directory`
+	if lines := stderrLines(r.stderr); len(lines) != 1 || lines[0] != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, want)
+	}
+	if r.stdout != "" {
+		t.Errorf("stdout: %s", r.stdout)
+	}
+}
+
+// A tool without baseCommand runs its first bound input as the command.
+func TestRunWithoutBaseCommand(t *testing.T) {
+	out := t.TempDir()
+	r := flowIn(t, "run", "--no-provenance", "--quiet", "--outdir", out, vdir+"no-base-command.cwl", "--program", "true", "--word", "x")
+	if r.code != 0 {
+		t.Fatalf("exit code %d: %s", r.code, r.stderr)
+	}
+}
