@@ -25,6 +25,14 @@ func loadChecked(doc string) (*schema.Process, error) { return loadWith(doc, loa
 // loadWith is loadChecked with options: it loads the document, then
 // checks the step graphs and how the steps fit together.
 func loadWith(doc string, o loadOptions) (*schema.Process, error) {
+	p, err := o.loader().Load(doc)
+	if err != nil {
+		return nil, err
+	}
+	return p, o.checkLoaded(p)
+}
+
+func (o loadOptions) loader() *schema.Loader {
 	l := schema.NewLoader()
 	if o.check != nil {
 		l.SetPathCheck(o.check)
@@ -32,21 +40,23 @@ func loadWith(doc string, o loadOptions) (*schema.Process, error) {
 	if o.enableDev {
 		l.EnableDev()
 	}
-	p, err := l.Load(doc)
-	if err != nil {
-		return nil, err
-	}
+	return l
+}
+
+// checkLoaded checks what loading does not: the step graphs and how the
+// steps fit together.
+func (o loadOptions) checkLoaded(p *schema.Process) error {
 	if err := engine.Check(p); err != nil {
-		return nil, err
+		return err
 	}
 	warnings, err := schema.Check(p)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if o.warn != nil {
 		for _, w := range warnings {
 			o.warn(w)
 		}
 	}
-	return p, nil
+	return nil
 }

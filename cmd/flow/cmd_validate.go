@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/flow-cwl/flow/schema"
 )
@@ -35,15 +36,36 @@ func runValidate(doc string, w io.Writer) error {
 
 // validate loads doc with o and describes it on w when it is valid; each
 // warning is a line on stderr, so a valid document with warnings still
-// exits 0.
+// exits 0. A $graph without a main process has each of its processes
+// checked.
 func validate(doc string, o loadOptions, w, stderr io.Writer) error {
 	o.warn = func(e *schema.Error) { fmt.Fprintf(stderr, "flow: warning: %s\n", message(e)) }
-	p, err := loadWith(doc, o)
+	ps, err := o.loader().LoadAll(doc)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "%s is valid CWL (%s)\n", doc, summary(p))
+	var parts []string
+	for _, p := range ps {
+		if err := o.checkLoaded(p); err != nil {
+			return err
+		}
+		parts = append(parts, summary(p))
+	}
+	if len(ps) > 1 {
+		for i, p := range ps {
+			parts[i] = "#" + fragment(p.ID) + ": " + parts[i]
+		}
+	}
+	_, err = fmt.Fprintf(w, "%s is valid CWL (%s)\n", doc, strings.Join(parts, "; "))
 	return err
+}
+
+// fragment is the part of an id after its '#'.
+func fragment(id string) string {
+	if i := strings.LastIndex(id, "#"); i >= 0 {
+		return id[i+1:]
+	}
+	return id
 }
 
 // summary is a short description of a process: its class, and for a

@@ -25,6 +25,7 @@ func TestValidateDocumentClasses(t *testing.T) {
 		{name: "neither baseCommand nor arguments", args: []string{vdir + "no-base-command.cwl"}},
 		{name: "Directory[] scattered into Directory, merge_flattened into Directory[]", args: []string{vdir + "dirs-scattered.cwl"}},
 		{name: "development cwlVersion with --enable-dev", args: []string{"--enable-dev", vdir + "dev-version.cwl"}},
+		{name: "each process of a $graph without #main", args: []string{vdir + "graph-no-main.cwl"}},
 		{name: "optional source into a required input warns", args: []string{vdir + "optional-into-required.cwl"},
 			want: `flow: warning: testdata/validate/optional-into-required.cwl:11:13: field steps.say.in.word: source "w" of type string? may not fit "word" of type string`},
 
@@ -43,6 +44,8 @@ func TestValidateDocumentClasses(t *testing.T) {
 			want: `flow: testdata/validate/stdout-with-binding.cwl:9:7: field outputs.now.outputBinding: not allowed with type stdout, which collects the tool's stdout itself`},
 		{name: "development cwlVersion", args: []string{vdir + "dev-version.cwl"}, code: 1,
 			want: `flow: testdata/validate/dev-version.cwl:1:13: field cwlVersion: "v1.2.0-dev5" is a development version; update the document to a released one (v1.0, v1.1, v1.2) or pass --enable-dev`},
+		{name: "a process of a $graph without #main", args: []string{vdir + "graph-no-main-bad.cwl"}, code: 1,
+			want: `flow: testdata/validate/graph-no-main-bad.cwl:13:41: field steps.first.in.word: source "w" of type File cannot flow into "word" of type string`},
 		{name: "YAML error at its token", args: []string{vdir + "flow-map-missing-comma.cwl"}, code: 1,
 			want: `flow: testdata/validate/flow-map-missing-comma.cwl:5:35: invalid YAML: did not find expected ',' or '}'`},
 	} {
