@@ -46,6 +46,10 @@ func TestValidateDocumentClasses(t *testing.T) {
 			want: `flow: testdata/validate/dev-version.cwl:1:13: field cwlVersion: "v1.2.0-dev5" is a development version; update the document to a released one (v1.0, v1.1, v1.2) or pass --enable-dev`},
 		{name: "a process of a $graph without #main", args: []string{vdir + "graph-no-main-bad.cwl"}, code: 1,
 			want: `flow: testdata/validate/graph-no-main-bad.cwl:13:41: field steps.first.in.word: source "w" of type File cannot flow into "word" of type string`},
+		{name: "[] twice in a type", args: []string{vdir + "nested-shorthand.cwl"}, code: 1,
+			want: `flow: testdata/validate/nested-shorthand.cwl:5:11: field inputs.groups.type: unknown type "File[][]": CWL v1.2 reads [] and ? once each after a type name; write the type out ({type: array, items: {type: array, items: File}} for a list of lists)`},
+		{name: "[] in the items of an array type", args: []string{vdir + "items-shorthand.cwl"}, code: 1,
+			want: `flow: testdata/validate/items-shorthand.cwl:6:32: field inputs.groups.type.items: unknown type "File[]": CWL v1.2 does not read the [] and ? shorthands in items; write the type out ({type: array, items: File} for a list, ["null", File] for an optional type)`},
 		{name: "YAML error at its token", args: []string{vdir + "flow-map-missing-comma.cwl"}, code: 1,
 			want: `flow: testdata/validate/flow-map-missing-comma.cwl:5:35: invalid YAML: did not find expected ',' or '}'`},
 	} {
