@@ -22,7 +22,7 @@ import (
 // error.
 func Check(p *Process) (warnings []*Error, err error) {
 	c := &checker{seen: map[*Process]bool{}}
-	err = c.process(p)
+	err = c.process(p, nil)
 	return c.warnings, err
 }
 
@@ -35,12 +35,18 @@ func (c *checker) warn(pos Pos, field, format string, args ...any) {
 	c.warnings = append(c.warnings, &Error{Pos: pos, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (c *checker) process(p *Process) error {
+// process checks a workflow and the workflows its steps run. inherited
+// are the requirements and hints of the workflows that contain it.
+func (c *checker) process(p *Process, inherited []Requirement) error {
 	if p == nil || p.Class != "Workflow" || c.seen[p] {
 		return nil
 	}
 	c.seen[p] = true
+	reqs := slices.Concat(inherited, p.Requirements, p.Hints)
 	for _, s := range p.Steps {
+		if err := checkFeatures(s, slices.Concat(reqs, s.Requirements, s.Hints)); err != nil {
+			return err
+		}
 		if err := c.stepInterface(s); err != nil {
 			return err
 		}
@@ -49,8 +55,30 @@ func (c *checker) process(p *Process) error {
 		return err
 	}
 	for _, s := range p.Steps {
-		if err := c.process(s.Run); err != nil {
+		if err := c.process(s.Run, slices.Concat(reqs, s.Requirements, s.Hints)); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkFeatures refuses a step that uses a workflow feature its workflow
+// does not declare (CWL's feature requirements, which may be given as
+// hints too and hold for the steps of nested workflows), and a scatter
+// over several inputs that does not say how to combine them.
+func checkFeatures(s *Step, reqs []Requirement) error {
+	field := "steps." + s.ID
+	if len(s.Scatter) > 0 {
+		if _, ok := Find(reqs, "ScatterFeatureRequirement"); !ok {
+			return &Error{Pos: s.Pos, Field: field + ".scatter", Msg: "a scattered step needs ScatterFeatureRequirement in the workflow's requirements"}
+		}
+		if len(s.Scatter) > 1 && s.ScatterMethod == "" {
+			return &Error{Pos: s.Pos, Field: field + ".scatterMethod", Msg: "missing; a step scattered over several inputs must say how to combine them (dotproduct, nested_crossproduct or flat_crossproduct)"}
+		}
+	}
+	if s.Run != nil && s.Run.Class == "Workflow" {
+		if _, ok := Find(reqs, "SubworkflowFeatureRequirement"); !ok {
+			return &Error{Pos: s.Pos, Field: field + ".run", Msg: "a step that runs a workflow needs SubworkflowFeatureRequirement in the workflow's requirements"}
 		}
 	}
 	return nil

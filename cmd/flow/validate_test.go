@@ -50,6 +50,12 @@ func TestValidateDocumentClasses(t *testing.T) {
 			want: `flow: testdata/validate/nested-shorthand.cwl:5:11: field inputs.groups.type: unknown type "File[][]": CWL v1.2 reads [] and ? once each after a type name; write the type out ({type: array, items: {type: array, items: File}} for a list of lists)`},
 		{name: "[] in the items of an array type", args: []string{vdir + "items-shorthand.cwl"}, code: 1,
 			want: `flow: testdata/validate/items-shorthand.cwl:6:32: field inputs.groups.type.items: unknown type "File[]": CWL v1.2 does not read the [] and ? shorthands in items; write the type out ({type: array, items: File} for a list, ["null", File] for an optional type)`},
+		{name: "scatter without ScatterFeatureRequirement", args: []string{vdir + "scatter-no-feature.cwl"}, code: 1,
+			want: `flow: testdata/validate/scatter-no-feature.cwl:9:5: field steps.say.scatter: a scattered step needs ScatterFeatureRequirement in the workflow's requirements`},
+		{name: "scatter over two inputs without scatterMethod", args: []string{vdir + "scatter-no-method.cwl"}, code: 1,
+			want: `flow: testdata/validate/scatter-no-method.cwl:11:5: field steps.say.scatterMethod: missing; a step scattered over several inputs must say how to combine them (dotproduct, nested_crossproduct or flat_crossproduct)`},
+		{name: "subworkflow without SubworkflowFeatureRequirement", args: []string{vdir + "subworkflow-no-feature.cwl"}, code: 1,
+			want: `flow: testdata/validate/subworkflow-no-feature.cwl:9:5: field steps.inner.run: a step that runs a workflow needs SubworkflowFeatureRequirement in the workflow's requirements`},
 		{name: "YAML error at its token", args: []string{vdir + "flow-map-missing-comma.cwl"}, code: 1,
 			want: `flow: testdata/validate/flow-map-missing-comma.cwl:5:35: invalid YAML: did not find expected ',' or '}'`},
 	} {
