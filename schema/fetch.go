@@ -227,6 +227,10 @@ func (c *converter) convertMap(y *yaml.Node) (*Node, error) {
 		}
 		n.Keys = append(n.Keys, k.Value)
 		n.Vals = append(n.Vals, cv)
+		if n.keyPos == nil {
+			n.keyPos = map[string]Pos{}
+		}
+		n.keyPos[k.Value] = c.pos(k)
 	}
 	return n, c.checkLocations(n)
 }

@@ -5,7 +5,9 @@ import (
 	"strings"
 )
 
-func (l *Loader) decodeParams(v *Node, path, owner string, sc scope, input bool) ([]*Parameter, error) {
+// decodeParams reads inputs or outputs; fields are the fields their
+// parameters may have besides those of every parameter.
+func (l *Loader) decodeParams(v *Node, path, owner string, sc scope, input bool, fields []string) ([]*Parameter, error) {
 	list, err := entries(v, path)
 	if err != nil {
 		return nil, err
@@ -13,7 +15,7 @@ func (l *Loader) decodeParams(v *Node, path, owner string, sc scope, input bool)
 	var out []*Parameter
 	seen := map[string]bool{}
 	for _, e := range list {
-		p, err := l.decodeParam(e, path, owner, sc, input)
+		p, err := l.decodeParam(e, path, owner, sc, input, fields)
 		if err != nil {
 			return nil, err
 		}
@@ -28,7 +30,7 @@ func (l *Loader) decodeParams(v *Node, path, owner string, sc scope, input bool)
 
 // decodeParam reads one parameter (or record field). owner is the full id
 // of the process the parameter belongs to ("" for record fields).
-func (l *Loader) decodeParam(e entry, path, owner string, sc scope, input bool) (*Parameter, error) {
+func (l *Loader) decodeParam(e entry, path, owner string, sc scope, input bool, fields []string) (*Parameter, error) {
 	n := e.n
 	p := &Parameter{ID: e.key, Pos: n.Pos}
 	if n.Kind != MapNode || isTypeMap(n) {
@@ -53,6 +55,9 @@ func (l *Loader) decodeParam(e entry, path, owner string, sc scope, input bool) 
 		p.ID = paramID(resolveID(n.Base, id, sc.namespaces), owner)
 	}
 	field := path + "." + p.ID
+	if err := knownFields(n, field, "a parameter", paramFields, fields); err != nil {
+		return nil, err
+	}
 	if err := l.decodeParamFields(p, n, field, sc, input); err != nil {
 		return nil, err
 	}
@@ -174,6 +179,9 @@ func decodeSecondary(v *Node, path, version string) ([]SecondaryFile, error) {
 			if err := needVersion(it, path, "v1.1", version, "secondaryFiles written as {pattern, required}"); err != nil {
 				return nil, err
 			}
+			if err := knownFields(it, path, "a secondaryFiles entry", secondaryFields); err != nil {
+				return nil, err
+			}
 			if !it.Has("pattern") {
 				return nil, errAt(it, path+".pattern", "missing")
 			}
@@ -188,6 +196,9 @@ func decodeSecondary(v *Node, path, version string) ([]SecondaryFile, error) {
 func decodeBinding(n *Node, path string) (*Binding, error) {
 	if n.Kind != MapNode {
 		return nil, errAt(n, path, "expected a mapping, found %s", describe(n))
+	}
+	if err := knownFields(n, path, "a binding", bindingFields); err != nil {
+		return nil, err
 	}
 	b := &Binding{Pos: n.Pos, Position: plainOf(n, "position"), ValueFrom: plainOf(n, "valueFrom")}
 	b.HasValueFrom = !n.Get("valueFrom").IsNull()
@@ -234,6 +245,9 @@ func decodeArgument(n *Node, path string) (*Binding, error) {
 func decodeOutputBinding(n *Node, path string) (*OutputBinding, error) {
 	if n.Kind != MapNode {
 		return nil, errAt(n, path, "expected a mapping, found %s", describe(n))
+	}
+	if err := knownFields(n, path, "an outputBinding", outputBindingFields); err != nil {
+		return nil, err
 	}
 	ob := &OutputBinding{Glob: plainOf(n, "glob")}
 	var err error

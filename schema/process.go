@@ -27,6 +27,9 @@ func (l *Loader) decodeProcess(n *Node, sc scope, id string) (*Process, error) {
 	if !slices.Contains(processClasses, class) {
 		return nil, errAt(n.Get("class"), "class", "unknown process class %q; expected one of %s", class, strings.Join(processClasses, ", "))
 	}
+	if err := knownFields(n, "", "a "+class, processFields, classFields[class]); err != nil {
+		return nil, err
+	}
 	if sc.version == "" {
 		return nil, errAt(n, "cwlVersion", "missing; the document must say which CWL version it is written in (e.g. cwlVersion: v1.2)")
 	}
@@ -80,10 +83,14 @@ func (l *Loader) decodeInterface(p *Process, n *Node, sc scope) error {
 		return errAt(n, "outputs", "missing; a process must list its outputs (use outputs: [] for none)")
 	}
 	var err error
-	if p.Inputs, err = l.decodeParams(n.Get("inputs"), "inputs", p.ID, sc, true); err != nil {
+	if p.Inputs, err = l.decodeParams(n.Get("inputs"), "inputs", p.ID, sc, true, nil); err != nil {
 		return err
 	}
-	p.Outputs, err = l.decodeParams(n.Get("outputs"), "outputs", p.ID, sc, false)
+	var outputFields []string
+	if p.Class == "Workflow" {
+		outputFields = workflowOutputFields
+	}
+	p.Outputs, err = l.decodeParams(n.Get("outputs"), "outputs", p.ID, sc, false, outputFields)
 	return err
 }
 

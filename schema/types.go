@@ -111,6 +111,9 @@ func (l *Loader) decodeTypeMap(n *Node, path string, sc scope) (*Type, error) {
 	if tn == nil {
 		return nil, errAt(n, path+".type", "missing; a type mapping needs 'type' (array, record or enum)")
 	}
+	if err := knownFields(n, path, "a type", typeMapFields); err != nil {
+		return nil, err
+	}
 	kind, _ := tn.Str()
 	var t *Type
 	var err error
@@ -174,7 +177,7 @@ func (l *Loader) decodeRecordType(n *Node, path string, sc scope) (*Type, error)
 		return nil, err
 	}
 	for _, e := range list {
-		f, err := l.decodeParam(e, path+".fields", "", sc, true)
+		f, err := l.decodeParam(e, path+".fields", "", sc, true, nil)
 		if err != nil {
 			return nil, err
 		}

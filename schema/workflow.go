@@ -56,6 +56,9 @@ func (l *Loader) decodeStep(e entry, wf *Process, sc scope) (*Step, error) {
 		s.ID = relativeID(resolveID(n.Base, id, sc.namespaces), wf.ID)
 	}
 	field := "steps." + s.ID
+	if err := knownFields(n, field, "a step", stepFields); err != nil {
+		return nil, err
+	}
 	stepFull := wf.ID + "/" + s.ID
 	if !strings.Contains(wf.ID, "#") {
 		stepFull = wf.ID + "#" + s.ID
@@ -146,6 +149,9 @@ func decodeStepInputFields(in *StepInput, n *Node, path, stepFull string, sc sco
 		in.ID = paramID(resolveID(n.Base, id, sc.namespaces), stepFull)
 	}
 	field := path + "." + in.ID
+	if err := knownFields(n, field, "a step input", stepInputFields); err != nil {
+		return err
+	}
 	var err error
 	src := n.Get("source")
 	if in.Source, err = stringList(src, field+".source"); err != nil {
@@ -180,6 +186,9 @@ func decodeStepOutputs(step *Node, path, stepFull string, sc scope) ([]string, [
 	for _, it := range v.Items {
 		id, ok := it.Str()
 		if !ok {
+			if err := knownFields(it, path, "a step output", stepOutputFields); err != nil {
+				return nil, nil, err
+			}
 			id, _ = it.Get("id").Str()
 		}
 		if id == "" {

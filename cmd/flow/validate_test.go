@@ -26,6 +26,7 @@ func TestValidateDocumentClasses(t *testing.T) {
 		{name: "Directory[] scattered into Directory, merge_flattened into Directory[]", args: []string{vdir + "dirs-scattered.cwl"}},
 		{name: "development cwlVersion with --enable-dev", args: []string{"--enable-dev", vdir + "dev-version.cwl"}},
 		{name: "each process of a $graph without #main", args: []string{vdir + "graph-no-main.cwl"}},
+		{name: "extension fields with a namespace prefix", args: []string{vdir + "extension-fields.cwl"}},
 		{name: "optional source into a required input warns", args: []string{vdir + "optional-into-required.cwl"},
 			want: `flow: warning: testdata/validate/optional-into-required.cwl:11:13: field steps.say.in.word: source "w" of type string? may not fit "word" of type string`},
 
@@ -56,6 +57,8 @@ func TestValidateDocumentClasses(t *testing.T) {
 			want: `flow: testdata/validate/scatter-no-method.cwl:11:5: field steps.say.scatterMethod: missing; a step scattered over several inputs must say how to combine them (dotproduct, nested_crossproduct or flat_crossproduct)`},
 		{name: "subworkflow without SubworkflowFeatureRequirement", args: []string{vdir + "subworkflow-no-feature.cwl"}, code: 1,
 			want: `flow: testdata/validate/subworkflow-no-feature.cwl:9:5: field steps.inner.run: a step that runs a workflow needs SubworkflowFeatureRequirement in the workflow's requirements`},
+		{name: "misspelt field", args: []string{vdir + "misspelt-field.cwl"}, code: 1,
+			want: `flow: testdata/validate/misspelt-field.cwl:7:5: field inputs.word.inputbinding: unknown field of a parameter; did you mean inputBinding? (an extension field needs a namespace prefix, like ex:inputbinding)`},
 		{name: "YAML error at its token", args: []string{vdir + "flow-map-missing-comma.cwl"}, code: 1,
 			want: `flow: testdata/validate/flow-map-missing-comma.cwl:5:35: invalid YAML: did not find expected ',' or '}'`},
 	} {
