@@ -284,6 +284,9 @@ func (c *checker) link(l link, sources map[string]endpoint, sink endpoint) error
 // linkMerge (merge_nested wraps each in a list, merge_flattened wraps all
 // but lists).
 func checkLink(src, sink endpoint, linkMerge string) verdict {
+	if src.typ == nil || sink.typ == nil { // untyped: anything goes
+		return fits
+	}
 	if linkMerge != "" {
 		return compare(mergedType(src.typ, linkMerge), sink.typ)
 	}
@@ -314,6 +317,9 @@ func mergedType(t *Type, linkMerge string) *Type {
 // flattened is the type merge_flattened makes of one source: a list is
 // spliced in as is, anything else becomes a list of one.
 func flattened(t *Type) *Type {
+	if t == nil {
+		return &Type{Kind: TArray}
+	}
 	switch t.Kind {
 	case TUnion:
 		u := &Type{Kind: TUnion}
