@@ -120,9 +120,9 @@ func ParseBytes(data []byte, file, base string) (*Node, error) {
 }
 
 func parseYAML(data []byte, file, base string, f *files) (*Node, error) {
-	y, err := parseTree(data)
+	y, text, err := parseTree(data)
 	if err != nil {
-		return nil, yamlError(data, file, err)
+		return nil, yamlError(text, file, err)
 	}
 	if y.Kind == 0 { // empty document
 		return &Node{Kind: ScalarNode, Pos: Pos{File: file, Line: 1, Col: 1}, Base: base}, nil

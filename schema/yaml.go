@@ -19,7 +19,8 @@ import (
 // reason to hold it (one that does is not rewritten).
 const placeholder = '\uE000'
 
-// parseTree parses data into a yaml.v3 tree.
+// parseTree parses data into a yaml.v3 tree. On failure it returns the
+// error with the text it is about, for yamlError to place.
 //
 // In a flow collection ({...} or [...]) yaml.v3 ends a plain scalar at '?'
 // and then fails ("did not find expected ',' or '}'") on `{type: File?}`,
@@ -28,24 +29,25 @@ const placeholder = '\uE000'
 // scalar (not a space, a line start or a flow indicator, where it would be
 // YAML's explicit-key indicator) is replaced and the text parsed again.
 // Outside flow scalars the replacement changes nothing, since the
-// placeholder is restored in every text; only if the second parse works
-// is it kept, otherwise the original error stands.
-func parseTree(data []byte) (*yaml.Node, error) {
+// placeholder is restored in every text. If the second parse fails too,
+// its error is the one reported: the first may be about a '?' that is
+// no mistake, and the placeholder moves no line or column.
+func parseTree(data []byte) (*yaml.Node, []byte, error) {
 	var y yaml.Node
 	err := yaml.Unmarshal(data, &y)
 	if err == nil {
-		return &y, nil
+		return &y, nil, nil
 	}
 	fixed, ok := replaceScalarQuestionMarks(data)
 	if !ok {
-		return nil, err
+		return nil, data, err
 	}
 	var y2 yaml.Node
-	if yaml.Unmarshal(fixed, &y2) != nil {
-		return nil, err
+	if err := yaml.Unmarshal(fixed, &y2); err != nil {
+		return nil, fixed, err
 	}
 	restoreTree(&y2)
-	return &y2, nil
+	return &y2, nil, nil
 }
 
 // replaceScalarQuestionMarks returns data with each '?' that continues a

@@ -62,6 +62,8 @@ func TestYAMLErrorPositions(t *testing.T) {
 		{"a: 1\nb: \"abc\nc: d\n", 2, 4, "found unexpected end of stream"},
 		// a tab that indents
 		{"a:\n  b: 1\n\tc: 2\n", 3, 1, "found a tab character that violates indentation"},
+		// a real mistake after a '?' that is none: the mistake is reported
+		{"a: {type: File?}\nb:\n  c: 1\n   d: 2\n", 4, 5, "mapping values are not allowed in this context"},
 		// JSON with a stray bracket
 		{"{\n  \"a\": 1,\n  \"b\": 2]\n}\n", 3, 9, "did not find expected ',' or '}'"},
 	} {
