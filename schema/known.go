@@ -30,6 +30,33 @@ var (
 	secondaryFields      = []string{"pattern", "required"}
 )
 
+// The values of CWL's enumerated fields, by field name.
+var enumValues = map[string][]string{
+	"linkMerge":     {"merge_nested", "merge_flattened"},
+	"pickValue":     {"first_non_null", "the_only_non_null", "all_non_null"},
+	"scatterMethod": {"dotproduct", "nested_crossproduct", "flat_crossproduct"},
+	"loadListing":   {"no_listing", "shallow_listing", "deep_listing"},
+}
+
+// optEnum reads an optional enumerated field (see enumValues): a value
+// outside its set would be taken for the default at run time without a
+// word, so it is refused here.
+func optEnum(n *Node, key, path string) (string, error) {
+	s, err := optString(n, key, path)
+	if err != nil || s == "" {
+		return s, err
+	}
+	values := enumValues[key]
+	if slices.Contains(values, s) {
+		return s, nil
+	}
+	msg := fmt.Sprintf("unknown value %q; expected %s", s, strings.Join(values, ", "))
+	if near := nearest(s, [][]string{values}); near != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", near)
+	}
+	return "", errAt(n.Get(key), join(path, key), "%s", msg)
+}
+
 // knownFields refuses a key of the mapping n that is none of known (the
 // fields of what n is, named by what for the message), unless it is an
 // extension.

@@ -102,7 +102,7 @@ func (l *Loader) decodeParamFields(p *Parameter, n *Node, field string, sc scope
 	if p.LoadContents, err = optBool(n, "loadContents", field, false); err != nil {
 		return err
 	}
-	if p.LoadListing, err = optString(n, "loadListing", field); err != nil {
+	if p.LoadListing, err = optEnum(n, "loadListing", field); err != nil {
 		return err
 	}
 	if d := n.Get("default"); d != nil {
@@ -129,10 +129,10 @@ func (l *Loader) decodeParamFields(p *Parameter, n *Node, field string, sc scope
 	if os := n.Get("outputSource"); os != nil && os.Kind == SeqNode {
 		p.MultiSource = true
 	}
-	if p.LinkMerge, err = optString(n, "linkMerge", field); err != nil {
+	if p.LinkMerge, err = optEnum(n, "linkMerge", field); err != nil {
 		return err
 	}
-	p.PickValue, err = optString(n, "pickValue", field)
+	p.PickValue, err = optEnum(n, "pickValue", field)
 	return err
 }
 
@@ -254,7 +254,7 @@ func decodeOutputBinding(n *Node, path string) (*OutputBinding, error) {
 	if ob.LoadContents, err = optBool(n, "loadContents", path, false); err != nil {
 		return nil, err
 	}
-	if ob.LoadListing, err = optString(n, "loadListing", path); err != nil {
+	if ob.LoadListing, err = optEnum(n, "loadListing", path); err != nil {
 		return nil, err
 	}
 	ob.OutputEval, err = optString(n, "outputEval", path)

@@ -93,7 +93,7 @@ func (l *Loader) decodeStep(e entry, wf *Process, sc scope) (*Step, error) {
 		}
 		s.Scatter = append(s.Scatter, id)
 	}
-	if s.ScatterMethod, err = optString(n, "scatterMethod", field); err != nil {
+	if s.ScatterMethod, err = optEnum(n, "scatterMethod", field); err != nil {
 		return nil, err
 	}
 	if s.When, err = optString(n, "when", field); err != nil {
@@ -165,7 +165,11 @@ func decodeStepInputFields(in *StepInput, n *Node, path, stepFull string, sc sco
 		key string
 		dst *string
 	}{{"linkMerge", &in.LinkMerge}, {"pickValue", &in.PickValue}, {"valueFrom", &in.ValueFrom}, {"loadListing", &in.LoadListing}} {
-		if *f.dst, err = optString(n, f.key, field); err != nil {
+		read := optEnum
+		if f.key == "valueFrom" {
+			read = optString
+		}
+		if *f.dst, err = read(n, f.key, field); err != nil {
 			return err
 		}
 	}

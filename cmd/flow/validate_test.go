@@ -59,6 +59,8 @@ func TestValidateDocumentClasses(t *testing.T) {
 			want: `flow: testdata/validate/subworkflow-no-feature.cwl:9:5: field steps.inner.run: a step that runs a workflow needs SubworkflowFeatureRequirement in the workflow's requirements`},
 		{name: "misspelt field", args: []string{vdir + "misspelt-field.cwl"}, code: 1,
 			want: `flow: testdata/validate/misspelt-field.cwl:7:5: field inputs.word.inputbinding: unknown field of a parameter; did you mean inputBinding? (an extension field needs a namespace prefix, like ex:inputbinding)`},
+		{name: "misspelt linkMerge value", args: []string{vdir + "misspelt-link-merge.cwl"}, code: 1,
+			want: `flow: testdata/validate/misspelt-link-merge.cwl:12:16: field outputs.all.linkMerge: unknown value "merge_flatened"; expected merge_nested, merge_flattened (did you mean merge_flattened?)`},
 		{name: "YAML error at its token", args: []string{vdir + "flow-map-missing-comma.cwl"}, code: 1,
 			want: `flow: testdata/validate/flow-map-missing-comma.cwl:5:35: invalid YAML: did not find expected ',' or '}'`},
 	} {
