@@ -8,9 +8,10 @@ import (
 
 // Check finds what would make a loaded workflow fail once it runs although
 // each document is well-formed: a step that leaves a required input of its
-// process unset, a step output its process does not have, and a source
-// whose type cannot flow into where it goes. It walks p and every process
-// its steps run.
+// process unset, a step output its process does not have, a scatter or a
+// subworkflow its workflow does not declare the feature requirement for,
+// and a source whose type cannot flow into where it goes. It walks p and
+// every process its steps run.
 //
 // The type rules are those CWL runners apply before running (cwltool's
 // static checker): a source must fit its sink after the step's scatter,
