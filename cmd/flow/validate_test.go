@@ -1,8 +1,15 @@
 package main
 
 import (
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/flow-cwl/flow/internal/testenv"
 )
 
 const vdir = "testdata/validate/"
@@ -103,5 +110,45 @@ func TestRunWithoutBaseCommand(t *testing.T) {
 	r := flowIn(t, "run", "--no-provenance", "--quiet", "--outdir", out, vdir+"no-base-command.cwl", "--program", "true", "--word", "x")
 	if r.code != 0 {
 		t.Fatalf("exit code %d: %s", r.code, r.stderr)
+	}
+}
+
+// cwltoolRefuses are the documents of the CWL v1.2 conformance suite that
+// cwltool 3.1's --validate refuses; it accepts the other 336.
+var cwltoolRefuses = []string{
+	"tests/conditionals/cond-wf-005.cwl",
+	"tests/conditionals/cond-wf-005_nojs.cwl",
+	"tests/mixed-versions/invalid-tool-v10.cwl",
+	"tests/mixed-versions/invalid-tool-v11.cwl",
+	"tests/mixed-versions/invalid-wf-v10.cwl",
+	"tests/mixed-versions/invalid-wf-v11.cwl",
+	"tests/mixed-versions/invalid-wf-v12.cwl",
+	"tests/template-tool.cwl",
+}
+
+// flow validate gives every document of the conformance suite the verdict
+// cwltool gives it: the suite is full of valid documents of every kind,
+// which a check must not refuse, and holds a few it must.
+func TestSuiteDocumentsValidateAsCWLRunnersDo(t *testing.T) {
+	suite := os.Getenv("CWL_SUITE")
+	if suite == "" {
+		suite = "../../../shared/cwl-v1.2"
+	}
+	var docs []string
+	filepath.WalkDir(filepath.Join(suite, "tests"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".cwl") {
+			docs = append(docs, p)
+		}
+		return nil
+	})
+	if len(docs) < 300 {
+		testenv.SkipOrFail(t, "no CWL conformance suite at "+suite+" (set CWL_SUITE)")
+	}
+	for _, doc := range docs {
+		rel, _ := filepath.Rel(suite, doc)
+		err := validate(doc, loadOptions{}, io.Discard, io.Discard)
+		if want := slices.Contains(cwltoolRefuses, filepath.ToSlash(rel)); (err != nil) != want {
+			t.Errorf("%s: flow validate says %v; cwltool %s it", rel, err, map[bool]string{true: "refuses", false: "accepts"}[want])
+		}
 	}
 }
