@@ -15,6 +15,17 @@
 // CWL v1.0 and v1.1 are read too; features they lack are rejected with the
 // version that introduced them.
 //
+// YAML is read with yaml.v3 the way CWL runners read it, as YAML 1.2: a
+// plain scalar with '?' in a flow collection ({type: File?}) is text, and
+// a syntax error is placed at the offending token (see yaml.go). An
+// optional field given as null is absent.
+//
+// Check, run on a loaded process before anything runs, finds what only
+// fails at run time: steps that leave required inputs unset or name
+// outputs their process lacks, and sources whose type cannot flow into
+// their sink under CWL's rules (scatter, linkMerge, pickValue, when,
+// valueFrom); links that may fail only sometimes are warnings.
+//
 // Ids in the model are short and relative to the process they belong to
 // ("reads", "align/bam"), which is what the engine works with.
 //

@@ -120,28 +120,15 @@ func ParseBytes(data []byte, file, base string) (*Node, error) {
 }
 
 func parseYAML(data []byte, file, base string, f *files) (*Node, error) {
-	var y yaml.Node
-	if err := yaml.Unmarshal(data, &y); err != nil {
-		return nil, yamlError(file, err)
+	y, text, err := parseTree(data)
+	if err != nil {
+		return nil, yamlError(text, file, err)
 	}
 	if y.Kind == 0 { // empty document
 		return &Node{Kind: ScalarNode, Pos: Pos{File: file, Line: 1, Col: 1}, Base: base}, nil
 	}
 	c := converter{file: file, base: base, files: f}
-	return c.convert(&y)
-}
-
-// yamlError turns yaml.v3's "yaml: line 3: ..." into file:line: text.
-func yamlError(file string, err error) error {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	line := 0
-	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
-		if i := strings.Index(msg, ":"); i >= 0 {
-			msg = strings.TrimSpace(msg[i+1:])
-		}
-	}
-	return &Error{Pos: Pos{File: file, Line: line, Col: 1}, Msg: "invalid YAML: " + msg}
+	return c.convert(y)
 }
 
 type converter struct {
@@ -240,6 +227,10 @@ func (c *converter) convertMap(y *yaml.Node) (*Node, error) {
 		}
 		n.Keys = append(n.Keys, k.Value)
 		n.Vals = append(n.Vals, cv)
+		if n.keyPos == nil {
+			n.keyPos = map[string]Pos{}
+		}
+		n.keyPos[k.Value] = c.pos(k)
 	}
 	return n, c.checkLocations(n)
 }

@@ -59,8 +59,8 @@ func safe(data []byte) bool {
 		!bytes.Contains(data, []byte("/sys"))
 }
 
-// FuzzLoad checks that no document makes the loader panic, and that it
-// returns either a process or an error with a message.
+// FuzzLoad checks that no document makes the loader or Check panic, and
+// that they return either a process or an error with a message.
 func FuzzLoad(f *testing.F) {
 	for _, d := range seedDocs {
 		f.Add([]byte(d))
@@ -80,6 +80,10 @@ func FuzzLoad(f *testing.F) {
 			t.Fatal("Load returned an error with no message")
 		case err == nil && p == nil:
 			t.Fatal("Load returned neither a process nor an error")
+		case err == nil:
+			if _, err := schema.Check(p); err != nil && err.Error() == "" {
+				t.Fatal("Check returned an error with no message")
+			}
 		}
 	})
 }

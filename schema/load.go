@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -9,9 +10,10 @@ import (
 // (a document and everything it references); it caches files and named
 // types across that load.
 type Loader struct {
-	files *files
-	types map[string]*Type // named records and enums by full id
-	depth int
+	files     *files
+	types     map[string]*Type // named records and enums by full id
+	depth     int
+	enableDev bool
 }
 
 // NewLoader returns an empty Loader.
@@ -34,6 +36,11 @@ func Load(ref string) (*Process, error) { return NewLoader().Load(ref) }
 // not name the path it resolved.
 func (l *Loader) SetPathCheck(check func(path string) error) { l.files.check = check }
 
+// EnableDev makes the loader read documents of the development releases
+// of CWL (cwlVersion v1.2.0-dev5 and the like), which it refuses by
+// default.
+func (l *Loader) EnableDev() { l.enableDev = true }
+
 // Files lists the local files the loads so far read: every document and
 // every $include'd text (not $schemas ontologies), sorted. It is what must
 // travel with a document to load it elsewhere.
@@ -50,6 +57,60 @@ func (l *Loader) Load(ref string) (*Process, error) {
 		uri = FileURI(path) + frag
 	}
 	return l.loadURI(uri, scope{})
+}
+
+// LoadAll is Load for checking a document rather than running it: a
+// $graph document named without a #fragment and without a #main process
+// gives each of its processes, as there is no one process to run but each
+// can be valid or not. Any other document gives its one process.
+func (l *Loader) LoadAll(ref string) ([]*Process, error) {
+	if strings.Contains(ref, "#") {
+		p, err := l.Load(ref)
+		if err != nil {
+			return nil, err
+		}
+		return []*Process{p}, nil
+	}
+	uri := ref
+	if !hasScheme(ref) {
+		uri = FileURI(ref)
+	}
+	root, err := l.files.load(uri)
+	if err != nil {
+		return nil, err
+	}
+	g := root.Get("$graph")
+	ids := graphIDs(g)
+	if len(ids) < 2 || slices.Contains(ids, "main") {
+		p, err := l.Load(ref)
+		if err != nil {
+			return nil, err
+		}
+		return []*Process{p}, nil
+	}
+	var out []*Process
+	for _, id := range ids {
+		p, err := l.loadURI(uri+"#"+id, scope{})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// graphIDs lists the fragments of the ids of a $graph's processes.
+func graphIDs(g *Node) []string {
+	if g == nil || g.Kind != SeqNode {
+		return nil
+	}
+	var ids []string
+	for _, it := range g.Items {
+		if id, _ := it.Get("id").Str(); id != "" {
+			ids = append(ids, fragment(resolveID(it.Base, id, nil)))
+		}
+	}
+	return ids
 }
 
 // scope is what a document inherits from the one that contains it.

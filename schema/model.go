@@ -115,7 +115,9 @@ type Step struct {
 	Pos           Pos `json:"-"`
 	Label, Doc    string
 	In            []*StepInput
+	InPos         Pos `json:"-"` // of the in field, or of the step without one
 	Out           []string
+	OutPos        []Pos `json:"-"` // of each entry of Out
 	Run           *Process
 	Requirements  []Requirement
 	Hints         []Requirement

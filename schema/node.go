@@ -53,6 +53,20 @@ type Node struct {
 	// Base is the URI that ids and relative references inside this node
 	// resolve against: the file it was read from.
 	Base string
+	// keyPos holds where each key of a MapNode is written, when known.
+	keyPos map[string]Pos
+}
+
+// KeyPos returns where key is written in a map node, or where its value
+// is when that is not known (a key added by code, or by a YAML merge).
+func (n *Node) KeyPos(key string) Pos {
+	if p, ok := n.keyPos[key]; ok {
+		return p
+	}
+	if v := n.Get(key); v != nil {
+		return v.Pos
+	}
+	return n.Pos
 }
 
 // Get returns the value under key of a map node, or nil.

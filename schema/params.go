@@ -5,7 +5,9 @@ import (
 	"strings"
 )
 
-func (l *Loader) decodeParams(v *Node, path, owner string, sc scope, input bool) ([]*Parameter, error) {
+// decodeParams reads inputs or outputs; fields are the fields their
+// parameters may have besides those of every parameter.
+func (l *Loader) decodeParams(v *Node, path, owner string, sc scope, input bool, fields []string) ([]*Parameter, error) {
 	list, err := entries(v, path)
 	if err != nil {
 		return nil, err
@@ -13,7 +15,7 @@ func (l *Loader) decodeParams(v *Node, path, owner string, sc scope, input bool)
 	var out []*Parameter
 	seen := map[string]bool{}
 	for _, e := range list {
-		p, err := l.decodeParam(e, path, owner, sc, input)
+		p, err := l.decodeParam(e, path, owner, sc, input, fields)
 		if err != nil {
 			return nil, err
 		}
@@ -28,7 +30,7 @@ func (l *Loader) decodeParams(v *Node, path, owner string, sc scope, input bool)
 
 // decodeParam reads one parameter (or record field). owner is the full id
 // of the process the parameter belongs to ("" for record fields).
-func (l *Loader) decodeParam(e entry, path, owner string, sc scope, input bool) (*Parameter, error) {
+func (l *Loader) decodeParam(e entry, path, owner string, sc scope, input bool, fields []string) (*Parameter, error) {
 	n := e.n
 	p := &Parameter{ID: e.key, Pos: n.Pos}
 	if n.Kind != MapNode || isTypeMap(n) {
@@ -53,6 +55,9 @@ func (l *Loader) decodeParam(e entry, path, owner string, sc scope, input bool) 
 		p.ID = paramID(resolveID(n.Base, id, sc.namespaces), owner)
 	}
 	field := path + "." + p.ID
+	if err := knownFields(n, field, "a parameter", paramFields, fields); err != nil {
+		return nil, err
+	}
 	if err := l.decodeParamFields(p, n, field, sc, input); err != nil {
 		return nil, err
 	}
@@ -97,18 +102,23 @@ func (l *Loader) decodeParamFields(p *Parameter, n *Node, field string, sc scope
 	if p.LoadContents, err = optBool(n, "loadContents", field, false); err != nil {
 		return err
 	}
-	if p.LoadListing, err = optString(n, "loadListing", field); err != nil {
+	if p.LoadListing, err = optEnum(n, "loadListing", field); err != nil {
 		return err
 	}
 	if d := n.Get("default"); d != nil {
 		p.Default, p.HasDefault = resolveLocations(d.Plain(), n.Base), true
 	}
-	if ib := n.Get("inputBinding"); ib != nil {
+	// An optional field written as null is absent, as CWL's schema
+	// language reads it (`inputBinding:` with nothing after it).
+	if ib := n.Get("inputBinding"); !ib.IsNull() {
 		if p.InputBinding, err = decodeBinding(ib, field+".inputBinding"); err != nil {
 			return err
 		}
 	}
-	if ob := n.Get("outputBinding"); ob != nil {
+	if ob := n.Get("outputBinding"); !ob.IsNull() {
+		if p.Type != nil && (p.Type.Kind == TStdout || p.Type.Kind == TStderr) {
+			return errAt(ob, field+".outputBinding", "not allowed with type %s, which collects the tool's %s itself", p.Type.Kind, p.Type.Kind)
+		}
 		if p.OutputBinding, err = decodeOutputBinding(ob, field+".outputBinding"); err != nil {
 			return err
 		}
@@ -119,10 +129,10 @@ func (l *Loader) decodeParamFields(p *Parameter, n *Node, field string, sc scope
 	if os := n.Get("outputSource"); os != nil && os.Kind == SeqNode {
 		p.MultiSource = true
 	}
-	if p.LinkMerge, err = optString(n, "linkMerge", field); err != nil {
+	if p.LinkMerge, err = optEnum(n, "linkMerge", field); err != nil {
 		return err
 	}
-	p.PickValue, err = optString(n, "pickValue", field)
+	p.PickValue, err = optEnum(n, "pickValue", field)
 	return err
 }
 
@@ -169,6 +179,9 @@ func decodeSecondary(v *Node, path, version string) ([]SecondaryFile, error) {
 			if err := needVersion(it, path, "v1.1", version, "secondaryFiles written as {pattern, required}"); err != nil {
 				return nil, err
 			}
+			if err := knownFields(it, path, "a secondaryFiles entry", secondaryFields); err != nil {
+				return nil, err
+			}
 			if !it.Has("pattern") {
 				return nil, errAt(it, path+".pattern", "missing")
 			}
@@ -184,8 +197,11 @@ func decodeBinding(n *Node, path string) (*Binding, error) {
 	if n.Kind != MapNode {
 		return nil, errAt(n, path, "expected a mapping, found %s", describe(n))
 	}
+	if err := knownFields(n, path, "a binding", bindingFields); err != nil {
+		return nil, err
+	}
 	b := &Binding{Pos: n.Pos, Position: plainOf(n, "position"), ValueFrom: plainOf(n, "valueFrom")}
-	b.HasValueFrom = n.Has("valueFrom")
+	b.HasValueFrom = !n.Get("valueFrom").IsNull()
 	var err error
 	if b.Prefix, err = optString(n, "prefix", path); err != nil {
 		return nil, err
@@ -199,7 +215,7 @@ func decodeBinding(n *Node, path string) (*Binding, error) {
 	if b.LoadContents, err = optBool(n, "loadContents", path, false); err != nil {
 		return nil, err
 	}
-	if is := n.Get("itemSeparator"); is != nil {
+	if is := n.Get("itemSeparator"); !is.IsNull() {
 		s, ok := is.Str()
 		if !ok {
 			return nil, errAt(is, path+".itemSeparator", "expected text, found %s", describe(is))
@@ -230,12 +246,15 @@ func decodeOutputBinding(n *Node, path string) (*OutputBinding, error) {
 	if n.Kind != MapNode {
 		return nil, errAt(n, path, "expected a mapping, found %s", describe(n))
 	}
+	if err := knownFields(n, path, "an outputBinding", outputBindingFields); err != nil {
+		return nil, err
+	}
 	ob := &OutputBinding{Glob: plainOf(n, "glob")}
 	var err error
 	if ob.LoadContents, err = optBool(n, "loadContents", path, false); err != nil {
 		return nil, err
 	}
-	if ob.LoadListing, err = optString(n, "loadListing", path); err != nil {
+	if ob.LoadListing, err = optEnum(n, "loadListing", path); err != nil {
 		return nil, err
 	}
 	ob.OutputEval, err = optString(n, "outputEval", path)

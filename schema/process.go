@@ -27,11 +27,14 @@ func (l *Loader) decodeProcess(n *Node, sc scope, id string) (*Process, error) {
 	if !slices.Contains(processClasses, class) {
 		return nil, errAt(n.Get("class"), "class", "unknown process class %q; expected one of %s", class, strings.Join(processClasses, ", "))
 	}
+	if err := knownFields(n, "", "a "+class, processFields, classFields[class]); err != nil {
+		return nil, err
+	}
 	if sc.version == "" {
 		return nil, errAt(n, "cwlVersion", "missing; the document must say which CWL version it is written in (e.g. cwlVersion: v1.2)")
 	}
-	if !slices.Contains([]string{"v1.0", "v1.1", "v1.2", "v1.1.0-dev1", "v1.2.0-dev1", "v1.2.0-dev2", "v1.2.0-dev3", "v1.2.0-dev4", "v1.2.0-dev5"}, sc.version) {
-		return nil, errAt(n.Get("cwlVersion"), "cwlVersion", "unsupported CWL version %q; flow reads v1.0, v1.1 and v1.2", sc.version)
+	if err := l.checkVersion(n, sc.version); err != nil {
+		return nil, err
 	}
 	if s, _ := n.Get("id").Str(); s != "" {
 		id = resolveID(n.Base, s, sc.namespaces)
@@ -80,10 +83,14 @@ func (l *Loader) decodeInterface(p *Process, n *Node, sc scope) error {
 		return errAt(n, "outputs", "missing; a process must list its outputs (use outputs: [] for none)")
 	}
 	var err error
-	if p.Inputs, err = l.decodeParams(n.Get("inputs"), "inputs", p.ID, sc, true); err != nil {
+	if p.Inputs, err = l.decodeParams(n.Get("inputs"), "inputs", p.ID, sc, true, nil); err != nil {
 		return err
 	}
-	p.Outputs, err = l.decodeParams(n.Get("outputs"), "outputs", p.ID, sc, false)
+	var outputFields []string
+	if p.Class == "Workflow" {
+		outputFields = workflowOutputFields
+	}
+	p.Outputs, err = l.decodeParams(n.Get("outputs"), "outputs", p.ID, sc, false, outputFields)
 	return err
 }
 
@@ -105,9 +112,8 @@ func (l *Loader) decodeCommandLineTool(p *Process, n *Node) error {
 			p.Arguments = append(p.Arguments, b)
 		}
 	}
-	if len(p.BaseCommand) == 0 && len(p.Arguments) == 0 {
-		return errAt(n, "baseCommand", "missing; a CommandLineTool needs baseCommand or arguments")
-	}
+	// Neither baseCommand nor arguments is valid too: the command line
+	// then starts with the first bound input.
 	for _, k := range []string{"stdin", "stdout", "stderr"} {
 		if _, err := optString(n, k, ""); err != nil {
 			return err
@@ -161,6 +167,32 @@ func normaliseStreams(p *Process) error {
 func streamName(toolID string, o *Parameter) string {
 	h := sha1.Sum([]byte(toolID + "#" + o.ID))
 	return string(o.Type.Kind) + "_" + hex.EncodeToString(h[:8])
+}
+
+// releasedVersions are the CWL versions flow reads; devVersions were
+// drafts of them, read only on request (EnableDev) as other runners do:
+// what a draft meant may differ from the release.
+var (
+	releasedVersions = []string{"v1.0", "v1.1", "v1.2"}
+	devVersions      = []string{"v1.1.0-dev1", "v1.2.0-dev1", "v1.2.0-dev2", "v1.2.0-dev3", "v1.2.0-dev4", "v1.2.0-dev5"}
+)
+
+// checkVersion refuses a cwlVersion flow does not read, and a draft one
+// unless the loader was told to read drafts.
+func (l *Loader) checkVersion(n *Node, version string) error {
+	at := n.Get("cwlVersion")
+	if at == nil {
+		at = n
+	}
+	switch {
+	case slices.Contains(releasedVersions, version):
+		return nil
+	case slices.Contains(devVersions, version) && l.enableDev:
+		return nil
+	case slices.Contains(devVersions, version):
+		return errAt(at, "cwlVersion", "%q is a development version; update the document to a released one (v1.0, v1.1, v1.2) or pass --enable-dev", version)
+	}
+	return errAt(at, "cwlVersion", "unsupported CWL version %q; flow reads v1.0, v1.1 and v1.2", version)
 }
 
 // versionOrder ranks CWL versions for feature checks.

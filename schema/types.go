@@ -53,21 +53,29 @@ func (l *Loader) decodeType(n *Node, path string, sc scope) (*Type, error) {
 }
 
 func (l *Loader) typeFromName(s string, n *Node, path string, sc scope) (*Type, error) {
-	if strings.HasSuffix(s, "?") {
-		t, err := l.typeFromName(strings.TrimSuffix(s, "?"), n, path, sc)
+	// The type DSL of CWL v1.2 (schema-salad) is a type name, then
+	// optionally "[]", then optionally "?": one level each, no more, so
+	// "File[][]" and "File?[]" are names of no type, as other runners
+	// find too.
+	name, optional := strings.CutSuffix(s, "?")
+	name, array := strings.CutSuffix(name, "[]")
+	if (optional || array) && (strings.HasSuffix(name, "?") || strings.HasSuffix(name, "[]")) {
+		return nil, errAt(n, path, "unknown type %q: CWL v1.2 reads [] and ? once each after a type name; write the type out ({type: array, items: {type: array, items: File}} for a list of lists)", s)
+	}
+	if optional || array {
+		t, err := l.typeFromName(name, n, path, sc)
 		if err != nil {
 			return nil, err
 		}
-		return &Type{Kind: TUnion, Union: []*Type{{Kind: TNull}, t}}, nil
-	}
-	if strings.HasSuffix(s, "[]") {
-		t, err := l.typeFromName(strings.TrimSuffix(s, "[]"), n, path, sc)
-		if err != nil {
-			return nil, err
+		if array {
+			t = &Type{Kind: TArray, Items: t}
 		}
-		return &Type{Kind: TArray, Items: t}, nil
+		if optional {
+			t = &Type{Kind: TUnion, Union: []*Type{{Kind: TNull}, t}}
+		}
+		return t, nil
 	}
-	name := s
+	name = s
 	for _, p := range typePrefixes {
 		name = strings.TrimPrefix(name, p)
 	}
@@ -103,6 +111,9 @@ func (l *Loader) decodeTypeMap(n *Node, path string, sc scope) (*Type, error) {
 	if tn == nil {
 		return nil, errAt(n, path+".type", "missing; a type mapping needs 'type' (array, record or enum)")
 	}
+	if err := knownFields(n, path, "a type", typeMapFields); err != nil {
+		return nil, err
+	}
 	kind, _ := tn.Str()
 	var t *Type
 	var err error
@@ -119,7 +130,7 @@ func (l *Loader) decodeTypeMap(n *Node, path string, sc scope) (*Type, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ib := n.Get("inputBinding"); ib != nil {
+	if ib := n.Get("inputBinding"); !ib.IsNull() {
 		if t.InputBinding, err = decodeBinding(ib, path+".inputBinding"); err != nil {
 			return nil, err
 		}
@@ -149,6 +160,9 @@ func (l *Loader) decodeArrayType(n *Node, path string, sc scope) (*Type, error) 
 	if items == nil {
 		return nil, errAt(n, path+".items", "missing; an array type needs items")
 	}
+	if err := noTypeDSL(items, path+".items"); err != nil {
+		return nil, err
+	}
 	it, err := l.decodeType(items, path+".items", sc)
 	if err != nil {
 		return nil, err
@@ -163,7 +177,7 @@ func (l *Loader) decodeRecordType(n *Node, path string, sc scope) (*Type, error)
 		return nil, err
 	}
 	for _, e := range list {
-		f, err := l.decodeParam(e, path+".fields", "", sc, true)
+		f, err := l.decodeParam(e, path+".fields", "", sc, true, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -185,4 +199,20 @@ func (l *Loader) decodeEnumType(n *Node, path string, sc scope) (*Type, error) {
 		t.Symbols = append(t.Symbols, shortID(s))
 	}
 	return t, nil
+}
+
+// noTypeDSL refuses the [] and ? shorthands where CWL v1.2 does not read
+// them: in the items of an array type (they are read in the type of a
+// parameter or a record field only), where "File[]" names no type.
+func noTypeDSL(n *Node, path string) error {
+	items := []*Node{n}
+	if n.Kind == SeqNode {
+		items = n.Items
+	}
+	for _, it := range items {
+		if s, _ := it.Str(); strings.HasSuffix(s, "[]") || strings.HasSuffix(s, "?") {
+			return errAt(it, path, "unknown type %q: CWL v1.2 does not read the [] and ? shorthands in items; write the type out ({type: array, items: File} for a list, [\"null\", File] for an optional type)", s)
+		}
+	}
+	return nil
 }

@@ -56,6 +56,9 @@ func (l *Loader) decodeStep(e entry, wf *Process, sc scope) (*Step, error) {
 		s.ID = relativeID(resolveID(n.Base, id, sc.namespaces), wf.ID)
 	}
 	field := "steps." + s.ID
+	if err := knownFields(n, field, "a step", stepFields); err != nil {
+		return nil, err
+	}
 	stepFull := wf.ID + "/" + s.ID
 	if !strings.Contains(wf.ID, "#") {
 		stepFull = wf.ID + "#" + s.ID
@@ -72,7 +75,11 @@ func (l *Loader) decodeStep(e entry, wf *Process, sc scope) (*Step, error) {
 	if s.In, err = l.decodeStepInputs(n.Get("in"), field+".in", stepFull, wf, sc); err != nil {
 		return nil, err
 	}
-	if s.Out, err = decodeStepOutputs(n, field+".out", stepFull, sc); err != nil {
+	s.InPos = n.Pos
+	if in := n.Get("in"); in != nil {
+		s.InPos = in.Pos
+	}
+	if s.Out, s.OutPos, err = decodeStepOutputs(n, field+".out", stepFull, sc); err != nil {
 		return nil, err
 	}
 	scatter, err := stringList(n.Get("scatter"), field+".scatter")
@@ -86,7 +93,7 @@ func (l *Loader) decodeStep(e entry, wf *Process, sc scope) (*Step, error) {
 		}
 		s.Scatter = append(s.Scatter, id)
 	}
-	if s.ScatterMethod, err = optString(n, "scatterMethod", field); err != nil {
+	if s.ScatterMethod, err = optEnum(n, "scatterMethod", field); err != nil {
 		return nil, err
 	}
 	if s.When, err = optString(n, "when", field); err != nil {
@@ -142,6 +149,9 @@ func decodeStepInputFields(in *StepInput, n *Node, path, stepFull string, sc sco
 		in.ID = paramID(resolveID(n.Base, id, sc.namespaces), stepFull)
 	}
 	field := path + "." + in.ID
+	if err := knownFields(n, field, "a step input", stepInputFields); err != nil {
+		return err
+	}
 	var err error
 	src := n.Get("source")
 	if in.Source, err = stringList(src, field+".source"); err != nil {
@@ -155,7 +165,11 @@ func decodeStepInputFields(in *StepInput, n *Node, path, stepFull string, sc sco
 		key string
 		dst *string
 	}{{"linkMerge", &in.LinkMerge}, {"pickValue", &in.PickValue}, {"valueFrom", &in.ValueFrom}, {"loadListing", &in.LoadListing}} {
-		if *f.dst, err = optString(n, f.key, field); err != nil {
+		read := optEnum
+		if f.key == "valueFrom" {
+			read = optString
+		}
+		if *f.dst, err = read(n, f.key, field); err != nil {
 			return err
 		}
 	}
@@ -163,26 +177,31 @@ func decodeStepInputFields(in *StepInput, n *Node, path, stepFull string, sc sco
 	return err
 }
 
-func decodeStepOutputs(step *Node, path, stepFull string, sc scope) ([]string, error) {
+func decodeStepOutputs(step *Node, path, stepFull string, sc scope) ([]string, []Pos, error) {
 	v := step.Get("out")
 	if v.IsNull() {
-		return nil, errAt(step, path, "missing; a step must list the outputs it uses (out: [] for none)")
+		return nil, nil, errAt(step, path, "missing; a step must list the outputs it uses (out: [] for none)")
 	}
 	if v.Kind != SeqNode {
-		return nil, errAt(v, path, "expected a list of output ids, found %s", describe(v))
+		return nil, nil, errAt(v, path, "expected a list of output ids, found %s", describe(v))
 	}
 	var out []string
+	var pos []Pos
 	for _, it := range v.Items {
 		id, ok := it.Str()
 		if !ok {
+			if err := knownFields(it, path, "a step output", stepOutputFields); err != nil {
+				return nil, nil, err
+			}
 			id, _ = it.Get("id").Str()
 		}
 		if id == "" {
-			return nil, errAt(it, path, "expected an output id, found %s", describe(it))
+			return nil, nil, errAt(it, path, "expected an output id, found %s", describe(it))
 		}
 		out = append(out, paramID(resolveID(it.Base, id, sc.namespaces), stepFull))
+		pos = append(pos, it.Pos)
 	}
-	return out, nil
+	return out, pos, nil
 }
 
 // decodeRun loads a step's process: inline, a reference into the same

@@ -5,25 +5,58 @@ import (
 	"github.com/flow-cwl/flow/schema"
 )
 
+// loadOptions are how a command loads its document.
+type loadOptions struct {
+	// check, when not nil, must allow every file the document reads or
+	// names (see schema.Loader.SetPathCheck).
+	check func(string) error
+	// enableDev reads documents of CWL's development releases.
+	enableDev bool
+	// warn, when not nil, is told each problem that may make the run
+	// fail but need not (see schema.Check); nil drops them.
+	warn func(*schema.Error)
+}
+
 // loadChecked loads a document and checks the step graph of every
 // workflow in it, so that a cycle or a dangling source is reported before
 // anything runs, at the place in the document that causes it.
-func loadChecked(doc string) (*schema.Process, error) { return loadConfined(doc, nil) }
+func loadChecked(doc string) (*schema.Process, error) { return loadWith(doc, loadOptions{}) }
 
-// loadConfined is loadChecked with the loader's path check (see
-// schema.Loader.SetPathCheck): check, when not nil, must allow every file
-// the document reads or names.
-func loadConfined(doc string, check func(string) error) (*schema.Process, error) {
-	l := schema.NewLoader()
-	if check != nil {
-		l.SetPathCheck(check)
-	}
-	p, err := l.Load(doc)
+// loadWith is loadChecked with options: it loads the document, then
+// checks the step graphs and how the steps fit together.
+func loadWith(doc string, o loadOptions) (*schema.Process, error) {
+	p, err := o.loader().Load(doc)
 	if err != nil {
 		return nil, err
 	}
-	if err := engine.Check(p); err != nil {
-		return nil, err
+	return p, o.checkLoaded(p)
+}
+
+func (o loadOptions) loader() *schema.Loader {
+	l := schema.NewLoader()
+	if o.check != nil {
+		l.SetPathCheck(o.check)
 	}
-	return p, nil
+	if o.enableDev {
+		l.EnableDev()
+	}
+	return l
+}
+
+// checkLoaded checks what loading does not: the step graphs and how the
+// steps fit together.
+func (o loadOptions) checkLoaded(p *schema.Process) error {
+	if err := engine.Check(p); err != nil {
+		return err
+	}
+	warnings, err := schema.Check(p)
+	if err != nil {
+		return err
+	}
+	if o.warn != nil {
+		for _, w := range warnings {
+			o.warn(w)
+		}
+	}
+	return nil
 }

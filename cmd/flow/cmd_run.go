@@ -49,6 +49,7 @@ type runOptions struct {
 	Sandbox       bool     // confine each job to its own files (executors/sandbox)
 	SandboxHide   []string // paths under the system directories that sandboxed jobs must not see
 	AllowPaths    []string // --allow-path: when set, the only directories the run may read files from
+	EnableDev     bool     // read documents of CWL's development releases
 	outdirSet     bool     // --outdir was given (a resumed run keeps its own otherwise)
 }
 
@@ -78,6 +79,7 @@ func newRunFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.Outdir, "outdir", ".", "move the outputs into `dir`")
 	fs.StringVar(&o.TmpdirPrefix, "tmpdir-prefix", "", "make work directories under `dir` (default: the system's temporary directory)")
 	fs.BoolVar(&o.LeaveTmp, "leave-tmp", false, "keep work directories after the run, for debugging")
+	fs.BoolVar(&o.EnableDev, "enable-dev", false, "read documents of CWL's development releases (cwlVersion v1.2.0-dev5 and the like)")
 	fs.IntVar(&o.Parallel, "parallel", 0, "run at most `n` jobs at once (default: as many as the machine has room for)")
 	fs.Bool("run_local", true, "run on this machine (the default)")
 	fs.BoolVar(&o.Compute, "run_compute", false, "run on a Slurm cluster of the compute configuration (see --cluster)")
@@ -132,7 +134,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	log := logging.New(stderr, o.Log)
 	err := runRun(ctx, o, stdout, log)
 	if errors.Is(err, errInputHelp) {
-		p, lerr := schema.Load(o.Document)
+		l := schema.NewLoader()
+		if o.EnableDev {
+			l.EnableDev()
+		}
+		p, lerr := l.Load(o.Document)
 		if lerr != nil {
 			return lerr
 		}
@@ -198,7 +204,8 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 	if err != nil {
 		return rec.abandon(ctx, err, log)
 	}
-	p, err := loadConfined(o.Document, check)
+	warn := func(w *schema.Error) { log.Warn().Msg(message(w)) }
+	p, err := loadWith(o.Document, loadOptions{check: check, enableDev: o.EnableDev, warn: warn})
 	if err != nil {
 		return rec.abandon(ctx, err, log)
 	}

@@ -1,0 +1,14 @@
+cwlVersion: v1.2
+class: Workflow
+inputs:
+  w: string
+  d: Directory
+outputs:
+  said:
+    type: File
+    outputSource: say/said
+steps:
+  say:
+    run: echo.cwl
+    in: {word: w, place: d}
+    out: [said]

@@ -1,0 +1,13 @@
+cwlVersion: v1.2
+class: Workflow
+inputs:
+  w: string?
+  d: Directory
+outputs: []
+steps:
+  say:
+    run: echo.cwl
+    in:
+      word: w
+      place: d
+    out: []
