@@ -175,7 +175,7 @@ func scalarValue(y *yaml.Node) (any, error) {
 		err := y.Decode(&b)
 		return b, err
 	case "!!int":
-		i, err := strconv.ParseInt(strings.ReplaceAll(y.Value, "_", ""), 0, 64)
+		i, err := parseInt(strings.ReplaceAll(y.Value, "_", ""))
 		if err != nil {
 			// Beyond int64: the literal, not a float64 that rounds it.
 			if n, ok := cwljson.Number(strings.ReplaceAll(y.Value, "_", "")); ok {
@@ -202,6 +202,24 @@ func scalarValue(y *yaml.Node) (any, error) {
 		return f, nil
 	}
 	return y.Value, nil
+}
+
+// parseInt reads an integer as YAML 1.2 writes one, as other CWL runners
+// read it: 0o17 octal, 0x1f hexadecimal, and a leading zero nothing but a
+// zero, so 0777 is seven hundred and seventy-seven (YAML 1.1, and Go's
+// base 0, would make it octal).
+func parseInt(lit string) (int64, error) {
+	sign, digits := "", lit
+	if strings.HasPrefix(digits, "-") || strings.HasPrefix(digits, "+") {
+		sign, digits = digits[:1], digits[1:]
+	}
+	base := 10
+	for prefix, b := range map[string]int{"0o": 8, "0x": 16, "0b": 2} {
+		if rest, ok := strings.CutPrefix(digits, prefix); ok {
+			base, digits = b, rest
+		}
+	}
+	return strconv.ParseInt(sign+digits, base, 64)
 }
 
 func sortedKeys(m map[string]any) []string {

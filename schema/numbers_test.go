@@ -3,6 +3,8 @@ package schema
 import (
 	"encoding/json"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Numbers a float64 would round keep their literal; the others decode as
@@ -32,6 +34,21 @@ g: 1_000
 	for k, w := range want {
 		if got[k] != w {
 			t.Errorf("%s: %#v, want %#v", k, got[k], w)
+		}
+	}
+}
+
+// Integers read as YAML 1.2 writes them, as other CWL runners read them:
+// a leading zero is not octal.
+func TestIntegersAreReadAsYAML12(t *testing.T) {
+	for text, want := range map[string]int64{"0777": 777, "010": 10, "-010": -10, "0o17": 15, "0x1f": 31, "+5": 5, "1_000": 1000} {
+		var y yaml.Node
+		if err := yaml.Unmarshal([]byte(text), &y); err != nil {
+			t.Fatal(err)
+		}
+		got, err := scalarValue(y.Content[0])
+		if err != nil || got != want {
+			t.Errorf("%s: got %v (%T), %v; want %d", text, got, got, err, want)
 		}
 	}
 }
