@@ -29,6 +29,9 @@ type Run struct {
 	Executor       string         `json:"executor"` // "local", "slurm:hpc1", ...
 	Outdir         string         `json:"outdir"`
 	WorkDir        string         `json:"work_dir"` // the engine's work directory for this run
+	// Process is the flow process running it, so that a run whose process
+	// died without recording its end is not shown running (see Alive).
+	Process *Process `json:"process,omitempty"`
 }
 
 // StepState is how a step attempt stands or ended.

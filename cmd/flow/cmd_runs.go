@@ -67,6 +67,10 @@ func runRuns(ctx context.Context, o runsOptions, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	host := hostname()
+	for _, r := range runs {
+		r.State = r.Alive(host)
+	}
 	if o.Output == "json" {
 		if runs == nil {
 			runs = []*provenance.Run{}
@@ -89,7 +93,15 @@ func writeRunsTable(w io.Writer, runs []*provenance.Run) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, workflowName(r.Workflow), r.State,
 			formatTime(r.Started), elapsed(r.Started, r.Finished))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range runs {
+		if r.State == provenance.RunDied {
+			fmt.Fprintf(w, "run %s died with its flow process; to continue: flow run --resume %s\n", r.ID, r.ID)
+		}
+	}
+	return nil
 }
 
 // workflowName is the base name of a workflow reference, keeping its

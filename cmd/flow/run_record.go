@@ -119,6 +119,7 @@ func (rec *recording) create(ctx context.Context, o *runOptions) error {
 		ID: id, Workflow: abs, WorkflowDigest: digest,
 		State: provenance.RunRunning, Started: time.Now(), User: userName(), Host: hostname(),
 		FlowVersion: buildVersion(), Executor: "local", Outdir: outdir,
+		Process: provenance.ThisProcess(),
 	}
 	return rec.store.CreateRun(ctx, rec.run)
 }
@@ -173,6 +174,7 @@ func (rec *recording) reload(ctx context.Context, o *runOptions) error {
 		o.Compute, o.Cluster = true, name
 	}
 	r.State, r.Error, r.Finished = provenance.RunRunning, "", time.Time{}
+	r.Host, r.Process = hostname(), provenance.ThisProcess()
 	rec.run = r
 	return rec.store.UpdateRun(ctx, r)
 }
