@@ -240,7 +240,12 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 		return err
 	}
 	log.Info().Str("outdir", o.Outdir).Msg("run finished")
-	return printJSON(stdout, out)
+	if err := printJSON(stdout, out); err != nil {
+		// The outputs are in --outdir and recorded: a reader of stdout
+		// that went away does not make the run fail.
+		log.Warn().Err(err).Msg("cannot print the outputs")
+	}
+	return nil
 }
 
 // pathCheck is what --allow-path makes of its directories: a check that
