@@ -33,6 +33,7 @@ const (
 	exitUsage       = 2
 	exitUnsupported = 33
 	exitInterrupted = 130
+	exitSIGPIPE     = 128 + int(syscall.SIGPIPE) // as a shell reports a process SIGPIPE killed
 )
 
 const usage = `usage: flow <command> [arguments]

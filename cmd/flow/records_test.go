@@ -94,4 +94,19 @@ func TestClosedPipeDoesNotKillRun(t *testing.T) {
 	if run := lastRun(t, db); run.State != provenance.RunSucceeded || run.Finished.IsZero() {
 		t.Errorf("the run is recorded %q (finished %v), want succeeded with its end", run.State, run.Finished)
 	}
+
+	// A listing whose reader went away (flow runs | head) ends quietly,
+	// as it did when SIGPIPE ended it.
+	if pr, pw, err = os.Pipe(); err != nil {
+		t.Fatal(err)
+	}
+	pr.Close()
+	var stderr strings.Builder
+	cmd = exec.Command(flowBin, "runs", "--db", db)
+	cmd.Stdout, cmd.Stderr = pw, &stderr
+	err = cmd.Run()
+	pw.Close()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 141 || stderr.Len() > 0 {
+		t.Errorf("flow runs into a closed pipe: %v, stderr %q; want exit 141 and nothing said", err, stderr.String())
+	}
 }
