@@ -17,8 +17,9 @@ var (
 	bucketGenerated = []byte("generated")
 	bucketPaths     = []byte("paths")
 	bucketCache     = []byte("cache")
+	bucketValues    = []byte("values")
 
-	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketAttempts, bucketGenerated, bucketPaths, bucketCache}
+	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketAttempts, bucketGenerated, bucketPaths, bucketCache, bucketValues}
 
 	keySchemaVersion = []byte("schema_version")
 )

@@ -10,6 +10,9 @@ const (
 	RunSucceeded RunState = "succeeded"
 	RunFailed    RunState = "failed"
 	RunCancelled RunState = "cancelled"
+	// RunDamaged is never recorded: ListRuns gives it to a record that
+	// cannot be decoded.
+	RunDamaged RunState = "damaged"
 )
 
 // Run is one execution of a workflow or tool.
@@ -43,6 +46,7 @@ const (
 	StepFailed    StepState = "failed"
 	StepSkipped   StepState = "skipped" // `when` was false
 	StepReused    StepState = "reused"  // outputs taken from the step cache
+	StepDamaged   StepState = "damaged" // never recorded: a record that cannot be decoded (see Attempts)
 )
 
 // Attempt is one try at one job of a step: a CommandLineTool or

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -442,8 +443,20 @@ func readInputs(p *schema.Process, o runOptions) (map[string]any, map[string]sch
 }
 
 func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "    ")
+	var compact bytes.Buffer
+	enc := json.NewEncoder(&compact)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	// Indenting rescans the JSON, and encoding/json's scanner refuses more
+	// than 10,000 levels of nesting, which a user's input may have: such a
+	// value is printed compact rather than not at all.
+	var out bytes.Buffer
+	if err := json.Indent(&out, compact.Bytes(), "", "    "); err != nil {
+		_, err = w.Write(compact.Bytes())
+		return err
+	}
+	_, err := w.Write(out.Bytes())
+	return err
 }

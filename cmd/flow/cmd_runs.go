@@ -90,13 +90,16 @@ func writeRunsTable(w io.Writer, runs []*provenance.Run) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tWORKFLOW\tSTATE\tSTARTED\tDURATION")
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, workflowName(r.Workflow), r.State,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, dash(workflowName(r.Workflow)), r.State,
 			formatTime(r.Started), elapsed(r.Started, r.Finished))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, r := range runs {
+		if r.State == provenance.RunDamaged {
+			fmt.Fprintf(w, "run %s: %s\n", r.ID, oneLine(r.Error))
+		}
 		if r.State == provenance.RunDied {
 			fmt.Fprintf(w, "run %s died with its flow process; to continue: flow run --resume %s\n", r.ID, r.ID)
 		}
@@ -107,6 +110,9 @@ func writeRunsTable(w io.Writer, runs []*provenance.Run) error {
 // workflowName is the base name of a workflow reference, keeping its
 // #fragment: /data/wf/main.cwl#align is main.cwl#align.
 func workflowName(ref string) string {
+	if ref == "" {
+		return ""
+	}
 	path, frag, hasFrag := strings.Cut(ref, "#")
 	path = strings.TrimPrefix(path, "file://")
 	name := filepath.Base(path)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/rand"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,4 +111,106 @@ func TestClosedPipeDoesNotKillRun(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 141 || stderr.Len() > 0 {
 		t.Errorf("flow runs into a closed pipe: %v, stderr %q; want exit 141 and nothing said", err, stderr.String())
 	}
+}
+
+// writeJob writes a job file naming `name` and the raw JSON value extra
+// under "deep".
+func writeJob(t *testing.T, path, name, extra string) {
+	t.Helper()
+	var b strings.Builder
+	nameJS, _ := json.Marshal(name)
+	b.WriteString(`{"name": `)
+	b.Write(nameJS)
+	if extra != "" {
+		b.WriteString(`, "deep": ` + extra)
+	}
+	b.WriteString("}")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// One run given an input nested as deep as a job file may be must not
+// keep flow runs or flow show from reading the database afterwards.
+func TestDeepInputKeepsDatabaseReadable(t *testing.T) {
+	dir := t.TempDir()
+	db, job := filepath.Join(dir, "flow.db"), filepath.Join(dir, "deep.json")
+	const depth = 9999 // the deepest a job file can be (the YAML reader stops at 10,000)
+	writeJob(t, job, "deep", strings.Repeat("[", depth)+strings.Repeat("]", depth))
+	for _, args := range [][]string{
+		{"testdata/good/echo-inputs.cwl", "--name", "plain"},
+		{"testdata/good/echo-inputs.cwl", job},
+	} {
+		r := flow(t, append([]string{"run", "--db", db, "--outdir", filepath.Join(dir, "out"), "--cache-dir", filepath.Join(dir, "cache")}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("flow run %v: exit %d: %s", args, r.code, r.stderr)
+		}
+	}
+	r := flow(t, "runs", "-n", "100", "--db", db)
+	if r.code != 0 || strings.Count(r.stdout, "succeeded") != 2 {
+		t.Fatalf("flow runs -n 100 after a deeply nested input: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	id := lastRun(t, db).ID
+	r = flow(t, "show", id, "--db", db)
+	if r.code != 0 || !strings.Contains(r.stdout, "succeeded") {
+		t.Fatalf("flow show of the deep run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = flow(t, "show", id, "-o", "json", "--db", db)
+	if r.code != 0 || strings.Count(r.stdout, "[") < depth {
+		t.Errorf("flow show -o json of the deep run: exit %d, %d brackets, want its inputs whole; %s", r.code, strings.Count(r.stdout, "["), r.stderr)
+	}
+}
+
+// A 50 MB string input grows flow.db by about 50 MB, however many times
+// the run, its job and its outputs repeat it.
+func TestLargeInputGrowsDatabaseOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs flow on a 50 MB input")
+	}
+	dir := t.TempDir()
+	db, job := filepath.Join(dir, "flow.db"), filepath.Join(dir, "big.json")
+	run := func(args ...string) {
+		t.Helper()
+		r := flow(t, append([]string{"run", "--db", db, "--outdir", filepath.Join(dir, "out"), "--cache-dir", filepath.Join(dir, "cache"), "testdata/good/echo-inputs.cwl"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("flow run: exit %d: %s", r.code, r.stderr)
+		}
+	}
+	run("--name", "small")
+	before, err := os.Stat(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 50 << 20
+	writeJob(t, job, randomText(t, size), "")
+	run(job)
+	after, err := os.Stat(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grew := after.Size() - before.Size()
+	t.Logf("flow.db: %.1f MB before, %.1f MB after a run with a %d MB input", float64(before.Size())/(1<<20), float64(after.Size())/(1<<20), size>>20)
+	if grew > size*11/10+(2<<20) {
+		t.Errorf("a %d MB input grew flow.db by %.1f MB; want about its size", size>>20, float64(grew)/(1<<20))
+	}
+	start := time.Now()
+	r := flow(t, "runs", "-n", "100", "--db", db)
+	if r.code != 0 {
+		t.Fatalf("flow runs: exit %d: %s", r.code, r.stderr)
+	}
+	t.Logf("flow runs -n 100 took %s (the whole process)", time.Since(start))
+}
+
+// randomText is n bytes of incompressible printable text.
+func randomText(t *testing.T, n int) string {
+	t.Helper()
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"
+	b := make([]byte, n)
+	if _, err := io.ReadFull(rand.Reader, b); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range b {
+		b[i] = alphabet[c&63]
+	}
+	return string(b)
 }
