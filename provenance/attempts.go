@@ -129,7 +129,10 @@ func newPathUpdate(runID string, f FileRef, seen time.Time) (pathUpdate, bool, e
 // putPaths writes each record unless the path already holds a newer one,
 // so that batches committing out of order cannot roll a path back.
 func putPaths(tx *bolt.Tx, ups []pathUpdate) error {
-	b := tx.Bucket(bucketPaths)
+	return putPathsIn(tx.Bucket(bucketPaths), ups)
+}
+
+func putPathsIn(b *bolt.Bucket, ups []pathUpdate) error {
 	for _, up := range ups {
 		if old := b.Get(up.key); old != nil && pathValueSeen(old) > up.seen {
 			continue
@@ -262,7 +265,49 @@ func (d *DB) RecordFiles(ctx context.Context, runID string, files []FileRef) err
 			ups = append(ups, up)
 		}
 	}
-	return d.update(ctx, func(tx *bolt.Tx) error { return putPaths(tx, ups) })
+	return d.update(ctx, func(tx *bolt.Tx) error {
+		if err := putPaths(tx, ups); err != nil {
+			return err
+		}
+		// The paths bucket also takes the paths a later step reads: only
+		// here is it known that this run put the file there.
+		return putPathsIn(tx.Bucket(bucketDelivered), ups)
+	})
+}
+
+// WrittenBy returns the newest record of the file at an absolute path and
+// the run that put it there: the run that last delivered it as a final
+// output, or else the run whose step last used or generated it there.
+func (d *DB) WrittenBy(ctx context.Context, path string) (FileRef, string, bool, error) {
+	if !filepath.IsAbs(path) {
+		return FileRef{}, "", false, fmt.Errorf("cannot look up %q in %s: the path is not absolute", path, d.path)
+	}
+	key := []byte(filepath.Clean(path))
+	var val []byte
+	delivered := false
+	err := d.view(ctx, func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketDelivered); b != nil {
+			val, delivered = bytes.Clone(b.Get(key)), true
+		}
+		if val == nil {
+			delivered = false
+			if b := tx.Bucket(bucketPaths); b != nil {
+				val = bytes.Clone(b.Get(key))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return FileRef{}, "", false, err
+	}
+	if len(val) < 8 {
+		return FileRef{}, "", false, fmt.Errorf("no record of a file at %s in %s: %w", path, d.path, ErrNotFound)
+	}
+	var rec pathRecord
+	if err := json.Unmarshal(val[8:], &rec); err != nil {
+		return FileRef{}, "", false, fmt.Errorf("the record of %s in %s cannot be read: %w", path, d.path, err)
+	}
+	return rec.FileRef, rec.RunID, delivered, nil
 }
 
 // FileByPath returns the newest record of the file at an absolute path.

@@ -20,8 +20,12 @@ package provenance
 //	  <hex SHA-256 of the bytes> → gzip of the bytes
 //	                                        large strings and large values of
 //	                                        runs, attempts and cache entries
+//	delivered/                              (since version 2)
+//	  <absolute path> → <recorded uint64 BE Unix ns> JSON pathRecord
+//	                                        the run that last delivered a final
+//	                                        output there (RecordFiles)
 //
-// Version 2 added the values bucket: records written since hold their
+// Version 2 added the values and delivered buckets: records written since hold their
 // CWL values packed (values.go, "values": 2 in the record), and records
 // written before are read as they are. Version 1 files are upgraded in
 // place when a writer opens them; a flow that knows only version 1
@@ -158,8 +162,8 @@ func (d *DB) init() error {
 		if err := d.checkVersion(meta); meta.Get(keySchemaVersion) != nil && err != nil {
 			return err
 		}
-		// Nothing in version 1 needs rewriting: the new bucket is all
-		// that version 2 adds.
+		// Nothing in version 1 needs rewriting: new buckets are all that
+		// version 2 adds (runs delivered before it are found by content).
 		return meta.Put(keySchemaVersion, binary.BigEndian.AppendUint64(nil, schemaVersion))
 	})
 }

@@ -18,8 +18,9 @@ var (
 	bucketPaths     = []byte("paths")
 	bucketCache     = []byte("cache")
 	bucketValues    = []byte("values")
+	bucketDelivered = []byte("delivered")
 
-	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketAttempts, bucketGenerated, bucketPaths, bucketCache, bucketValues}
+	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketAttempts, bucketGenerated, bucketPaths, bucketCache, bucketValues, bucketDelivered}
 
 	keySchemaVersion = []byte("schema_version")
 )

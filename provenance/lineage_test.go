@@ -11,7 +11,7 @@ import (
 
 func TestLineageFollowsAThreeStepChainToTheInputs(t *testing.T) {
 	c := buildChain(t)
-	root, err := Lineage(ctx, c.db, c.report.Path)
+	root, err := Lineage(ctx, c.db, c.report.Path, LineageOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,14 +73,17 @@ func TestLineageOfACopyFindsTheMakerByContent(t *testing.T) {
 	if err := os.WriteFile(copyPath, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	root, err := Lineage(ctx, c.db, copyPath)
+	if _, err := Lineage(ctx, c.db, copyPath, LineageOptions{}); err == nil || !strings.Contains(err.Error(), "--by-content") {
+		t.Errorf("lineage by path of a file no run wrote there gave %v, want a pointer to --by-content", err)
+	}
+	root, err := Lineage(ctx, c.db, copyPath, LineageOptions{ByContent: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if root.Attempt == nil || root.Attempt.StepID != "report" || root.File.SHA1 != c.report.SHA1 {
 		t.Fatalf("lineage of a copy = %+v, want the report step", root)
 	}
-	if _, err := Lineage(ctx, c.db, filepath.Join(t.TempDir(), "never-existed")); err == nil ||
+	if _, err := Lineage(ctx, c.db, filepath.Join(t.TempDir(), "never-existed"), LineageOptions{ByContent: true}); err == nil ||
 		!strings.Contains(err.Error(), "flow has no record of") {
 		t.Errorf("lineage of an unknown, missing file gave %v", err)
 	}
@@ -100,7 +103,7 @@ func TestLineageEndsCycles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	root, err := Lineage(ctx, db, a.Path)
+	root, err := Lineage(ctx, db, a.Path, LineageOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

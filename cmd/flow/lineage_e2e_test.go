@@ -143,3 +143,34 @@ func sha1Hex(data []byte) string {
 	h := sha1.Sum(data)
 	return hex.EncodeToString(h[:])
 }
+
+// Two runs that make the same bytes into two output directories: the
+// lineage of each path names the run that wrote it, and --by-content the
+// newest run that made those bytes.
+func TestLineageNamesTheRunThatWroteThePath(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "flow.db")
+	var ids []string
+	for _, out := range []string{"out1", "out2"} {
+		r := flow(t, "run", "--db", db, "--outdir", filepath.Join(dir, out), "testdata/lineage/words.cwl", "--text", "testdata/lineage/text.txt")
+		if r.code != 0 {
+			t.Fatalf("flow run: exit %d: %s", r.code, r.stderr)
+		}
+		ids = append(ids, lastRun(t, db).ID)
+	}
+	for i, out := range []string{"out1", "out2"} {
+		path := filepath.Join(dir, out, "count.txt")
+		r := flow(t, "lineage", "--db", db, path)
+		if r.code != 0 {
+			t.Fatalf("flow lineage %s: exit %d: %s", out, r.code, r.stderr)
+		}
+		first, _, _ := strings.Cut(r.stdout, "from:")
+		if !strings.Contains(first, "made by run "+ids[i]) || !strings.HasPrefix(r.stdout, path+"\n") {
+			t.Errorf("flow lineage %s does not name the run that wrote it (%s) and the path:\n%s", out, ids[i], r.stdout)
+		}
+	}
+	r := flow(t, "lineage", "--by-content", "--db", db, filepath.Join(dir, "out1", "count.txt"))
+	if first, _, _ := strings.Cut(r.stdout, "from:"); r.code != 0 || !strings.Contains(first, "made by run "+ids[1]) {
+		t.Errorf("flow lineage --by-content (exit %d) does not name the newest run that made the bytes, %s:\n%s%s", r.code, ids[1], r.stdout, r.stderr)
+	}
+}
