@@ -32,6 +32,10 @@ type Run struct {
 	Executor       string         `json:"executor"` // "local", "slurm:hpc1", ...
 	Outdir         string         `json:"outdir"`
 	WorkDir        string         `json:"work_dir"` // the engine's work directory for this run
+	// Documents are the local files the run's document loaded (itself,
+	// run: and $import targets, $include'd texts), by content: what the
+	// workflow needs to be run again elsewhere.
+	Documents []FileRef `json:"documents,omitempty"`
 	// Process is the flow process running it, so that a run whose process
 	// died without recording its end is not shown running (see Alive).
 	Process *Process `json:"process,omitempty"`

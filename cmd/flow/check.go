@@ -14,16 +14,23 @@ func loadChecked(doc string) (*schema.Process, error) { return loadConfined(doc,
 // schema.Loader.SetPathCheck): check, when not nil, must allow every file
 // the document reads or names.
 func loadConfined(doc string, check func(string) error) (*schema.Process, error) {
+	p, _, err := loadConfinedFiles(doc, check)
+	return p, err
+}
+
+// loadConfinedFiles is loadConfined that also returns the local files the
+// load read (schema.Loader.Files): what a run records as its documents.
+func loadConfinedFiles(doc string, check func(string) error) (*schema.Process, []string, error) {
 	l := schema.NewLoader()
 	if check != nil {
 		l.SetPathCheck(check)
 	}
 	p, err := l.Load(doc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := engine.Check(p); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return p, nil
+	return p, l.Files(), nil
 }

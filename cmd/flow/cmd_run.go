@@ -199,7 +199,7 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 	if err != nil {
 		return rec.abandon(ctx, err, log)
 	}
-	p, err := loadConfined(o.Document, check)
+	p, docs, err := loadConfinedFiles(o.Document, check)
 	if err != nil {
 		return rec.abandon(ctx, err, log)
 	}
@@ -228,7 +228,7 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 		}
 	}()
 	if rec != nil {
-		if err := rec.saveInputs(ctx, inputs, reqs, eng.Root()); err != nil {
+		if err := rec.saveInputs(ctx, inputs, reqs, docs, eng.Root()); err != nil {
 			return err
 		}
 	}

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/flow-cwl/flow/internal/testenv"
 )
 
 // runWords runs the three-step words workflow with its own database and
@@ -172,5 +175,64 @@ func TestLineageNamesTheRunThatWroteThePath(t *testing.T) {
 	r := flow(t, "lineage", "--by-content", "--db", db, filepath.Join(dir, "out1", "count.txt"))
 	if first, _, _ := strings.Cut(r.stdout, "from:"); r.code != 0 || !strings.Contains(first, "made by run "+ids[1]) {
 		t.Errorf("flow lineage --by-content (exit %d) does not name the newest run that made the bytes, %s:\n%s%s", r.code, ids[1], r.stdout, r.stderr)
+	}
+}
+
+// copyTree copies the files under src to dst.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(rel)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestROCrateRunsAgain: a crate holds every document the workflow loaded
+// and its inputs, so it validates and runs where it is unpacked, with the
+// original documents gone.
+func TestROCrateRunsAgain(t *testing.T) {
+	dir := t.TempDir()
+	src, db, crate := filepath.Join(dir, "src"), filepath.Join(dir, "flow.db"), filepath.Join(dir, "crate")
+	copyTree(t, "testdata/crate", src)
+	r := flow(t, "run", "--db", db, "--outdir", filepath.Join(dir, "out"), filepath.Join(src, "wf.cwl"), "--text", filepath.Join(src, "data", "in.txt"))
+	if r.code != 0 {
+		t.Fatalf("flow run: exit %d: %s", r.code, r.stderr)
+	}
+	want := testenv.OutputChecksums(t, r.stdout)
+	id := lastRun(t, db).ID
+	if r := flow(t, "prov", "--db", db, id, "--format", "ro-crate", "-o", crate); r.code != 0 {
+		t.Fatalf("flow prov: exit %d: %s", r.code, r.stderr)
+	}
+	if err := os.RemoveAll(src); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"wf.cwl", "tools/upper.cwl", "job.json"} {
+		if _, err := os.Stat(filepath.Join(crate, f)); err != nil {
+			t.Errorf("the crate lacks %s: %v", f, err)
+		}
+	}
+	t.Chdir(crate)
+	if r := flow(t, "validate", "wf.cwl"); r.code != 0 {
+		t.Fatalf("flow validate in the crate: exit %d: %s", r.code, r.stderr)
+	}
+	r = flow(t, "run", "--db", db, "--no-cache", "--outdir", filepath.Join(dir, "again"), "wf.cwl", "job.json")
+	if r.code != 0 {
+		t.Fatalf("flow run in the crate: exit %d: %s", r.code, r.stderr)
+	}
+	if got := testenv.OutputChecksums(t, r.stdout); !reflect.DeepEqual(got, want) {
+		t.Errorf("the crate's run made %v, the original %v", got, want)
 	}
 }

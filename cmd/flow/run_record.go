@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -195,8 +196,8 @@ func (rec *recording) resumedInputs() (map[string]any, []schema.Requirement, err
 }
 
 // saveInputs stores the input object (with its cwl:requirements) once the
-// command line and job file are merged.
-func (rec *recording) saveInputs(ctx context.Context, inputs map[string]any, reqs []schema.Requirement, workDir string) error {
+// command line and job file are merged, and the documents the run loaded.
+func (rec *recording) saveInputs(ctx context.Context, inputs map[string]any, reqs []schema.Requirement, docs []string, workDir string) error {
 	obj := make(map[string]any, len(inputs)+1)
 	for k, v := range inputs {
 		obj[k] = v
@@ -213,6 +214,7 @@ func (rec *recording) saveInputs(ctx context.Context, inputs map[string]any, req
 		obj["cwl:requirements"] = list
 	}
 	rec.run.Inputs, rec.run.WorkDir = obj, workDir
+	rec.run.Documents = documentRefs(docs)
 	return rec.store.UpdateRun(ctx, rec.run)
 }
 
@@ -286,6 +288,21 @@ func outputRefs(outputs map[string]any) []provenance.FileRef {
 		}
 	}
 	walk(outputs)
+	return refs
+}
+
+// documentRefs names each document by content, so that an export can tell
+// a document that changed since the run from the one it used.
+func documentRefs(paths []string) []provenance.FileRef {
+	var refs []provenance.FileRef
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue // the load just read it; one gone since is left out
+		}
+		sum := sha1.Sum(data)
+		refs = append(refs, provenance.FileRef{Path: p, SHA1: "sha1$" + hex.EncodeToString(sum[:]), Size: int64(len(data))})
+	}
 	return refs
 }
 
