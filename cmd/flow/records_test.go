@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -213,4 +214,37 @@ func randomText(t *testing.T, n int) string {
 		b[i] = alphabet[c&63]
 	}
 	return string(b)
+}
+
+// A step whose when is false is recorded as skipped: flow show lists it,
+// and the log does not call it done.
+func TestSkippedStepIsRecorded(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "flow.db")
+	r := flow(t, "run", "--db", db, "--outdir", filepath.Join(dir, "out"), "--cache-dir", filepath.Join(dir, "cache"),
+		"testdata/good/when.cwl", "--msg", "hi")
+	if r.code != 0 {
+		t.Fatalf("flow run: exit %d: %s", r.code, r.stderr)
+	}
+	for _, l := range stderrLines(r.stderr) {
+		if strings.Contains(l, "step done") && strings.Contains(l, "skip") {
+			t.Errorf("the skipped step is logged as done: %s", l)
+		}
+	}
+	show := flow(t, "show", lastRun(t, db).ID, "-o", "json", "--db", db)
+	var got struct{ Steps []provenance.Attempt }
+	if err := json.Unmarshal([]byte(show.stdout), &got); err != nil {
+		t.Fatalf("flow show -o json: %v\n%s%s", err, show.stdout, show.stderr)
+	}
+	states := map[string]provenance.StepState{}
+	for _, a := range got.Steps {
+		states[a.StepID] = a.State
+	}
+	if states["say"] != provenance.StepSucceeded || states["skip"] != provenance.StepSkipped {
+		t.Errorf("flow show records the steps as %v; want say succeeded and skip skipped", states)
+	}
+	text := flow(t, "show", lastRun(t, db).ID, "--db", db)
+	if !regexp.MustCompile(`(?m)^main/skip\s+skipped\s`).MatchString(text.stdout) && !regexp.MustCompile(`(?m)^skip\s+skipped\s`).MatchString(text.stdout) {
+		t.Errorf("flow show does not list the skipped step:\n%s", text.stdout)
+	}
 }
