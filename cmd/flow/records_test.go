@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/flow-cwl/flow/provenance"
 )
 
@@ -50,8 +52,12 @@ func TestKilledRunShowsDied(t *testing.T) {
 			t.Fatal("the job never started")
 		}
 	}
-	if got := lastRun(t, db); got.State != provenance.RunRunning {
-		t.Fatalf("while flow runs, its run is %q, want running", got.State)
+	live := lastRun(t, db)
+	if live.State != provenance.RunRunning {
+		t.Fatalf("while flow runs, its run is %q, want running", live.State)
+	}
+	if r := flow(t, "run", "--db", db, "--resume", live.ID); r.code != 1 || !strings.Contains(r.stderr, "still running") {
+		t.Errorf("resuming a run whose flow is alive: exit %d, %s; want a refusal", r.code, r.stderr)
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
@@ -246,5 +252,57 @@ func TestSkippedStepIsRecorded(t *testing.T) {
 	text := flow(t, "show", lastRun(t, db).ID, "--db", db)
 	if !regexp.MustCompile(`(?m)^main/skip\s+skipped\s`).MatchString(text.stdout) && !regexp.MustCompile(`(?m)^skip\s+skipped\s`).MatchString(text.stdout) {
 		t.Errorf("flow show does not list the skipped step:\n%s", text.stdout)
+	}
+}
+
+// A relative --db keeps the cache beside the database, wherever jobs run.
+func TestRelativeDatabasePath(t *testing.T) {
+	dir := t.TempDir()
+	wf, err := filepath.Abs("testdata/good/hello.cwl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	r := flow(t, "run", "--db", "flow.db", "--outdir", "out", wf, "--msg", "hi")
+	if r.code != 0 {
+		t.Fatalf("flow run --db flow.db: exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cache")); err != nil {
+		t.Errorf("the cache is not beside the database: %v", err)
+	}
+}
+
+// A run record that cannot be decoded is listed by its id as damaged; the
+// other runs are listed and shown as ever.
+func TestRunsListsDamagedRecord(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "flow.db")
+	r := flow(t, "run", "--db", db, "--outdir", filepath.Join(dir, "out"), "--cache-dir", filepath.Join(dir, "cache"), "testdata/good/hello.cwl", "--msg", "hi")
+	if r.code != 0 {
+		t.Fatalf("flow run: exit %d: %s", r.code, r.stderr)
+	}
+	good := lastRun(t, db).ID
+	bad := good[:len(good)-1] + "~" // sorts after good: the newest
+	bdb, err := bolt.Open(db, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("runs")).Put([]byte(bad), []byte(`{"id": "`+bad+`", "inputs": {"x": `+strings.Repeat("[", 10001)+strings.Repeat("]", 10001)+`}}`))
+	})
+	bdb.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = flow(t, "runs", "-n", "100", "--db", db)
+	if r.code != 0 || !strings.Contains(r.stdout, good) || !strings.Contains(r.stdout, "run "+bad+": damaged: ") {
+		t.Errorf("flow runs beside a damaged record: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := flow(t, "show", good, "--db", db); r.code != 0 {
+		t.Errorf("flow show of a sound run beside a damaged one: exit %d: %s", r.code, r.stderr)
+	}
+	r = flow(t, "show", bad, "--db", db)
+	if r.code != 1 || !strings.Contains(r.stderr, "damaged") || len(stderrLines(r.stderr)) != 1 {
+		t.Errorf("flow show of the damaged record: exit %d, stderr %q; want one line saying it is damaged", r.code, r.stderr)
 	}
 }

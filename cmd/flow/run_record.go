@@ -60,6 +60,11 @@ func startRecording(ctx context.Context, o *runOptions) (*recording, error) {
 			return nil, err
 		}
 	}
+	// The cache and work directories default to beside the database, and
+	// jobs run in other directories: a relative --db must not follow them.
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
 	store, err := provenance.OpenShared(path, provenance.Options{Timeout: 30 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("%w; pass --db FILE to record this run elsewhere, or --no-provenance", err)
@@ -165,6 +170,9 @@ func (rec *recording) reload(ctx context.Context, o *runOptions) error {
 	}
 	if r.State == provenance.RunSucceeded {
 		return fmt.Errorf("run %s already succeeded; its outputs are in %s", r.ID, r.Outdir)
+	}
+	if r.Alive(hostname()) == provenance.RunRunning && r.Process != nil {
+		return fmt.Errorf("run %s is still running (flow process %d); resume it once that process has ended", r.ID, r.Process.PID)
 	}
 	o.Document, o.Job, o.InputArgs = r.Workflow, "", nil
 	if !o.outdirSet {
