@@ -21,7 +21,10 @@ type LineageNode struct {
 	// Delivered: File is where Run put a final output of its own (the
 	// root of a tree looked up by path).
 	Delivered bool
-	Inputs    []*LineageNode
+	// OfRun: only this run's attempts were considered as makers of File,
+	// the run known to have written or read it there.
+	OfRun  string
+	Inputs []*LineageNode
 	// Repeated: the same content appears earlier in the tree, where its own
 	// lineage is shown; its Inputs are left empty here (this also ends cycles).
 	Repeated bool
@@ -107,6 +110,7 @@ func (l *lineage) node(ctx context.Context, ref FileRef, runID string, depth int
 		return nil, err
 	}
 	if runID != "" {
+		n.OfRun = runID
 		atts = slices.DeleteFunc(atts, func(a *Attempt) bool { return a.RunID != runID })
 	}
 	if n.Attempt = pickMaker(atts); n.Attempt == nil {

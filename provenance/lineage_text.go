@@ -48,6 +48,9 @@ func (p *printer) node(n *LineageNode, depth int) {
 	case n.Repeated:
 		p.line(depth+1, "(its lineage is shown above)")
 		return
+	case n.Attempt == nil && n.OfRun != "":
+		p.line(depth+1, "no step of run %s made it: an input of the run (--by-content looks for any run that made these bytes)", n.OfRun)
+		return
 	case n.Attempt == nil:
 		p.line(depth+1, "a workflow input: no recorded step made it")
 		return
