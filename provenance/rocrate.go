@@ -53,9 +53,27 @@ func ref(id string) entity { return entity{"@id": id} }
 // Intermediate files, and files that are gone or have changed since the
 // run, are described by checksum but not copied.
 func WriteROCrate(ctx context.Context, s Store, runID, dir string) error {
+	return WriteROCrateWith(ctx, s, runID, dir, ROCrateOptions{})
+}
+
+// ROCrateOptions tunes WriteROCrateWith.
+type ROCrateOptions struct {
+	// Documents stand in for the documents a run recorded when it
+	// recorded none (runs from before flow kept them): the files its
+	// workflow loads now, which cannot be checked against the run.
+	Documents []string
+}
+
+// WriteROCrateWith is WriteROCrate with options.
+func WriteROCrateWith(ctx context.Context, s Store, runID, dir string, opts ROCrateOptions) error {
 	run, err := s.GetRun(ctx, runID)
 	if err != nil {
 		return err
+	}
+	if len(run.Documents) == 0 {
+		for _, d := range opts.Documents {
+			run.Documents = append(run.Documents, FileRef{Path: d})
+		}
 	}
 	atts, err := s.Attempts(ctx, run.ID)
 	if err != nil {

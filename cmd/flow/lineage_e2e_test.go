@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/flow-cwl/flow/internal/testenv"
+	"github.com/flow-cwl/flow/provenance"
 )
 
 // runWords runs the three-step words workflow with its own database and
@@ -216,6 +218,30 @@ func TestROCrateRunsAgain(t *testing.T) {
 	if r := flow(t, "prov", "--db", db, id, "--format", "ro-crate", "-o", crate); r.code != 0 {
 		t.Fatalf("flow prov: exit %d: %s", r.code, r.stderr)
 	}
+
+	// A run recorded before runs kept their documents: the crate takes
+	// those the workflow loads now.
+	older := filepath.Join(dir, "older-crate")
+	pdb, err := provenance.Open(db, provenance.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := pdb.GetRun(context.Background(), id)
+	if err == nil {
+		run.Documents = nil
+		err = pdb.UpdateRun(context.Background(), run)
+	}
+	pdb.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := flow(t, "prov", "--db", db, id, "--format", "ro-crate", "-o", older); r.code != 0 {
+		t.Fatalf("flow prov of a run without recorded documents: exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(older, "tools", "upper.cwl")); err != nil {
+		t.Errorf("the crate of a run without recorded documents lacks the tool: %v", err)
+	}
+
 	if err := os.RemoveAll(src); err != nil {
 		t.Fatal(err)
 	}
