@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/user"
 	"strconv"
 	"strings"
 )
@@ -67,8 +68,9 @@ func bootID() string {
 
 // Alive says what became of a run recorded as running: RunRunning while
 // the process that records it lives, RunDied once it is gone, RunUnknown
-// when it ran on another host (a database on a shared file system), whose
-// processes this machine cannot see. Other states, and runs recorded
+// when it ran on another host (a database on a shared file system), or
+// as another user where /proc hides other users' processes, whose
+// processes this one cannot see. Other states, and runs recorded
 // before flow kept the process's identity, are returned as recorded.
 func (r *Run) Alive(host string) RunState {
 	if r.State != RunRunning || r.Process == nil {
@@ -84,8 +86,39 @@ func (r *Run) Alive(host string) RunState {
 		}
 	}
 	start, err := processStart(p.PID)
-	if err != nil || start != p.Start {
+	switch {
+	case err != nil && r.User != "" && r.User != currentUser() && procHidesOthers():
+		return RunUnknown // /proc shows this user none of another's processes
+	case err != nil || start != p.Start:
 		return RunDied // no such process, or another that took its pid
 	}
 	return RunRunning
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+// procHidesOthers reports whether /proc is mounted with hidepid, under
+// which another user's processes look as if they did not exist.
+func procHidesOthers() bool {
+	data, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || f[1] != "/proc" || f[2] != "proc" {
+			continue
+		}
+		for _, opt := range strings.Split(f[3], ",") {
+			if v, ok := strings.CutPrefix(opt, "hidepid="); ok && v != "0" && v != "off" {
+				return true
+			}
+		}
+	}
+	return false
 }
