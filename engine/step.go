@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/schema"
 )
 
@@ -42,17 +44,22 @@ func (e *Engine) runStep(ctx context.Context, wf *schema.Process, s *schema.Step
 	for _, o := range s.Out {
 		st.set(s.ID+"/"+o, out[o])
 	}
+	if len(s.Scatter) == 0 && sj.skipped.Load() > 0 {
+		e.opts.Log.Info().Str("step", name).Msg("step skipped: when is false")
+		return nil
+	}
 	e.opts.Log.Info().Str("step", name).Msg("step done")
 	return nil
 }
 
 // stepJob runs a step's process for one set of inputs.
 type stepJob struct {
-	e    *Engine
-	s    *schema.Step
-	pe   *procEnv
-	ev   *expr.Evaluator
-	name string
+	e       *Engine
+	s       *schema.Step
+	pe      *procEnv
+	ev      *expr.Evaluator
+	name    string
+	skipped atomic.Int32 // jobs whose when was false
 }
 
 // run applies valueFrom and when to one job's inputs and runs the process.
@@ -93,7 +100,12 @@ func (sj *stepJob) runNamed(ctx context.Context, inputs map[string]any, name str
 			return nil, fmt.Errorf("%s: step %q: when must give true or false, got %s", s.Pos, s.ID, schema.Describe(v))
 		}
 		if !run {
-			sj.e.opts.Log.Debug().Str("step", name).Msg("skipped: when is false")
+			sj.skipped.Add(1)
+			// Recorded, so that flow show lists the job rather than leave
+			// it out as if the step had never been reached.
+			if a := sj.e.newAttempt(s.Run, name); a != nil {
+				sj.e.finishAttempt(ctx, a, provenance.StepSkipped, nil, nil, nil, nil, nil)
+			}
 			return map[string]any{}, nil
 		}
 	}

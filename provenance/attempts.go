@@ -3,6 +3,7 @@ package provenance
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -43,7 +44,7 @@ func (d *DB) PutAttempt(ctx context.Context, a *Attempt) error {
 	if err := validateAttempt(a); err != nil {
 		return fmt.Errorf("cannot record an attempt in %s: %w", d.path, err)
 	}
-	js, err := json.Marshal(a)
+	js, blobs, err := encodeAttempt(a)
 	if err != nil {
 		return fmt.Errorf("cannot encode attempt %d of job %s in run %s: %w", a.Attempt, a.Job, a.RunID, err)
 	}
@@ -59,6 +60,9 @@ func (d *DB) PutAttempt(ctx context.Context, a *Attempt) error {
 		return err
 	}
 	return d.group.Do(func(tx *bolt.Tx) error {
+		if err := putBlobs(tx, blobs); err != nil {
+			return err
+		}
 		if err := tx.Bucket(bucketAttempts).Put(key, js); err != nil {
 			return err
 		}
@@ -125,7 +129,10 @@ func newPathUpdate(runID string, f FileRef, seen time.Time) (pathUpdate, bool, e
 // putPaths writes each record unless the path already holds a newer one,
 // so that batches committing out of order cannot roll a path back.
 func putPaths(tx *bolt.Tx, ups []pathUpdate) error {
-	b := tx.Bucket(bucketPaths)
+	return putPathsIn(tx.Bucket(bucketPaths), ups)
+}
+
+func putPathsIn(b *bolt.Bucket, ups []pathUpdate) error {
 	for _, up := range ups {
 		if old := b.Get(up.key); old != nil && pathValueSeen(old) > up.seen {
 			continue
@@ -140,7 +147,7 @@ func putPaths(tx *bolt.Tx, ups []pathUpdate) error {
 // Attempts returns a run's attempts in the order they started (then by
 // job and attempt number); none is not an error.
 func (d *DB) Attempts(ctx context.Context, runID string) ([]*Attempt, error) {
-	var vals [][]byte
+	var keys, vals [][]byte
 	err := d.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAttempts)
 		if b == nil {
@@ -149,6 +156,7 @@ func (d *DB) Attempts(ctx context.Context, runID string) ([]*Attempt, error) {
 		prefix := runPrefix(runID)
 		c := b.Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			keys = append(keys, bytes.Clone(k))
 			vals = append(vals, bytes.Clone(v))
 		}
 		return nil
@@ -156,10 +164,7 @@ func (d *DB) Attempts(ctx context.Context, runID string) ([]*Attempt, error) {
 	if err != nil {
 		return nil, err
 	}
-	atts, err := decodeAttempts(vals, d.path)
-	if err != nil {
-		return nil, err
-	}
+	atts := d.decodeAttempts(keys, vals)
 	slices.SortStableFunc(atts, func(a, b *Attempt) int {
 		if c := a.Started.Compare(b.Started); c != 0 {
 			return c
@@ -172,16 +177,32 @@ func (d *DB) Attempts(ctx context.Context, runID string) ([]*Attempt, error) {
 	return atts, nil
 }
 
-func decodeAttempts(vals [][]byte, path string) ([]*Attempt, error) {
+// decodeAttempts decodes attempt records; one that cannot be decoded
+// becomes an Attempt in state StepDamaged named by its key, so that the
+// rest of the run can still be shown (and a resume runs that job again).
+func (d *DB) decodeAttempts(keys, vals [][]byte) []*Attempt {
 	atts := make([]*Attempt, 0, len(vals))
-	for _, v := range vals {
-		a := new(Attempt)
-		if err := decodeRecord(v, a); err != nil {
-			return nil, fmt.Errorf("an attempt record in %s cannot be read: %w", path, err)
+	for i, v := range vals {
+		a, err := decodeAttemptWith(v, d.loadBlob)
+		if err != nil {
+			a = damagedAttempt(keys[i], err)
 		}
 		atts = append(atts, a)
 	}
-	return atts, nil
+	return atts
+}
+
+// damagedAttempt stands for an undecodable record, named by its key
+// <runID>\x00<job>\x00<attempt>.
+func damagedAttempt(key []byte, err error) *Attempt {
+	a := &Attempt{State: StepDamaged, Error: "damaged: " + err.Error(), ScatterIndex: -1}
+	parts := bytes.SplitN(key, []byte{sep}, 2)
+	a.RunID = string(parts[0])
+	if len(parts) == 2 && len(parts[1]) >= 5 {
+		a.Job = string(parts[1][:len(parts[1])-5])
+		a.Attempt = int(binary.BigEndian.Uint32(parts[1][len(parts[1])-4:]))
+	}
+	return a
 }
 
 // GeneratedBy returns the attempts that generated content sha1, newest
@@ -194,7 +215,7 @@ func (d *DB) GeneratedBy(ctx context.Context, sha1 string) ([]*Attempt, error) {
 	if err := validateKeyPart("sha1", sha1); err != nil {
 		return nil, err
 	}
-	var vals [][]byte
+	var keys, vals [][]byte
 	err := d.view(ctx, func(tx *bolt.Tx) error {
 		gen, atts := tx.Bucket(bucketGenerated), tx.Bucket(bucketAttempts)
 		if gen == nil || atts == nil {
@@ -203,7 +224,9 @@ func (d *DB) GeneratedBy(ctx context.Context, sha1 string) ([]*Attempt, error) {
 		prefix := append([]byte(sha1), sep)
 		c := gen.Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			if v := atts.Get(attemptKeyFromGenerated(k, sha1)); v != nil {
+			ak := attemptKeyFromGenerated(k, sha1)
+			if v := atts.Get(ak); v != nil {
+				keys = append(keys, ak)
 				vals = append(vals, bytes.Clone(v))
 			}
 		}
@@ -212,10 +235,7 @@ func (d *DB) GeneratedBy(ctx context.Context, sha1 string) ([]*Attempt, error) {
 	if err != nil {
 		return nil, err
 	}
-	atts, err := decodeAttempts(vals, d.path)
-	if err != nil {
-		return nil, err
-	}
+	atts := d.decodeAttempts(keys, vals) // a damaged one generated nothing it can show, and goes below
 	atts = slices.DeleteFunc(atts, func(a *Attempt) bool {
 		return !slices.ContainsFunc(a.Generated, func(f FileRef) bool { return f.SHA1 == sha1 })
 	})
@@ -245,7 +265,49 @@ func (d *DB) RecordFiles(ctx context.Context, runID string, files []FileRef) err
 			ups = append(ups, up)
 		}
 	}
-	return d.update(ctx, func(tx *bolt.Tx) error { return putPaths(tx, ups) })
+	return d.update(ctx, func(tx *bolt.Tx) error {
+		if err := putPaths(tx, ups); err != nil {
+			return err
+		}
+		// The paths bucket also takes the paths a later step reads: only
+		// here is it known that this run put the file there.
+		return putPathsIn(tx.Bucket(bucketDelivered), ups)
+	})
+}
+
+// WrittenBy returns the newest record of the file at an absolute path and
+// the run that put it there: the run that last delivered it as a final
+// output, or else the run whose step last used or generated it there.
+func (d *DB) WrittenBy(ctx context.Context, path string) (FileRef, string, bool, error) {
+	if !filepath.IsAbs(path) {
+		return FileRef{}, "", false, fmt.Errorf("cannot look up %q in %s: the path is not absolute", path, d.path)
+	}
+	key := []byte(filepath.Clean(path))
+	var val []byte
+	delivered := false
+	err := d.view(ctx, func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketDelivered); b != nil {
+			val, delivered = bytes.Clone(b.Get(key)), true
+		}
+		if val == nil {
+			delivered = false
+			if b := tx.Bucket(bucketPaths); b != nil {
+				val = bytes.Clone(b.Get(key))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return FileRef{}, "", false, err
+	}
+	if len(val) < 8 {
+		return FileRef{}, "", false, fmt.Errorf("no record of a file at %s in %s: %w", path, d.path, ErrNotFound)
+	}
+	var rec pathRecord
+	if err := json.Unmarshal(val[8:], &rec); err != nil {
+		return FileRef{}, "", false, fmt.Errorf("the record of %s in %s cannot be read: %w", path, d.path, err)
+	}
+	return rec.FileRef, rec.RunID, delivered, nil
 }
 
 // FileByPath returns the newest record of the file at an absolute path.

@@ -3,7 +3,7 @@ package provenance
 // The bbolt file holds these buckets (keys in <>, values after →):
 //
 //	meta/
-//	  schema_version → uint64 big-endian (currently 1)
+//	  schema_version → uint64 big-endian (currently 2)
 //	runs/
 //	  <runID> → JSON Run                    runIDs sort by time (NewRunID)
 //	attempts/
@@ -16,6 +16,20 @@ package provenance
 //	                                        newest known content at a path
 //	cache/
 //	  <cache key> → JSON CacheEntry
+//	values/                                 (since version 2)
+//	  <hex SHA-256 of the bytes> → gzip of the bytes
+//	                                        large strings and large values of
+//	                                        runs, attempts and cache entries
+//	delivered/                              (since version 2)
+//	  <absolute path> → <recorded uint64 BE Unix ns> JSON pathRecord
+//	                                        the run that last delivered a final
+//	                                        output there (RecordFiles)
+//
+// Version 2 added the values and delivered buckets: records written since hold their
+// CWL values packed (values.go, "values": 2 in the record), and records
+// written before are read as they are. Version 1 files are upgraded in
+// place when a writer opens them; a flow that knows only version 1
+// refuses a version 2 file rather than misread its records.
 //
 // Composite keys put every attempt of a run, and every maker of a content,
 // under one contiguous prefix, read with a single cursor scan.
@@ -37,7 +51,7 @@ import (
 
 // schemaVersion is the layout drawn above. A change that an older flow
 // would misread bumps it, and Open migrates older files forward.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // DefaultTimeout is how long Open waits for another process's lock.
 const DefaultTimeout = 5 * time.Second
@@ -145,10 +159,12 @@ func (d *DB) init() error {
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
-		if meta.Get(keySchemaVersion) == nil {
-			return meta.Put(keySchemaVersion, binary.BigEndian.AppendUint64(nil, schemaVersion))
+		if err := d.checkVersion(meta); meta.Get(keySchemaVersion) != nil && err != nil {
+			return err
 		}
-		return d.checkVersion(meta)
+		// Nothing in version 1 needs rewriting: new buckets are all that
+		// version 2 adds (runs delivered before it are found by content).
+		return meta.Put(keySchemaVersion, binary.BigEndian.AppendUint64(nil, schemaVersion))
 	})
 }
 

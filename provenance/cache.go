@@ -3,7 +3,6 @@ package provenance
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -14,11 +13,14 @@ func (d *DB) PutCache(ctx context.Context, e *CacheEntry) error {
 	if err := validateKeyPart("cache key", e.Key); err != nil {
 		return fmt.Errorf("cannot record a cache entry in %s: %w", d.path, err)
 	}
-	js, err := json.Marshal(e)
+	js, blobs, err := encodeCache(e)
 	if err != nil {
 		return fmt.Errorf("cannot encode cache entry %s: %w", e.Key, err)
 	}
 	return d.update(ctx, func(tx *bolt.Tx) error {
+		if err := putBlobs(tx, blobs); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketCache).Put([]byte(e.Key), js)
 	})
 }
@@ -38,7 +40,7 @@ func (d *DB) GetCache(ctx context.Context, key string) (*CacheEntry, error) {
 	if val == nil {
 		return nil, fmt.Errorf("no cache entry %s in %s: %w", key, d.path, ErrNotFound)
 	}
-	return decodeCache(val, d.path)
+	return d.decodeCache(val)
 }
 
 // ListCache returns every cache entry, ordered by key.
@@ -59,7 +61,7 @@ func (d *DB) ListCache(ctx context.Context) ([]*CacheEntry, error) {
 	}
 	entries := make([]*CacheEntry, 0, len(vals))
 	for _, v := range vals {
-		e, err := decodeCache(v, d.path)
+		e, err := d.decodeCache(v)
 		if err != nil {
 			return nil, err
 		}
@@ -80,10 +82,10 @@ func (d *DB) DeleteCache(ctx context.Context, key string) error {
 	})
 }
 
-func decodeCache(v []byte, path string) (*CacheEntry, error) {
-	e := new(CacheEntry)
-	if err := decodeRecord(v, e); err != nil {
-		return nil, fmt.Errorf("a cache entry in %s cannot be read: %w", path, err)
+func (d *DB) decodeCache(v []byte) (*CacheEntry, error) {
+	e, err := decodeCacheWith(v, d.loadBlob)
+	if err != nil {
+		return nil, fmt.Errorf("a cache entry in %s cannot be read: %w", d.path, err)
 	}
 	return e, nil
 }

@@ -8,9 +8,12 @@
 // and generated, each named by its SHA-1 as CWL checksums are. Two indexes
 // turn these records into lineage: which attempts generated a given
 // content (GeneratedBy), and what content was last seen at a given path
-// (FileByPath). From a path, Lineage walks back: the file's content, the
-// attempt that made it, the files that attempt used, the attempts that
-// made those, down to the workflow inputs that no step made, and
+// and which run put it there (FileByPath, WrittenBy; a run's final outputs
+// are recorded as delivered by it). From a path, Lineage walks back: the
+// run that wrote the file there, its attempt that made that content, the
+// files that attempt used, the attempts that made those, down to the
+// workflow inputs that no step made (or, asked by content, the newest
+// attempt anywhere that made the same bytes), and
 // WriteLineageText prints that tree for `flow lineage FILE`. The same
 // records export as a Workflow Run RO-Crate (WriteROCrate) and as W3C
 // PROV-JSON (WritePROVJSON) for tools outside flow. The store also keeps

@@ -17,8 +17,10 @@ var (
 	bucketGenerated = []byte("generated")
 	bucketPaths     = []byte("paths")
 	bucketCache     = []byte("cache")
+	bucketValues    = []byte("values")
+	bucketDelivered = []byte("delivered")
 
-	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketAttempts, bucketGenerated, bucketPaths, bucketCache}
+	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketAttempts, bucketGenerated, bucketPaths, bucketCache, bucketValues, bucketDelivered}
 
 	keySchemaVersion = []byte("schema_version")
 )

@@ -16,9 +16,15 @@ const MaxLineageDepth = 64
 // LineageNode is one file in a lineage tree and the step that made it.
 type LineageNode struct {
 	File    FileRef
-	Run     *Run     // the run of Attempt; nil for an input or if the run is gone
+	Run     *Run     // the run of Attempt, or the run that delivered File; nil for an input or if the run is gone
 	Attempt *Attempt // the step attempt that generated File; nil for a workflow input
-	Inputs  []*LineageNode
+	// Delivered: File is where Run put a final output of its own (the
+	// root of a tree looked up by path).
+	Delivered bool
+	// OfRun: only this run's attempts were considered as makers of File,
+	// the run known to have written or read it there.
+	OfRun  string
+	Inputs []*LineageNode
 	// Repeated: the same content appears earlier in the tree, where its own
 	// lineage is shown; its Inputs are left empty here (this also ends cycles).
 	Repeated bool
@@ -26,30 +32,62 @@ type LineageNode struct {
 	Truncated bool
 }
 
-// Lineage explains where the file at path came from: the newest attempt
-// that generated its content, the files that attempt used, and so on back
-// to files no recorded step made (the workflow inputs).
+// LineageOptions tunes Lineage.
+type LineageOptions struct {
+	// ByContent looks the file up by what it holds: the newest run that
+	// made the same bytes, wherever it put them. It is also how a file
+	// flow has no record of at that path, or one that changed since, is
+	// looked up.
+	ByContent bool
+}
+
+// Lineage explains where the file at path came from: the run that wrote
+// it there and the attempt of that run that generated it, the files that
+// attempt used, the attempts that made those, and so on back to files no
+// recorded step made (the workflow inputs).
 //
-// The path is looked up as recorded; a file flow never saw at that path
-// (a copy, say) is found by hashing it, since lineage follows content.
-func Lineage(ctx context.Context, s Store, path string) (*LineageNode, error) {
+// Two runs can make the same bytes, so by default the answer is for the
+// run that wrote that path: the file must be one flow recorded there (an
+// output a run delivered, or a file a step used or made) and must still
+// hold what was recorded. opts.ByContent asks instead about the content,
+// wherever it came from.
+func Lineage(ctx context.Context, s Store, path string, opts LineageOptions) (*LineageNode, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot resolve the path %s: %w", path, err)
 	}
-	ref, err := s.FileByPath(ctx, abs)
+	l := &lineage{store: s, seen: map[string]bool{}, runs: map[string]*Run{}}
+	ref, runID, delivered, err := s.WrittenBy(ctx, abs)
 	if errors.Is(err, ErrNotFound) {
-		sum, size, herr := hashFile(abs)
-		if herr != nil {
-			return nil, fmt.Errorf("flow has no record of %s, and it cannot be read to look it up by content: %w", abs, herr)
+		if !opts.ByContent {
+			return nil, fmt.Errorf("flow has no record of a run writing %s (--by-content looks for runs that made the same bytes)", abs)
 		}
-		ref, err = FileRef{Path: abs, SHA1: sum, Size: size}, nil
+		err = nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	l := &lineage{store: s, seen: map[string]bool{}, runs: map[string]*Run{}}
-	return l.node(ctx, ref, 0)
+	sum, size, herr := hashFile(abs)
+	switch {
+	case herr == nil && runID != "" && sum != ref.SHA1 && !opts.ByContent:
+		return nil, fmt.Errorf("%s changed since run %s wrote it there: it holds %s, the run wrote %s (--by-content looks up what it holds now)",
+			abs, runID, shortSum(sum), shortSum(ref.SHA1))
+	case herr == nil && (opts.ByContent || runID == ""):
+		return l.node(ctx, FileRef{Path: abs, SHA1: sum, Size: size}, "", 0)
+	case herr != nil && runID == "":
+		return nil, fmt.Errorf("flow has no record of %s, and it cannot be read to look it up by content: %w", abs, herr)
+	}
+	// The file is gone (lineage of what was there is still worth telling)
+	// or holds what runID wrote.
+	n, err := l.node(ctx, ref, runID, 0)
+	if err != nil {
+		return nil, err
+	}
+	n.Delivered = delivered
+	if n.Run == nil {
+		n.Run, err = l.run(ctx, runID)
+	}
+	return n, err
 }
 
 type lineage struct {
@@ -58,7 +96,9 @@ type lineage struct {
 	runs  map[string]*Run
 }
 
-func (l *lineage) node(ctx context.Context, ref FileRef, depth int) (*LineageNode, error) {
+// node explains ref; runID, when given, is the run known to have made it,
+// whose attempts are preferred over other runs' making the same bytes.
+func (l *lineage) node(ctx context.Context, ref FileRef, runID string, depth int) (*LineageNode, error) {
 	n := &LineageNode{File: ref}
 	if l.seen[ref.SHA1] {
 		n.Repeated = true
@@ -68,6 +108,10 @@ func (l *lineage) node(ctx context.Context, ref FileRef, depth int) (*LineageNod
 	atts, err := l.store.GeneratedBy(ctx, ref.SHA1)
 	if err != nil {
 		return nil, err
+	}
+	if runID != "" {
+		n.OfRun = runID
+		atts = slices.DeleteFunc(atts, func(a *Attempt) bool { return a.RunID != runID })
 	}
 	if n.Attempt = pickMaker(atts); n.Attempt == nil {
 		return n, nil
@@ -80,7 +124,14 @@ func (l *lineage) node(ctx context.Context, ref FileRef, depth int) (*LineageNod
 		return n, nil
 	}
 	for _, in := range sortedRefs(n.Attempt.Used) {
-		child, err := l.node(ctx, in, depth+1)
+		// What a step read was made by its own run, if by any step of it
+		// (a file from an earlier run is looked up by content).
+		maker := ""
+		if others, err := l.store.GeneratedBy(ctx, in.SHA1); err == nil &&
+			slices.ContainsFunc(others, func(a *Attempt) bool { return a.RunID == n.Attempt.RunID }) {
+			maker = n.Attempt.RunID
+		}
+		child, err := l.node(ctx, in, maker, depth+1)
 		if err != nil {
 			return nil, err
 		}

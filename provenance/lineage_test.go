@@ -1,17 +1,20 @@
 package provenance
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestLineageFollowsAThreeStepChainToTheInputs(t *testing.T) {
 	c := buildChain(t)
-	root, err := Lineage(ctx, c.db, c.report.Path)
+	root, err := Lineage(ctx, c.db, c.report.Path, LineageOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,14 +76,17 @@ func TestLineageOfACopyFindsTheMakerByContent(t *testing.T) {
 	if err := os.WriteFile(copyPath, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	root, err := Lineage(ctx, c.db, copyPath)
+	if _, err := Lineage(ctx, c.db, copyPath, LineageOptions{}); err == nil || !strings.Contains(err.Error(), "--by-content") {
+		t.Errorf("lineage by path of a file no run wrote there gave %v, want a pointer to --by-content", err)
+	}
+	root, err := Lineage(ctx, c.db, copyPath, LineageOptions{ByContent: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if root.Attempt == nil || root.Attempt.StepID != "report" || root.File.SHA1 != c.report.SHA1 {
 		t.Fatalf("lineage of a copy = %+v, want the report step", root)
 	}
-	if _, err := Lineage(ctx, c.db, filepath.Join(t.TempDir(), "never-existed")); err == nil ||
+	if _, err := Lineage(ctx, c.db, filepath.Join(t.TempDir(), "never-existed"), LineageOptions{ByContent: true}); err == nil ||
 		!strings.Contains(err.Error(), "flow has no record of") {
 		t.Errorf("lineage of an unknown, missing file gave %v", err)
 	}
@@ -100,7 +106,7 @@ func TestLineageEndsCycles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	root, err := Lineage(ctx, db, a.Path)
+	root, err := Lineage(ctx, db, a.Path, LineageOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,5 +157,70 @@ func TestCommandLinesPrintOnOneLine(t *testing.T) {
 		if got := shellJoin(args); got != want {
 			t.Errorf("shellJoin(%q) = %s, want %s", args, got, want)
 		}
+	}
+}
+
+// Two runs make the same bytes; run A delivers them to a path that run B
+// then reads. By path, the file is A's, even though B's step touched the
+// path last and B made the same bytes later; by content, it is B's.
+func TestLineageByPathNamesTheRunThatWroteIt(t *testing.T) {
+	db := openTestDB(t)
+	dir := t.TempDir()
+	delivered := writeFile(t, dir, "a-out/result.txt", "same bytes\n")
+	src := writeFile(t, dir, "data/in.txt", "input\n")
+	cacheA := FileRef{Path: "/cache/a/result.txt", SHA1: delivered.SHA1, Size: delivered.Size}
+	cacheB := FileRef{Path: "/cache/b/result.txt", SHA1: delivered.SHA1, Size: delivered.Size}
+	t0 := time.Now().Add(-time.Hour)
+	for _, a := range []*Attempt{
+		{RunID: "runA", Job: "main/make", StepID: "make", Attempt: 1, State: StepSucceeded, Started: t0, Used: []FileRef{src}, Generated: []FileRef{cacheA}},
+		{RunID: "runB", Job: "main/make", StepID: "make", Attempt: 1, State: StepSucceeded, Started: t0.Add(time.Minute), Used: []FileRef{src}, Generated: []FileRef{cacheB}},
+		{RunID: "runB", Job: "main/read", StepID: "read", Attempt: 1, State: StepSucceeded, Started: t0.Add(2 * time.Minute), Used: []FileRef{delivered}},
+	} {
+		if err := db.PutAttempt(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.RecordFiles(ctx, "runA", []FileRef{delivered}); err != nil {
+		t.Fatal(err)
+	}
+	// RecordFiles stamps the time of the call; runB's read must come after.
+	if err := db.PutAttempt(ctx, &Attempt{RunID: "runB", Job: "main/read", StepID: "read", Attempt: 2, State: StepSucceeded,
+		Started: time.Now().Add(time.Minute), Used: []FileRef{delivered}}); err != nil {
+		t.Fatal(err)
+	}
+	var last pathRecord
+	_ = db.db.View(func(tx *bolt.Tx) error {
+		return json.Unmarshal(tx.Bucket(bucketPaths).Get([]byte(delivered.Path))[8:], &last)
+	})
+	if last.RunID != "runB" {
+		t.Fatalf("setup: the paths record of the output is of run %q, want runB's read", last.RunID)
+	}
+
+	root, err := Lineage(ctx, db, delivered.Path, LineageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !root.Delivered || root.Attempt == nil || root.Attempt.RunID != "runA" || root.Run != nil && root.Run.ID != "runA" {
+		t.Errorf("lineage by path names %+v, want run A's make step, delivered", root.Attempt)
+	}
+	byContent, err := Lineage(ctx, db, delivered.Path, LineageOptions{ByContent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if byContent.Attempt == nil || byContent.Attempt.RunID != "runB" {
+		t.Errorf("lineage by content names %+v, want run B, the newest maker", byContent.Attempt)
+	}
+
+	// An input of run B that no step of B made is said to be so.
+	in, err := Lineage(ctx, db, src.Path, LineageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := WriteLineageText(&out, in); err != nil {
+		t.Fatal(err)
+	}
+	if in.Attempt != nil || !strings.Contains(out.String(), "no step of run runB made it") {
+		t.Errorf("lineage of run B's input:\n%s", out.String())
 	}
 }

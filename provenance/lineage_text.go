@@ -41,9 +41,15 @@ func (p *printer) line(depth int, format string, args ...any) {
 func (p *printer) node(n *LineageNode, depth int) {
 	p.line(depth, "%s", n.File.Path)
 	p.line(depth+1, "content %s, %s", shortSum(n.File.SHA1), humanSize(n.File.Size))
+	if n.Delivered && n.Run != nil {
+		p.line(depth+1, "written there by run %s", n.Run.ID)
+	}
 	switch {
 	case n.Repeated:
 		p.line(depth+1, "(its lineage is shown above)")
+		return
+	case n.Attempt == nil && n.OfRun != "":
+		p.line(depth+1, "no step of run %s made it: an input of the run (--by-content looks for any run that made these bytes)", n.OfRun)
 		return
 	case n.Attempt == nil:
 		p.line(depth+1, "a workflow input: no recorded step made it")

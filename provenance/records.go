@@ -10,6 +10,9 @@ const (
 	RunSucceeded RunState = "succeeded"
 	RunFailed    RunState = "failed"
 	RunCancelled RunState = "cancelled"
+	// RunDamaged is never recorded: ListRuns gives it to a record that
+	// cannot be decoded.
+	RunDamaged RunState = "damaged"
 )
 
 // Run is one execution of a workflow or tool.
@@ -29,6 +32,13 @@ type Run struct {
 	Executor       string         `json:"executor"` // "local", "slurm:hpc1", ...
 	Outdir         string         `json:"outdir"`
 	WorkDir        string         `json:"work_dir"` // the engine's work directory for this run
+	// Documents are the local files the run's document loaded (itself,
+	// run: and $import targets, $include'd texts), by content: what the
+	// workflow needs to be run again elsewhere.
+	Documents []FileRef `json:"documents,omitempty"`
+	// Process is the flow process running it, so that a run whose process
+	// died without recording its end is not shown running (see Alive).
+	Process *Process `json:"process,omitempty"`
 }
 
 // StepState is how a step attempt stands or ended.
@@ -40,6 +50,7 @@ const (
 	StepFailed    StepState = "failed"
 	StepSkipped   StepState = "skipped" // `when` was false
 	StepReused    StepState = "reused"  // outputs taken from the step cache
+	StepDamaged   StepState = "damaged" // never recorded: a record that cannot be decoded (see Attempts)
 )
 
 // Attempt is one try at one job of a step: a CommandLineTool or

@@ -2,6 +2,7 @@ package provenance
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -42,16 +43,37 @@ func ref(id string) entity { return entity{"@id": id} }
 
 // WriteROCrate exports a run as a Workflow Run RO-Crate, at the level of
 // detail of the Provenance Run Crate profile, into dir (which must be
-// empty or not exist): the workflow document, the run's input and output
-// files that still hold the recorded content (under inputs/ and outputs/),
-// and ro-crate-metadata.json describing the run, each step attempt with
+// empty or not exist): the workflow document and every document it loaded
+// (at their relative paths), the run's input and output files that still
+// hold the recorded content (under inputs/ and outputs/), job.json (the
+// run's input object naming the copies, so that `flow run WORKFLOW
+// job.json` in the crate runs it again), and ro-crate-metadata.json
+// describing the run, each step attempt with
 // its tool, command and files, and the files every step used and made.
 // Intermediate files, and files that are gone or have changed since the
 // run, are described by checksum but not copied.
 func WriteROCrate(ctx context.Context, s Store, runID, dir string) error {
+	return WriteROCrateWith(ctx, s, runID, dir, ROCrateOptions{})
+}
+
+// ROCrateOptions tunes WriteROCrateWith.
+type ROCrateOptions struct {
+	// Documents stand in for the documents a run recorded when it
+	// recorded none (runs from before flow kept them): the files its
+	// workflow loads now, which cannot be checked against the run.
+	Documents []string
+}
+
+// WriteROCrateWith is WriteROCrate with options.
+func WriteROCrateWith(ctx context.Context, s Store, runID, dir string, opts ROCrateOptions) error {
 	run, err := s.GetRun(ctx, runID)
 	if err != nil {
 		return err
+	}
+	if len(run.Documents) == 0 {
+		for _, d := range opts.Documents {
+			run.Documents = append(run.Documents, FileRef{Path: d})
+		}
 	}
 	atts, err := s.Attempts(ctx, run.ID)
 	if err != nil {
@@ -60,7 +82,7 @@ func WriteROCrate(ctx context.Context, s Store, runID, dir string) error {
 	if err := prepareCrateDir(dir); err != nil {
 		return err
 	}
-	c := &crate{dir: dir, run: run, byID: map[string]entity{}, bySum: map[string]string{},
+	c := &crate{dir: dir, run: run, byID: map[string]entity{}, bySum: map[string]string{}, byPath: map[string]string{},
 		used: map[string]bool{}, tools: map[string]string{}, steps: map[string]string{}}
 	c.addHeader()
 	c.addWorkflow()
@@ -68,6 +90,9 @@ func WriteROCrate(ctx context.Context, s Store, runID, dir string) error {
 		return err
 	}
 	if err := c.addSteps(atts); err != nil {
+		return err
+	}
+	if err := c.addJob(); err != nil {
 		return err
 	}
 	return c.write()
@@ -92,17 +117,18 @@ func prepareCrateDir(dir string) error {
 // crate builds the graph; entities are kept in the order they were added,
 // so the file reads top-down: descriptor, root, workflow, run, steps.
 type crate struct {
-	dir   string
-	run   *Run
-	graph []entity
-	byID  map[string]entity
-	bySum map[string]string // sha1 → file entity @id: one entity per content
-	used  map[string]bool   // relative paths taken in the crate
-	tools map[string]string // process → @id
-	steps map[string]string // step ID → @id of its HowToStep
-	root  entity
-	wf    entity
-	wfID  string
+	dir    string
+	run    *Run
+	graph  []entity
+	byID   map[string]entity
+	bySum  map[string]string // sha1 → file entity @id: one entity per content
+	byPath map[string]string // original path → crate path of a copied file
+	used   map[string]bool   // relative paths taken in the crate
+	tools  map[string]string // process → @id
+	steps  map[string]string // step ID → @id of its HowToStep
+	root   entity
+	wf     entity
+	wfID   string
 }
 
 func (c *crate) add(e entity) entity {
@@ -171,11 +197,18 @@ func docPath(process string) string {
 	return doc
 }
 
-// addWorkflow copies the workflow document into the crate's top folder
-// and makes it the main entity.
+// addWorkflow copies the workflow document, and every other document the
+// run loaded at its path relative to the workflow's, into the crate, and
+// makes the workflow the main entity. The documents keep their layout
+// (under the deepest folder holding them all), so that `run:
+// tools/x.cwl` resolves inside the crate and the crate runs as it is.
 func (c *crate) addWorkflow() {
 	src := docPath(c.run.Workflow)
-	c.wfID = c.claimName("", path.Base(filepath.ToSlash(src)))
+	root := filepath.Dir(src)
+	for _, d := range c.run.Documents {
+		root = commonDir(root, filepath.Dir(d.Path))
+	}
+	c.wfID = c.claimName("", docRel(root, src))
 	c.wf = c.add(entity{
 		"@id":                 c.wfID,
 		"@type":               []any{"File", "SoftwareSourceCode", "ComputationalWorkflow", "HowTo"},
@@ -189,10 +222,69 @@ func (c *crate) addWorkflow() {
 	if err := c.copyWorkflow(src); err != nil {
 		c.wf["description"] = "The workflow document could not be included: " + err.Error()
 	}
+	for _, d := range c.run.Documents {
+		if filepath.Clean(d.Path) != filepath.Clean(src) {
+			c.addDocument(root, d)
+		}
+	}
+}
+
+// addDocument copies a document the workflow loaded (a tool, an $import,
+// an $include'd text) to its place in the crate.
+func (c *crate) addDocument(root string, d FileRef) {
+	id := c.claimName("", docRel(root, d.Path))
+	e := entity{"@id": id, "@type": []any{"File", "SoftwareSourceCode"}, "name": path.Base(id), "alternateName": d.Path,
+		"description": "A document the workflow loads (run:, $import or $include)."}
+	if strings.HasSuffix(id, ".cwl") {
+		e["programmingLanguage"] = ref("https://w3id.org/workflowhub/workflow-ro-crate#cwl")
+	}
+	dst := filepath.Join(c.dir, filepath.FromSlash(id))
+	err := os.MkdirAll(filepath.Dir(dst), 0o755)
+	var sum string
+	var size int64
+	if err == nil {
+		sum, size, err = copyFileHashed(d.Path, dst)
+	}
+	switch {
+	case err != nil:
+		e["description"] = "A document the workflow loads; it could not be included: " + err.Error()
+	case d.SHA1 != "" && sum != d.SHA1:
+		e["description"] = "A document the workflow loads; it has changed since the run: its sha1 is no longer " + hexOf(d.SHA1) + "."
+	}
+	if err == nil {
+		e["sha1"], e["contentSize"] = hexOf(sum), strconv.FormatInt(size, 10)
+	}
+	c.add(e)
+	appendRef(c.root, "hasPart", id)
+	appendRef(c.wf, "hasPart", id)
+}
+
+// commonDir is the deepest directory holding both a and b.
+func commonDir(a, b string) string {
+	for a != filepath.Dir(a) {
+		if rel, err := filepath.Rel(a, b); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return a
+		}
+		a = filepath.Dir(a)
+	}
+	return a
+}
+
+// docRel is p relative to root, with slashes, as a crate path.
+func docRel(root, p string) string {
+	rel, err := filepath.Rel(root, p)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return path.Base(filepath.ToSlash(p))
+	}
+	return filepath.ToSlash(rel)
 }
 
 func (c *crate) copyWorkflow(src string) error {
-	sum, size, err := copyFileHashed(src, filepath.Join(c.dir, filepath.FromSlash(c.wfID)))
+	dst := filepath.Join(c.dir, filepath.FromSlash(c.wfID))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	sum, size, err := copyFileHashed(src, dst)
 	if err != nil {
 		return err
 	}
@@ -290,6 +382,7 @@ func (c *crate) copyInto(f FileRef, folder string, e entity) (string, error) {
 		c.bySum[sum] = rel
 	}
 	appendRef(c.root, "hasPart", rel)
+	c.byPath[f.Path] = rel
 	return rel, nil
 }
 
@@ -303,4 +396,58 @@ func (c *crate) write() error {
 		return fmt.Errorf("cannot write the RO-Crate metadata %s: %w", p, err)
 	}
 	return nil
+}
+
+// addJob writes the run's input object as job.json, its files' locations
+// relative to the crate (job.json sits at its top), so that the crate
+// runs again where it is unpacked. Files not in the crate keep their
+// recorded locations.
+func (c *crate) addJob() error {
+	if c.run.Inputs == nil {
+		return nil
+	}
+	job := c.relocate(c.run.Inputs).(map[string]any)
+	js, err := json.MarshalIndent(job, "", "  ")
+	if err != nil {
+		return fmt.Errorf("cannot encode the run's inputs for the RO-Crate: %w", err)
+	}
+	id := c.claimName("", "job.json")
+	p := filepath.Join(c.dir, id)
+	if err := os.WriteFile(p, append(js, '\n'), 0o644); err != nil {
+		return fmt.Errorf("cannot write the RO-Crate's %s: %w", p, err)
+	}
+	data := append(js, '\n')
+	sum := sha1.Sum(data)
+	c.add(entity{"@id": id, "@type": "File", "name": id, "encodingFormat": "application/json",
+		"sha1": hex.EncodeToString(sum[:]), "contentSize": strconv.Itoa(len(data)),
+		"description": "The run's input object, naming the input files in this crate: flow run " + c.wfID + " " + id})
+	appendRef(c.root, "hasPart", id)
+	return nil
+}
+
+// relocate copies an input value with File locations pointing at the
+// crate's copies.
+func (c *crate) relocate(v any) any {
+	switch t := v.(type) {
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = c.relocate(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = c.relocate(e)
+		}
+		if t["class"] == "File" {
+			if rel, ok := c.byPath[cwlPath(t)]; ok {
+				out["location"] = rel
+				delete(out, "path")
+				delete(out, "dirname")
+			}
+		}
+		return out
+	}
+	return v
 }

@@ -135,7 +135,7 @@ func TestROCrateOfAThreeStepRun(t *testing.T) {
 	}
 
 	checkStepActions(t, g, wfID)
-	checkCopiedFiles(t, g, dir, 4) // the workflow, two inputs, one output
+	checkCopiedFiles(t, g, dir, 5) // the workflow, two inputs, one output, job.json
 
 	// The intermediate file is one entity, made by trim and used by count.
 	trimmed := "#file-" + hexOf(c.trimmed.SHA1)
@@ -229,7 +229,7 @@ func TestROCrateLeavesOutChangedAndMissingFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := readCrate(t, dir)
-	checkCopiedFiles(t, g, dir, 2) // the workflow and ref.fa
+	checkCopiedFiles(t, g, dir, 3) // the workflow, ref.fa and job.json
 	reads := g["#file-"+hexOf(c.reads.SHA1)]
 	if reads == nil || !strings.Contains(reads["description"].(string), "has changed since the run") {
 		t.Errorf("the edited input is described as %v", reads)

@@ -3,7 +3,6 @@ package provenance
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -24,7 +23,7 @@ func (d *DB) putRun(ctx context.Context, r *Run, create bool) error {
 	if err := validateKeyPart("run ID", r.ID); err != nil {
 		return fmt.Errorf("cannot record a run in %s: %w", d.path, err)
 	}
-	js, err := json.Marshal(r)
+	js, blobs, err := encodeRun(r)
 	if err != nil {
 		return fmt.Errorf("cannot encode run %s: %w", r.ID, err)
 	}
@@ -36,6 +35,9 @@ func (d *DB) putRun(ctx context.Context, r *Run, create bool) error {
 			return fmt.Errorf("run %s is already recorded in %s", r.ID, d.path)
 		case !create && !exists:
 			return fmt.Errorf("no run %s in %s: %w", r.ID, d.path, ErrNotFound)
+		}
+		if err := putBlobs(tx, blobs); err != nil {
+			return err
 		}
 		return b.Put([]byte(r.ID), js)
 	})
@@ -71,7 +73,11 @@ func (d *DB) GetRun(ctx context.Context, id string) (*Run, error) {
 	case 0:
 		return nil, fmt.Errorf("no run %s in %s: %w", id, d.path, ErrNotFound)
 	case 1:
-		return decodeRun(val, d.path)
+		r, err := decodeRunWith(val, d.loadBlob)
+		if err != nil {
+			return nil, fmt.Errorf("run %s in %s is damaged: %w", matches[0], d.path, err)
+		}
+		return r, nil
 	}
 	return nil, fmt.Errorf("%q is the start of %d run IDs in %s (%s); give more of it: %w",
 		id, len(matches), d.path, listSome(matches, 5), ErrAmbiguous)
@@ -88,7 +94,14 @@ func listSome(ids []string, n int) string {
 // ListRuns returns runs newest first: at most limit of them (0: all),
 // starting after the run before ("" starts at the newest), so a listing
 // pages with before set to the last ID of the previous page.
+//
+// A listing leaves out inputs and outputs stored apart from the record
+// (large ones: see values.go), so that it stays quick whatever the runs
+// were given; GetRun has them. A record that cannot be decoded is listed
+// as a Run with its ID, State RunDamaged and the reason in Error, rather
+// than hiding every other run.
 func (d *DB) ListRuns(ctx context.Context, limit int, before string) ([]*Run, error) {
+	var keys []string
 	var vals [][]byte
 	err := d.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRuns)
@@ -107,6 +120,7 @@ func (d *DB) ListRuns(ctx context.Context, limit int, before string) ([]*Run, er
 			}
 		}
 		for ; k != nil && (limit <= 0 || len(vals) < limit); k, v = c.Prev() {
+			keys = append(keys, string(k))
 			vals = append(vals, bytes.Clone(v))
 		}
 		return nil
@@ -115,20 +129,12 @@ func (d *DB) ListRuns(ctx context.Context, limit int, before string) ([]*Run, er
 		return nil, err
 	}
 	runs := make([]*Run, 0, len(vals))
-	for _, v := range vals {
-		r, err := decodeRun(v, d.path)
+	for i, v := range vals {
+		r, err := decodeRunWith(v, nil)
 		if err != nil {
-			return nil, err
+			r = &Run{ID: keys[i], State: RunDamaged, Error: "damaged: " + err.Error()}
 		}
 		runs = append(runs, r)
 	}
 	return runs, nil
-}
-
-func decodeRun(v []byte, path string) (*Run, error) {
-	r := new(Run)
-	if err := decodeRecord(v, r); err != nil {
-		return nil, fmt.Errorf("a run record in %s cannot be read: %w", path, err)
-	}
-	return r, nil
 }

@@ -254,6 +254,11 @@ func (s *Shared) FileByPath(ctx context.Context, path string) (f FileRef, err er
 	return f, err
 }
 
+func (s *Shared) WrittenBy(ctx context.Context, path string) (f FileRef, runID string, delivered bool, err error) {
+	err = s.with(func(db *DB) error { f, runID, delivered, err = db.WrittenBy(ctx, path); return err })
+	return f, runID, delivered, err
+}
+
 func (s *Shared) GeneratedBy(ctx context.Context, sha1 string) (as []*Attempt, err error) {
 	err = s.with(func(db *DB) error { as, err = db.GeneratedBy(ctx, sha1); return err })
 	return as, err

@@ -31,6 +31,11 @@ type Store interface {
 	RecordFiles(ctx context.Context, runID string, files []FileRef) error
 	// FileByPath returns the newest record of a file at an absolute path.
 	FileByPath(ctx context.Context, path string) (FileRef, error)
+	// WrittenBy returns the newest record of a file at an absolute path
+	// with the run that wrote it there: the run that delivered it as a
+	// final output (delivered true), or else the run whose step last used
+	// or generated it there.
+	WrittenBy(ctx context.Context, path string) (f FileRef, runID string, delivered bool, err error)
 	// GeneratedBy returns the attempts that generated content sha1,
 	// newest first.
 	GeneratedBy(ctx context.Context, sha1 string) ([]*Attempt, error)

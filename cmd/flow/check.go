@@ -25,11 +25,19 @@ func loadChecked(doc string) (*schema.Process, error) { return loadWith(doc, loa
 // loadWith is loadChecked with options: it loads the document, then
 // checks the step graphs and how the steps fit together.
 func loadWith(doc string, o loadOptions) (*schema.Process, error) {
-	p, err := o.loader().Load(doc)
+	p, _, err := loadWithFiles(doc, o)
+	return p, err
+}
+
+// loadWithFiles is loadWith that also returns the local files the load
+// read (schema.Loader.Files): what a run records as its documents.
+func loadWithFiles(doc string, o loadOptions) (*schema.Process, []string, error) {
+	l := o.loader()
+	p, err := l.Load(doc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return p, o.checkLoaded(p)
+	return p, l.Files(), o.checkLoaded(p)
 }
 
 func (o loadOptions) loader() *schema.Loader {

@@ -11,8 +11,9 @@ import (
 
 // lineageOptions is "flow lineage PATH [--db FILE]".
 type lineageOptions struct {
-	DB   string
-	Path string
+	DB        string
+	Path      string
+	ByContent bool
 }
 
 // cmdLineage is "flow lineage": parse, then runLineage.
@@ -21,15 +22,19 @@ func cmdLineage(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("flow lineage", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: flow lineage PATH [--db FILE]
+		fmt.Fprintln(stderr, `usage: flow lineage PATH [--by-content] [--db FILE]
 
 Tells which run and step made a file, with what command line and from
 which inputs, and so on back through the inputs that earlier runs made.
+The answer is for the run that wrote PATH; with --by-content, for the
+newest run that made the same bytes anywhere (also for a file flow has
+no record of at PATH).
 
 flags:`)
 		fs.PrintDefaults()
 	}
 	addDBFlag(fs, &o.DB)
+	fs.BoolVar(&o.ByContent, "by-content", false, "look the file up by its content rather than by the run that wrote PATH")
 	pos, err := parseFlags(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -45,9 +50,7 @@ func runLineage(ctx context.Context, o lineageOptions, w io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	// Lineage makes the path absolute, and looks up a file it has no
-	// record of by its content.
-	node, err := provenance.Lineage(ctx, db, o.Path)
+	node, err := provenance.Lineage(ctx, db, o.Path, provenance.LineageOptions{ByContent: o.ByContent})
 	if err != nil {
 		return err
 	}

@@ -31,12 +31,17 @@ func TestLineageRelative(t *testing.T) {
 	}
 }
 
-// TestLineageUnknown: a file flow never made is an input as far as it
-// knows; a file that is neither recorded nor there is an error.
+// TestLineageUnknown: no run wrote a stray file where it is, and by its
+// content it is an input as far as flow knows; a file that is neither
+// recorded nor there is an error.
 func TestLineageUnknown(t *testing.T) {
 	f := newFixture(t)
 	must(t, os.WriteFile(f.path("stray.txt"), []byte("?"), 0o644))
 	r := flowIn(t, "lineage", f.path("stray.txt"), "--db", f.db)
+	if r.code != 1 || !strings.Contains(r.stderr, "no record of a run writing") || !strings.Contains(r.stderr, "--by-content") {
+		t.Errorf("lineage of an unknown file by path: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = flowIn(t, "lineage", "--by-content", f.path("stray.txt"), "--db", f.db)
 	if r.code != 0 || !strings.Contains(r.stdout, "no recorded step made it") {
 		t.Errorf("lineage of an unknown file: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}

@@ -55,7 +55,16 @@ flags:`)
 func runProv(ctx context.Context, o provOptions, stdout io.Writer) error {
 	return withRun(ctx, o.DB, o.Run, func(db *provenance.DB, r *provenance.Run) error {
 		if o.Format == "ro-crate" {
-			return provenance.WriteROCrate(ctx, db, r.ID, o.Out)
+			var opts provenance.ROCrateOptions
+			if len(r.Documents) == 0 {
+				// A run recorded before runs kept their documents: the
+				// files its workflow loads today are the best guess, and
+				// a workflow that no longer loads leaves only itself.
+				if _, docs, err := loadWithFiles(r.Workflow, loadOptions{enableDev: true}); err == nil {
+					opts.Documents = docs
+				}
+			}
+			return provenance.WriteROCrateWith(ctx, db, r.ID, o.Out, opts)
 		}
 		if o.Out == "" || o.Out == "-" {
 			return provenance.WritePROVJSON(ctx, db, r.ID, stdout)

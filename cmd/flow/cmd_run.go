@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -205,7 +206,7 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 		return rec.abandon(ctx, err, log)
 	}
 	warn := func(w *schema.Error) { log.Warn().Msg(message(w)) }
-	p, err := loadWith(o.Document, loadOptions{check: check, enableDev: o.EnableDev, warn: warn})
+	p, docs, err := loadWithFiles(o.Document, loadOptions{check: check, enableDev: o.EnableDev, warn: warn})
 	if err != nil {
 		return rec.abandon(ctx, err, log)
 	}
@@ -234,7 +235,7 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 		}
 	}()
 	if rec != nil {
-		if err := rec.saveInputs(ctx, inputs, reqs, eng.Root()); err != nil {
+		if err := rec.saveInputs(ctx, inputs, reqs, docs, eng.Root()); err != nil {
 			return err
 		}
 	}
@@ -247,7 +248,12 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 		return err
 	}
 	log.Info().Str("outdir", o.Outdir).Msg("run finished")
-	return printJSON(stdout, out)
+	if err := printJSON(stdout, out); err != nil {
+		// The outputs are in --outdir and recorded: a reader of stdout
+		// that went away does not make the run fail.
+		log.Warn().Err(err).Msg("cannot print the outputs")
+	}
+	return nil
 }
 
 // pathCheck is what --allow-path makes of its directories: a check that
@@ -444,8 +450,20 @@ func readInputs(p *schema.Process, o runOptions) (map[string]any, map[string]sch
 }
 
 func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "    ")
+	var compact bytes.Buffer
+	enc := json.NewEncoder(&compact)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	// Indenting rescans the JSON, and encoding/json's scanner refuses more
+	// than 10,000 levels of nesting, which a user's input may have: such a
+	// value is printed compact rather than not at all.
+	var out bytes.Buffer
+	if err := json.Indent(&out, compact.Bytes(), "", "    "); err != nil {
+		_, err = w.Write(compact.Bytes())
+		return err
+	}
+	_, err := w.Write(out.Bytes())
+	return err
 }

@@ -67,6 +67,10 @@ func runRuns(ctx context.Context, o runsOptions, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	host := hostname()
+	for _, r := range runs {
+		r.State = r.Alive(host)
+	}
 	if o.Output == "json" {
 		if runs == nil {
 			runs = []*provenance.Run{}
@@ -86,15 +90,29 @@ func writeRunsTable(w io.Writer, runs []*provenance.Run) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tWORKFLOW\tSTATE\tSTARTED\tDURATION")
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, workflowName(r.Workflow), r.State,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, dash(workflowName(r.Workflow)), r.State,
 			formatTime(r.Started), elapsed(r.Started, r.Finished))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range runs {
+		if r.State == provenance.RunDamaged {
+			fmt.Fprintf(w, "run %s: %s\n", r.ID, oneLine(r.Error))
+		}
+		if r.State == provenance.RunDied {
+			fmt.Fprintf(w, "run %s died with its flow process; to continue: flow run --resume %s\n", r.ID, r.ID)
+		}
+	}
+	return nil
 }
 
 // workflowName is the base name of a workflow reference, keeping its
 // #fragment: /data/wf/main.cwl#align is main.cwl#align.
 func workflowName(ref string) string {
+	if ref == "" {
+		return ""
+	}
 	path, frag, hasFrag := strings.Cut(ref, "#")
 	path = strings.TrimPrefix(path, "file://")
 	name := filepath.Base(path)

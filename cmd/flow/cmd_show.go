@@ -48,6 +48,7 @@ func cmdShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // runShow prints a run and its step attempts on w.
 func runShow(ctx context.Context, o showOptions, w io.Writer) error {
 	return withRun(ctx, o.DB, o.Run, func(db *provenance.DB, r *provenance.Run) error {
+		r.State = r.Alive(hostname())
 		steps, err := db.Attempts(ctx, r.ID)
 		if err != nil {
 			return err
@@ -81,6 +82,12 @@ func writeRunSummary(w io.Writer, r *provenance.Run) error {
 	line("workflow", r.Workflow)
 	line("state", string(r.State))
 	line("error", oneLine(r.Error))
+	switch r.State {
+	case provenance.RunDied:
+		line("note", "the flow process running it is gone; to continue: flow run --resume "+r.ID)
+	case provenance.RunUnknown:
+		line("note", "it runs or ran on "+r.Host+", whose processes cannot be seen from here")
+	}
 	started := formatTime(r.Started)
 	if !r.Finished.IsZero() {
 		started += ", took " + elapsed(r.Started, r.Finished)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 
 	"github.com/flow-cwl/flow/schema"
 )
@@ -43,6 +44,10 @@ func report(ctx context.Context, err error, stderr io.Writer) int {
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "flow: interrupted; running jobs were stopped")
 		return exitInterrupted
+	case errors.Is(err, syscall.EPIPE):
+		// The reader of a listing went away (flow runs | head): what a
+		// process killed by SIGPIPE would do, without the signal (main).
+		return exitSIGPIPE
 	}
 	fmt.Fprintf(stderr, "flow: %s\n", message(err))
 	var ue *usageError

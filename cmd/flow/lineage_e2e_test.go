@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/flow-cwl/flow/internal/testenv"
+	"github.com/flow-cwl/flow/provenance"
 )
 
 // runWords runs the three-step words workflow with its own database and
@@ -142,4 +147,118 @@ func refersTo(v any, id string) bool {
 func sha1Hex(data []byte) string {
 	h := sha1.Sum(data)
 	return hex.EncodeToString(h[:])
+}
+
+// Two runs that make the same bytes into two output directories: the
+// lineage of each path names the run that wrote it, and --by-content the
+// newest run that made those bytes.
+func TestLineageNamesTheRunThatWroteThePath(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "flow.db")
+	var ids []string
+	for _, out := range []string{"out1", "out2"} {
+		r := flow(t, "run", "--db", db, "--outdir", filepath.Join(dir, out), "testdata/lineage/words.cwl", "--text", "testdata/lineage/text.txt")
+		if r.code != 0 {
+			t.Fatalf("flow run: exit %d: %s", r.code, r.stderr)
+		}
+		ids = append(ids, lastRun(t, db).ID)
+	}
+	for i, out := range []string{"out1", "out2"} {
+		path := filepath.Join(dir, out, "count.txt")
+		r := flow(t, "lineage", "--db", db, path)
+		if r.code != 0 {
+			t.Fatalf("flow lineage %s: exit %d: %s", out, r.code, r.stderr)
+		}
+		first, _, _ := strings.Cut(r.stdout, "from:")
+		if !strings.Contains(first, "made by run "+ids[i]) || !strings.HasPrefix(r.stdout, path+"\n") {
+			t.Errorf("flow lineage %s does not name the run that wrote it (%s) and the path:\n%s", out, ids[i], r.stdout)
+		}
+	}
+	r := flow(t, "lineage", "--by-content", "--db", db, filepath.Join(dir, "out1", "count.txt"))
+	if first, _, _ := strings.Cut(r.stdout, "from:"); r.code != 0 || !strings.Contains(first, "made by run "+ids[1]) {
+		t.Errorf("flow lineage --by-content (exit %d) does not name the newest run that made the bytes, %s:\n%s%s", r.code, ids[1], r.stdout, r.stderr)
+	}
+}
+
+// copyTree copies the files under src to dst.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(rel)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestROCrateRunsAgain: a crate holds every document the workflow loaded
+// and its inputs, so it validates and runs where it is unpacked, with the
+// original documents gone.
+func TestROCrateRunsAgain(t *testing.T) {
+	dir := t.TempDir()
+	src, db, crate := filepath.Join(dir, "src"), filepath.Join(dir, "flow.db"), filepath.Join(dir, "crate")
+	copyTree(t, "testdata/crate", src)
+	r := flow(t, "run", "--db", db, "--outdir", filepath.Join(dir, "out"), filepath.Join(src, "wf.cwl"), "--text", filepath.Join(src, "data", "in.txt"))
+	if r.code != 0 {
+		t.Fatalf("flow run: exit %d: %s", r.code, r.stderr)
+	}
+	want := testenv.OutputChecksums(t, r.stdout)
+	id := lastRun(t, db).ID
+	if r := flow(t, "prov", "--db", db, id, "--format", "ro-crate", "-o", crate); r.code != 0 {
+		t.Fatalf("flow prov: exit %d: %s", r.code, r.stderr)
+	}
+
+	// A run recorded before runs kept their documents: the crate takes
+	// those the workflow loads now.
+	older := filepath.Join(dir, "older-crate")
+	pdb, err := provenance.Open(db, provenance.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := pdb.GetRun(context.Background(), id)
+	if err == nil {
+		run.Documents = nil
+		err = pdb.UpdateRun(context.Background(), run)
+	}
+	pdb.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := flow(t, "prov", "--db", db, id, "--format", "ro-crate", "-o", older); r.code != 0 {
+		t.Fatalf("flow prov of a run without recorded documents: exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(older, "tools", "upper.cwl")); err != nil {
+		t.Errorf("the crate of a run without recorded documents lacks the tool: %v", err)
+	}
+
+	if err := os.RemoveAll(src); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"wf.cwl", "tools/upper.cwl", "job.json"} {
+		if _, err := os.Stat(filepath.Join(crate, f)); err != nil {
+			t.Errorf("the crate lacks %s: %v", f, err)
+		}
+	}
+	t.Chdir(crate)
+	if r := flow(t, "validate", "wf.cwl"); r.code != 0 {
+		t.Fatalf("flow validate in the crate: exit %d: %s", r.code, r.stderr)
+	}
+	r = flow(t, "run", "--db", db, "--no-cache", "--outdir", filepath.Join(dir, "again"), "wf.cwl", "job.json")
+	if r.code != 0 {
+		t.Fatalf("flow run in the crate: exit %d: %s", r.code, r.stderr)
+	}
+	if got := testenv.OutputChecksums(t, r.stdout); !reflect.DeepEqual(got, want) {
+		t.Errorf("the crate's run made %v, the original %v", got, want)
+	}
 }

@@ -33,6 +33,7 @@ const (
 	exitUsage       = 2
 	exitUnsupported = 33
 	exitInterrupted = 130
+	exitSIGPIPE     = 128 + int(syscall.SIGPIPE) // as a shell reports a process SIGPIPE killed
 )
 
 const usage = `usage: flow <command> [arguments]
@@ -64,6 +65,13 @@ func main() {
 	// Ctrl-C and SIGTERM cancel the context: running jobs are killed and
 	// flow exits with 130 once they are gone.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A reader of flow's output that goes away (flow run ... | head -1)
+	// must not kill the run half-way: Go lets SIGPIPE on fd 1 and 2 end
+	// the process unless the program asks for the signal, and then the
+	// write returns EPIPE instead. Notify rather than Ignore, because an
+	// ignored SIGPIPE is inherited by the jobs flow starts, and tools
+	// rely on dying by it in their own pipelines.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	gctune.Start() // a run's heap is small and busy: collect less often
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -58,6 +59,11 @@ func startRecording(ctx context.Context, o *runOptions) (*recording, error) {
 		if path, err = provenance.DefaultPath(); err != nil {
 			return nil, err
 		}
+	}
+	// The cache and work directories default to beside the database, and
+	// jobs run in other directories: a relative --db must not follow them.
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
 	}
 	store, err := provenance.OpenShared(path, provenance.Options{Timeout: 30 * time.Second})
 	if err != nil {
@@ -119,6 +125,7 @@ func (rec *recording) create(ctx context.Context, o *runOptions) error {
 		ID: id, Workflow: abs, WorkflowDigest: digest,
 		State: provenance.RunRunning, Started: time.Now(), User: userName(), Host: hostname(),
 		FlowVersion: buildVersion(), Executor: "local", Outdir: outdir,
+		Process: provenance.ThisProcess(),
 	}
 	return rec.store.CreateRun(ctx, rec.run)
 }
@@ -164,6 +171,9 @@ func (rec *recording) reload(ctx context.Context, o *runOptions) error {
 	if r.State == provenance.RunSucceeded {
 		return fmt.Errorf("run %s already succeeded; its outputs are in %s", r.ID, r.Outdir)
 	}
+	if r.Alive(hostname()) == provenance.RunRunning && r.Process != nil {
+		return fmt.Errorf("run %s is still running (flow process %d); resume it once that process has ended", r.ID, r.Process.PID)
+	}
 	o.Document, o.Job, o.InputArgs = r.Workflow, "", nil
 	if !o.outdirSet {
 		o.Outdir = r.Outdir
@@ -173,6 +183,7 @@ func (rec *recording) reload(ctx context.Context, o *runOptions) error {
 		o.Compute, o.Cluster = true, name
 	}
 	r.State, r.Error, r.Finished = provenance.RunRunning, "", time.Time{}
+	r.Host, r.Process = hostname(), provenance.ThisProcess()
 	rec.run = r
 	return rec.store.UpdateRun(ctx, r)
 }
@@ -193,8 +204,8 @@ func (rec *recording) resumedInputs() (map[string]any, []schema.Requirement, err
 }
 
 // saveInputs stores the input object (with its cwl:requirements) once the
-// command line and job file are merged.
-func (rec *recording) saveInputs(ctx context.Context, inputs map[string]any, reqs []schema.Requirement, workDir string) error {
+// command line and job file are merged, and the documents the run loaded.
+func (rec *recording) saveInputs(ctx context.Context, inputs map[string]any, reqs []schema.Requirement, docs []string, workDir string) error {
 	obj := make(map[string]any, len(inputs)+1)
 	for k, v := range inputs {
 		obj[k] = v
@@ -211,6 +222,7 @@ func (rec *recording) saveInputs(ctx context.Context, inputs map[string]any, req
 		obj["cwl:requirements"] = list
 	}
 	rec.run.Inputs, rec.run.WorkDir = obj, workDir
+	rec.run.Documents = documentRefs(docs)
 	return rec.store.UpdateRun(ctx, rec.run)
 }
 
@@ -284,6 +296,21 @@ func outputRefs(outputs map[string]any) []provenance.FileRef {
 		}
 	}
 	walk(outputs)
+	return refs
+}
+
+// documentRefs names each document by content, so that an export can tell
+// a document that changed since the run from the one it used.
+func documentRefs(paths []string) []provenance.FileRef {
+	var refs []provenance.FileRef
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue // the load just read it; one gone since is left out
+		}
+		sum := sha1.Sum(data)
+		refs = append(refs, provenance.FileRef{Path: p, SHA1: "sha1$" + hex.EncodeToString(sum[:]), Size: int64(len(data))})
+	}
 	return refs
 }
 
