@@ -50,6 +50,9 @@ type runOptions struct {
 	SandboxHide   []string // paths under the system directories that sandboxed jobs must not see
 	AllowPaths    []string // --allow-path: when set, the only directories the run may read files from
 	outdirSet     bool     // --outdir was given (a resumed run keeps its own otherwise)
+	// progress, when set, is told what the engine is doing (for the
+	// status line or the periodic progress event).
+	progress func(engine.ProgressEvent)
 }
 
 const runUsage = `usage: flow run [flags] DOCUMENT[#id] [JOB] [--input value ...]
@@ -129,7 +132,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parseRunArgs(fs, args, &o); err != nil {
 		return err
 	}
-	log := logging.New(stderr, o.Log)
+	log, disp := runLogger(stderr, o.Log)
+	if disp != nil {
+		defer disp.Stop()
+		o.progress = disp.Event
+		stdout = disp.StopOnWrite(stdout)
+	}
 	err := runRun(ctx, o, stdout, log)
 	if errors.Is(err, errInputHelp) {
 		p, lerr := schema.Load(o.Document)
@@ -214,6 +222,7 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 	var out map[string]any
 	if rec != nil {
 		log = log.With().Str("run", rec.run.ID).Logger()
+		log.Info().Msg("run started; its logs: " + logsCommand(rec.run.ID, o.DB))
 		defer func() { rec.finish(ctx, out, err, log) }()
 	}
 	eng, closeTarget, err := newRunEngine(ctx, o, rec, reqs, check, log)
@@ -280,7 +289,7 @@ func runInputs(p *schema.Process, o runOptions, rec *recording) (map[string]any,
 // step's outputs are in the cache without a copy; on a cluster both live
 // in its workdir, which the compute nodes see.
 func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []schema.Requirement, check func(string) error, log zerolog.Logger) (*engine.Engine, func(), error) {
-	opts := engine.Options{Log: log, WorkDir: o.TmpdirPrefix, LeaveTmp: o.LeaveTmp, Parallel: o.Parallel, Requirements: reqs, PathCheck: check}
+	opts := engine.Options{Log: log, WorkDir: o.TmpdirPrefix, LeaveTmp: o.LeaveTmp, Parallel: o.Parallel, Requirements: reqs, PathCheck: check, Progress: o.progress}
 	done := func() {}
 	if o.Compute {
 		target, err := openCompute(ctx, o, log)
