@@ -12,9 +12,12 @@ const (
 	// StepDone: step Name finished, Skipped of its Jobs jobs because
 	// their when was false.
 	StepDone
-	// JobStarted, JobDone: one job (Name, "step/3" in a scatter) of a
-	// step began or ended, successfully or not.
+	// JobStarted, JobEnded: the command of job Name ("main/step/3" in a
+	// scatter) was handed to the executor, or ended (or could not start).
 	JobStarted
+	JobEnded
+	// JobDone: job Name of a scatter is finished, whether it ran, was
+	// reused from the cache or skipped, successfully or not.
 	JobDone
 )
 

@@ -210,7 +210,6 @@ func (sj *stepJob) runAll(ctx context.Context, inputs map[string]any, combos [][
 					job[id] = inputs[id].([]any)[combos[i][k]]
 				}
 				jobName := fmt.Sprintf("%s/%d", sj.name, i)
-				sj.e.progress(ProgressEvent{Kind: JobStarted, Name: jobName})
 				r, err := sj.runNamed(ctx, job, jobName)
 				sj.e.progress(ProgressEvent{Kind: JobDone, Name: jobName})
 				if err != nil {

@@ -420,6 +420,8 @@ func (e *Engine) execute(ctx context.Context, j *job, t *executors.Task, rec *pr
 		return executors.Result{}, err
 	}
 	defer release()
+	e.progress(ProgressEvent{Kind: JobStarted, Name: j.name})
+	defer e.progress(ProgressEvent{Kind: JobEnded, Name: j.name})
 	log := e.opts.Log.With().Str("step", j.name).Logger()
 	log.Debug().Strs("argv", t.Argv).Str("dir", t.Dir).Msg("starting")
 	h, err := e.opts.Executor.Start(ctx, t)

@@ -68,7 +68,7 @@ type Display struct {
 
 // step is what is known of one step.
 type step struct {
-	jobs, started, finished int
+	jobs, running, finished int
 	done                    bool
 	skipped                 bool
 }
@@ -147,7 +147,9 @@ func (d *Display) Event(ev engine.ProgressEvent) {
 			}
 		}
 	case engine.JobStarted:
-		d.step(parent(ev.Name)).started++
+		d.step(parent(ev.Name)).running++
+	case engine.JobEnded:
+		d.step(parent(ev.Name)).running--
 	case engine.JobDone:
 		d.step(parent(ev.Name)).finished++
 	}
@@ -199,7 +201,7 @@ func (d *Display) counts() counts {
 	if len(d.scatter) > 0 {
 		c.scatter = d.scatter[0]
 		s := d.steps[c.scatter]
-		c.jobs, c.jobsDone, c.jobsRunning = s.jobs, s.finished, s.started-s.finished
+		c.jobs, c.jobsDone, c.jobsRunning = s.jobs, s.finished, s.running
 		c.moreScatters = len(d.scatter) - 1
 	}
 	return c
@@ -213,6 +215,9 @@ func (c counts) waiting() int {
 func (c counts) line() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "flow %s", FormatElapsed(c.elapsed))
+	if c.total == 0 && c.scatter == "" {
+		b.WriteString(" | running") // loading, or a single tool
+	}
 	if c.total > 0 {
 		fmt.Fprintf(&b, " | steps %d/%d done", c.done, c.total)
 		if c.skipped > 0 {
