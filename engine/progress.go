@@ -13,7 +13,7 @@ const (
 	// their when was false.
 	StepDone
 	// JobStarted, JobEnded: the command of job Name ("main/step/3" in a
-	// scatter) was handed to the executor, or ended (or could not start).
+	// scatter) started, or ended.
 	JobStarted
 	JobEnded
 	// JobDone: job Name of a scatter is finished, whether it ran, was
