@@ -207,12 +207,12 @@ func (s *suite) workingDir(t *testing.T) {
 }
 
 // groupTask starts a background child that would outlive its parent by
-// an hour, says so in the file "child" once it runs, and leaves the
+// a month, says so in the file "child" once it runs, and leaves the
 // foreground sleeping long enough to be stopped. The child's command line
-// (sleep with a fraction of a second unique to the test) is how
-// assertGroupDead finds it in /proc, whatever pid namespace it runs in.
+// (sleep for a number of seconds unique to the test) is how
+// AssertNoSurvivor finds it in /proc, whatever pid namespace it runs in.
 func groupTask(t *testing.T) (*executors.Task, string) {
-	mark := fmt.Sprintf("3600.%09d", time.Now().UnixNano()%1e9)
+	mark := SurvivorMark()
 	return sh(t, "sleep "+mark+" & echo started > child; sleep 100"), mark
 }
 
@@ -230,11 +230,17 @@ func waitChild(t *testing.T, dir string) {
 	}
 }
 
-// assertGroupDead fails if the background child of groupTask is still
-// running after the task was stopped. A killed process can take a moment
-// to go, so it is given stopDeadline; one that survived would stay for
-// an hour.
-func assertGroupDead(t *testing.T, mark string) {
+// SurvivorMark is a number of seconds for a background "sleep" of a task
+// that must die with it: over a month, and unique enough to find that
+// process by its command line alone (AssertNoSurvivor).
+func SurvivorMark() string {
+	return strconv.FormatInt(3_000_000+time.Now().UnixNano()/1000%1_000_000, 10)
+}
+
+// AssertNoSurvivor fails if "sleep MARK" is still running after the task
+// that started it was stopped. A killed process can take a moment to go,
+// so it is given stopDeadline; one that survived would stay for a month.
+func AssertNoSurvivor(t testing.TB, mark string) {
 	t.Helper()
 	var pid string
 	for deadline := time.Now().Add(stopDeadline); ; time.Sleep(50 * time.Millisecond) {
@@ -289,7 +295,7 @@ func (s *suite) timeLimit(t *testing.T) {
 			t.Errorf("Wait returned after %v for a %v time limit", took, tk.TimeLimit)
 		}
 		if _, err := os.Stat(filepath.Join(tk.Dir, "child")); err == nil {
-			assertGroupDead(t, mark)
+			AssertNoSurvivor(t, mark)
 			return
 		}
 		if limit > stopDeadline {
@@ -321,7 +327,7 @@ func (s *suite) contextCancel(t *testing.T) {
 	if took := time.Since(began); took > stopDeadline {
 		t.Errorf("Wait took %v to stop a task whose ctx ended", took)
 	}
-	assertGroupDead(t, mark)
+	AssertNoSurvivor(t, mark)
 }
 
 func (s *suite) cancel(t *testing.T) {
@@ -353,7 +359,7 @@ func (s *suite) cancel(t *testing.T) {
 	if took := time.Since(began); took > stopDeadline {
 		t.Errorf("a cancelled task ended %v after the cancel", took)
 	}
-	assertGroupDead(t, mark)
+	AssertNoSurvivor(t, mark)
 }
 
 func (s *suite) cancelAfterExit(t *testing.T) {

@@ -100,10 +100,12 @@ func TestRunCancelStopsRemoteProcess(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want context.DeadlineExceeded", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	// The remote command sleeps 987 s: returning, and the sleep going,
+	// well before that is what shows the cancel, however busy the machine.
+	if d := time.Since(start); d > 60*time.Second {
 		t.Errorf("Run took %s to return after its deadline", d)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for processRunning("sleep", "987") {
 		if time.Now().After(deadline) {
 			t.Fatal("the remote sleep is still running after the ctx was cancelled")
@@ -120,7 +122,7 @@ func TestLatency(t *testing.T) {
 	s := startServer(t)
 	c := s.dial(s.clientConfig())
 	d, err := c.Latency(testContext(t, 10*time.Second))
-	if err != nil || d <= 0 || d > 5*time.Second {
+	if err != nil || d <= 0 || d > 30*time.Second {
 		t.Errorf("Latency = %s, %v; want a short positive duration", d, err)
 	}
 }
