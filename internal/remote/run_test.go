@@ -144,3 +144,30 @@ func TestClosedClient(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// A login shell that takes long to start the command (a blocking
+// ~/.bashrc, here ForceCommand standing in for one) is named in the
+// error, instead of a bare "context deadline exceeded".
+func TestSlowLoginShellIsNamed(t *testing.T) {
+	s := startServerWith(t, `ForceCommand sleep 20; eval "$SSH_ORIGINAL_COMMAND"`)
+	c := s.dial(s.clientConfig())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err := c.Run(ctx, "echo hi")
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) ||
+		!strings.Contains(err.Error(), "the login shell on 127.0.0.1 did not start the command within ") ||
+		!strings.Contains(err.Error(), "check the account's shell startup files") {
+		t.Errorf("Run through a slow login shell: %v", err)
+	}
+}
+
+// What a login shell's startup files print before the command starts is
+// not the command's output.
+func TestStartupNoiseIsNotOutput(t *testing.T) {
+	s := startServerWith(t, `ForceCommand echo noise from .bashrc; eval "$SSH_ORIGINAL_COMMAND"`)
+	c := s.dial(s.clientConfig())
+	out, err := c.Run(testContext(t, 30*time.Second), "echo hi")
+	if err != nil || string(out) != "hi\n" {
+		t.Errorf("Run = %q, %v; want \"hi\\n\"", out, err)
+	}
+}

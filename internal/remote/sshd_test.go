@@ -56,6 +56,12 @@ type testServer struct {
 
 func startServer(t *testing.T) *testServer {
 	t.Helper()
+	return startServerWith(t, "")
+}
+
+// startServerWith starts a server with extra lines in its sshd_config.
+func startServerWith(t *testing.T, extra string) *testServer {
+	t.Helper()
 	sshd, err := exec.LookPath("sshd")
 	if err != nil {
 		sshd = "/usr/sbin/sshd"
@@ -93,7 +99,8 @@ LogLevel VERBOSE
 # an ssh command unless SHLVL says it is nested): the tests run as
 # whoever runs them, and must not depend on that user's dotfiles.
 SetEnv SHLVL=1
-`, s.port, filepath.Join(s.dir, "host_key"), filepath.Join(s.dir, "authorized_keys"))
+%s
+`, s.port, filepath.Join(s.dir, "host_key"), filepath.Join(s.dir, "authorized_keys"), extra)
 	writeFile(t, s.config, conf, 0o600)
 	s.sshd = sshd
 	t.Cleanup(s.stop)
