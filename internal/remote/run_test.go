@@ -171,3 +171,24 @@ func TestStartupNoiseIsNotOutput(t *testing.T) {
 		t.Errorf("Run = %q, %v; want \"hi\\n\"", out, err)
 	}
 }
+
+// The tests log in as their own user, whose home has no shell startup
+// files, not as whoever runs them: a root ~/.bashrc that blocks must not
+// make them time out.
+func TestLogsInAsTestUser(t *testing.T) {
+	s := startServer(t)
+	c := s.dial(s.clientConfig())
+	out, err := c.Run(testContext(t, 30*time.Second), `id -un; echo "$HOME"; ls -A "$HOME"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 2 || lines[0] != testUser || lines[1] != testUserHome {
+		t.Fatalf("logged in as %q; want user %s with home %s", out, testUser, testUserHome)
+	}
+	for _, f := range lines[2:] {
+		if strings.HasPrefix(f, ".") {
+			t.Errorf("the test user's home holds %s, which no test wrote", f)
+		}
+	}
+}
