@@ -33,6 +33,7 @@ type runOptions struct {
 	Parallel     int
 	Compute      bool
 	Log          logging.Options
+	NoProgress   bool // neither the status line nor progress events
 
 	DB            string // provenance database; "" for the default
 	NoProvenance  bool   // record nothing (and so cache nothing)
@@ -110,6 +111,7 @@ func newRunFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 		return nil
 	})
 	addLogFlags(fs, &o.Log)
+	fs.BoolVar(&o.NoProgress, "no-progress", false, "show no status line on a terminal, and log no progress events elsewhere")
 	return fs
 }
 
@@ -132,7 +134,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parseRunArgs(fs, args, &o); err != nil {
 		return err
 	}
-	log, disp := runLogger(stderr, o.Log)
+	log, disp := runLogger(stderr, o.Log, !o.NoProgress)
 	if disp != nil {
 		defer disp.Stop()
 		o.progress = disp.Event

@@ -19,9 +19,9 @@ var started = time.Now()
 // runLogger makes flow run's logger and its progress display: on a
 // terminal with console logs, a status line below the log (log lines go
 // through the display so they do not garble it); otherwise a progress
-// event every 10 s. --quiet shows no progress; nil then.
-func runLogger(stderr io.Writer, opts logging.Options) (zerolog.Logger, *progress.Display) {
-	if opts.Quiet && !opts.Debug {
+// event every 10 s. --quiet and --no-progress show no progress; nil then.
+func runLogger(stderr io.Writer, opts logging.Options, show bool) (zerolog.Logger, *progress.Display) {
+	if !show || opts.Quiet && !opts.Debug {
 		return logging.New(stderr, opts), nil
 	}
 	if f, ok := stderr.(*os.File); ok && opts.Format == logging.Console && logging.IsTerminal(f) && os.Getenv("TERM") != "dumb" {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flow-cwl/flow/internal/logging"
 	"github.com/flow-cwl/flow/internal/testenv"
 )
 
@@ -169,4 +171,27 @@ func mustAbs(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// TestNoProgressFlags: --quiet and --no-progress leave the engine without
+// a progress hook, whatever stderr is; otherwise there is one.
+func TestNoProgressFlags(t *testing.T) {
+	for _, c := range []struct {
+		opts logging.Options
+		show bool
+		want bool
+	}{
+		{logging.Options{Format: logging.Console}, true, true},
+		{logging.Options{Format: logging.JSON}, true, true},
+		{logging.Options{Format: logging.Console, Quiet: true}, true, false},
+		{logging.Options{Format: logging.Console}, false, false},
+	} {
+		_, d := runLogger(io.Discard, c.opts, c.show)
+		if (d != nil) != c.want {
+			t.Errorf("runLogger(%+v, show %v): display %v, want one: %v", c.opts, c.show, d != nil, c.want)
+		}
+		if d != nil {
+			d.Stop()
+		}
+	}
 }
