@@ -224,7 +224,7 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 	var out map[string]any
 	if rec != nil {
 		log = log.With().Str("run", rec.run.ID).Logger()
-		log.Info().Msg("run started; its logs: " + logsCommand(rec.run.ID, o.DB))
+		o.progress = announceRun(o.progress, log, logsCommand(rec.run.ID, o.DB))
 		defer func() { rec.finish(ctx, out, err, log) }()
 	}
 	eng, closeTarget, err := newRunEngine(ctx, o, rec, reqs, check, log)

@@ -3,11 +3,13 @@ package main
 import (
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 
+	"github.com/flow-cwl/flow/engine"
 	"github.com/flow-cwl/flow/internal/logging"
 	"github.com/flow-cwl/flow/internal/progress"
 )
@@ -42,6 +44,22 @@ func termWidth(f *os.File) func() int {
 			return 0
 		}
 		return int(ws.Col)
+	}
+}
+
+// announceRun wraps the engine's progress hook to log, once the first
+// command starts, which run this is and how to read its logs. Not before:
+// a run that fails on its inputs or document before running anything
+// says so in one line, its error.
+func announceRun(next func(engine.ProgressEvent), log zerolog.Logger, logs string) func(engine.ProgressEvent) {
+	announce := sync.OnceFunc(func() { log.Info().Msg("run started; its logs: " + logs) })
+	return func(ev engine.ProgressEvent) {
+		if ev.Kind == engine.JobStarted {
+			announce()
+		}
+		if next != nil {
+			next(ev)
+		}
 	}
 }
 
