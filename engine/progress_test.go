@@ -51,7 +51,7 @@ steps:
 	var mu sync.Mutex
 	count := map[ProgressKind]int{}
 	var done []ProgressEvent
-	e, err := New(Options{Executor: ex, Log: zerolog.New(&log), WorkDir: t.TempDir(), Progress: func(ev ProgressEvent) {
+	e, err := New(Options{Executor: ex, Log: zerolog.New(zerolog.SyncWriter(&log)), WorkDir: t.TempDir(), Progress: func(ev ProgressEvent) {
 		mu.Lock()
 		defer mu.Unlock()
 		count[ev.Kind]++
