@@ -64,6 +64,10 @@ type Options struct {
 	// error stops the run; it should read as a predicate ("is outside
 	// what this run may read"). flow run --allow-path confines runs so.
 	PathCheck func(path string) error
+	// Progress, when set, is told as workflows, steps and jobs start and
+	// end, for a status display. It is called from many goroutines at
+	// once and must return quickly.
+	Progress func(ProgressEvent)
 }
 
 // ErrPermanentFail, ErrTemporaryFail classify a failed job, as the CWL

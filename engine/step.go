@@ -38,33 +38,44 @@ func (e *Engine) runStep(ctx context.Context, wf *schema.Process, s *schema.Step
 	} else {
 		out, err = sj.scatter(ctx, inputs)
 	}
+	skipped := int(sj.skipped.Load())
+	e.progress(ProgressEvent{Kind: StepDone, Name: name, Jobs: sj.jobs, Skipped: skipped})
 	if err != nil {
 		return err
 	}
 	for _, o := range s.Out {
 		st.set(s.ID+"/"+o, out[o])
 	}
-	if len(s.Scatter) == 0 && sj.skipped.Load() > 0 {
+	switch {
+	case sj.jobs > 0 && skipped == sj.jobs:
 		e.opts.Log.Info().Str("step", name).Msg("step skipped: when is false")
-		return nil
+	case skipped > 0:
+		e.opts.Log.Info().Str("step", name).Int("skipped", skipped).Msg("step done")
+	default:
+		e.opts.Log.Info().Str("step", name).Msg("step done")
 	}
-	e.opts.Log.Info().Str("step", name).Msg("step done")
 	return nil
 }
 
 // stepJob runs a step's process for one set of inputs.
 type stepJob struct {
-	e       *Engine
-	s       *schema.Step
-	pe      *procEnv
-	ev      *expr.Evaluator
-	name    string
-	skipped atomic.Int32 // jobs whose when was false
+	e    *Engine
+	s    *schema.Step
+	pe   *procEnv
+	ev   *expr.Evaluator
+	name string
+	// jobs is how many jobs the step has; skipped, how many of them were
+	// not run because their when was false, so the log can tell a
+	// skipped step from a done one.
+	jobs    int
+	skipped atomic.Int64
 }
 
 // run applies valueFrom and when to one job's inputs and runs the process.
 // A job whose when is false produces null outputs.
 func (sj *stepJob) run(ctx context.Context, inputs map[string]any) (map[string]any, error) {
+	sj.jobs = 1
+	sj.e.progress(ProgressEvent{Kind: StepStarted, Name: sj.name, Jobs: 1})
 	return sj.runNamed(ctx, inputs, sj.name)
 }
 
@@ -101,6 +112,7 @@ func (sj *stepJob) runNamed(ctx context.Context, inputs map[string]any, name str
 		}
 		if !run {
 			sj.skipped.Add(1)
+			sj.e.opts.Log.Debug().Str("step", name).Msg("skipped: when is false")
 			// Recorded, so that flow show lists the job rather than leave
 			// it out as if the step had never been reached.
 			if a := sj.e.newAttempt(s.Run, name); a != nil {
@@ -167,6 +179,8 @@ func (sj *stepJob) scatter(ctx context.Context, inputs map[string]any) (map[stri
 	if err != nil {
 		return nil, fmt.Errorf("%s: step %q: %w", s.Pos, s.ID, err)
 	}
+	sj.jobs = len(combos)
+	sj.e.progress(ProgressEvent{Kind: StepStarted, Name: sj.name, Jobs: len(combos)})
 	results := make([]map[string]any, len(combos))
 	if err := sj.runAll(ctx, inputs, combos, results); err != nil {
 		return nil, err
@@ -201,7 +215,9 @@ func (sj *stepJob) runAll(ctx context.Context, inputs map[string]any, combos [][
 				for k, id := range sj.s.Scatter {
 					job[id] = inputs[id].([]any)[combos[i][k]]
 				}
-				r, err := sj.runNamed(ctx, job, fmt.Sprintf("%s/%d", sj.name, i))
+				jobName := fmt.Sprintf("%s/%d", sj.name, i)
+				r, err := sj.runNamed(ctx, job, jobName)
+				sj.e.progress(ProgressEvent{Kind: JobDone, Name: jobName})
 				if err != nil {
 					cancel(err)
 					continue

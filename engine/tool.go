@@ -429,6 +429,10 @@ func (e *Engine) execute(ctx context.Context, j *job, t *executors.Task, rec *pr
 		}
 		return executors.Result{}, err
 	}
+	// Start returns once the command runs (an executor may hold it until
+	// there is room), so the job counts as running from here.
+	e.progress(ProgressEvent{Kind: JobStarted, Name: j.name})
+	defer e.progress(ProgressEvent{Kind: JobEnded, Name: j.name})
 	e.recordStart(ctx, rec, t, h, j.outdir)
 	res, err := e.opts.Executor.Wait(ctx, h)
 	if err != nil {

@@ -43,6 +43,7 @@ func (e *Engine) runWorkflow(ctx context.Context, wf *schema.Process, inputs map
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	e.progress(ProgressEvent{Kind: WorkflowStarted, Name: name, Jobs: len(wf.Steps)})
 	done := make(map[string]chan struct{}, len(wf.Steps))
 	for _, s := range wf.Steps {
 		done[s.ID] = make(chan struct{})

@@ -257,7 +257,9 @@ func TestTimeout(t *testing.T) {
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("error = %v, want ErrTimeout", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	// The loop never ends by itself: returning at all shows the
+	// interrupt; the bound only tells a hang from a slow machine.
+	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("interrupted only after %s", d)
 	}
 	if !strings.Contains(err.Error(), "expression ${ while (true) {} } failed: JavaScript timed out after 100ms") {

@@ -192,7 +192,9 @@ func TestEnsureGivesUpWaitingForLockWhenCancelled(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "gave up waiting for the pull of image \"debian:12\"") {
 		t.Errorf("error = %v", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	// The lock is held throughout, so returning at all shows Ensure gave
+	// up; the bound only tells a hang from a slow machine.
+	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("Ensure returned %v after its deadline", d)
 	}
 }

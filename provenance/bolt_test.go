@@ -287,7 +287,9 @@ func TestSecondProcessGetsClearLockError(t *testing.T) {
 		if want := "the database " + path + " is in use by another flow process"; !strings.Contains(err.Error(), want) {
 			t.Errorf("lock error %q does not say %q", err, want)
 		}
-		if waited < 250*time.Millisecond || waited > 3*time.Second {
+		// At least the timeout; the upper bound only tells a give-up
+		// from a wait for the lock, which is held until the test ends.
+		if waited < 250*time.Millisecond || waited > 30*time.Second {
 			t.Errorf("gave up after %s, want about the 300ms timeout", waited)
 		}
 	}

@@ -34,6 +34,7 @@ type runOptions struct {
 	Parallel     int
 	Compute      bool
 	Log          logging.Options
+	NoProgress   bool // neither the status line nor progress events
 
 	DB            string // provenance database; "" for the default
 	NoProvenance  bool   // record nothing (and so cache nothing)
@@ -52,6 +53,9 @@ type runOptions struct {
 	AllowPaths    []string // --allow-path: when set, the only directories the run may read files from
 	EnableDev     bool     // read documents of CWL's development releases
 	outdirSet     bool     // --outdir was given (a resumed run keeps its own otherwise)
+	// progress, when set, is told what the engine is doing (for the
+	// status line or the periodic progress event).
+	progress func(engine.ProgressEvent)
 }
 
 const runUsage = `usage: flow run [flags] DOCUMENT[#id] [JOB] [--input value ...]
@@ -110,6 +114,7 @@ func newRunFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 		return nil
 	})
 	addLogFlags(fs, &o.Log)
+	fs.BoolVar(&o.NoProgress, "no-progress", false, "show no status line on a terminal, and log no progress events elsewhere")
 	return fs
 }
 
@@ -132,7 +137,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parseRunArgs(fs, args, &o); err != nil {
 		return err
 	}
-	log := logging.New(stderr, o.Log)
+	log, disp := runLogger(stderr, o.Log, !o.NoProgress)
+	if disp != nil {
+		defer disp.Stop()
+		o.progress = disp.Event
+		stdout = disp.StopOnWrite(stdout)
+	}
 	err := runRun(ctx, o, stdout, log)
 	if errors.Is(err, errInputHelp) {
 		l := schema.NewLoader()
@@ -222,6 +232,7 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 	var out map[string]any
 	if rec != nil {
 		log = log.With().Str("run", rec.run.ID).Logger()
+		o.progress = announceRun(o.progress, log, logsCommand(rec.run.ID, o.DB))
 		defer func() { rec.finish(ctx, out, err, log) }()
 	}
 	eng, closeTarget, err := newRunEngine(ctx, o, rec, reqs, check, log)
@@ -293,7 +304,7 @@ func runInputs(p *schema.Process, o runOptions, rec *recording) (map[string]any,
 // step's outputs are in the cache without a copy; on a cluster both live
 // in its workdir, which the compute nodes see.
 func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []schema.Requirement, check func(string) error, log zerolog.Logger) (*engine.Engine, func(), error) {
-	opts := engine.Options{Log: log, WorkDir: o.TmpdirPrefix, LeaveTmp: o.LeaveTmp, Parallel: o.Parallel, Requirements: reqs, PathCheck: check}
+	opts := engine.Options{Log: log, WorkDir: o.TmpdirPrefix, LeaveTmp: o.LeaveTmp, Parallel: o.Parallel, Requirements: reqs, PathCheck: check, Progress: o.progress}
 	done := func() {}
 	if o.Compute {
 		target, err := openCompute(ctx, o, log)

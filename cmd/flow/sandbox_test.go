@@ -45,7 +45,13 @@ func TestSandboxKeepsInputsIntact(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("flow run --sandbox of a tool that overwrites its input: exit %d, want 1\n%s", r.code, r.stderr)
 	}
-	if lines := stderrLines(r.stderr); len(lines) != 1 || !strings.Contains(lines[0], "Read-only file system") {
+	var lines []string // the error's, without the log's "run started"
+	for _, l := range stderrLines(r.stderr) {
+		if !strings.Contains(l, " INF run started; ") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], "Read-only file system") {
 		t.Errorf("want one line saying the input is read-only, got:\n%s", r.stderr)
 	}
 	if got, _ := os.ReadFile(data); string(got) != "precious\n" {

@@ -8,8 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -203,97 +206,160 @@ func (s *suite) workingDir(t *testing.T) {
 	}
 }
 
-// groupScript starts a background child that, if it survives, leaves a
-// marker after three seconds; the foreground sleeps long enough to be
-// stopped. Tests stop it after half a second.
-const groupScript = `(sleep 3; echo alive > survivor) & sleep 100`
+// groupTask starts a background child that would outlive its parent by
+// a month, says so in the file "child" once it runs, and leaves the
+// foreground sleeping long enough to be stopped. The child's command line
+// (sleep for a number of seconds unique to the test) is how
+// AssertNoSurvivor finds it in /proc, whatever pid namespace it runs in.
+func groupTask(t *testing.T) (*executors.Task, string) {
+	mark := SurvivorMark()
+	return sh(t, "sleep "+mark+" & echo started > child; sleep 100"), mark
+}
 
-// assertGroupDead fails if the background child of groupScript outlived
-// the stop: it checks after the child would have written its marker. The
-// task was started at began and Wait returned at stopped; if that took so
-// long that the marker could legitimately exist, the test cannot tell,
-// and says so.
-func assertGroupDead(t *testing.T, dir string, began, stopped time.Time) {
+// waitChild waits until the task's background child runs, so that
+// stopping the task can show that its children die with it.
+func waitChild(t *testing.T, dir string) {
 	t.Helper()
-	if took := stopped.Sub(began); took > 2500*time.Millisecond {
-		t.Fatalf("stopping the task took %v; too slow to check that its children died with it", took)
-	}
-	time.Sleep(time.Until(began.Add(4 * time.Second)))
-	if _, err := os.Stat(filepath.Join(dir, "survivor")); err == nil {
-		t.Errorf("a background child of the task survived it (Wait returned %v after Start) and wrote %s",
-			stopped.Sub(began), filepath.Join(dir, "survivor"))
+	for deadline := time.Now().Add(stopDeadline); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "child")); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the task's background child did not start within %v", stopDeadline)
+		}
 	}
 }
 
+// SurvivorMark is a number of seconds for a background "sleep" of a task
+// that must die with it: over a month, and unique enough to find that
+// process by its command line alone (AssertNoSurvivor).
+func SurvivorMark() string {
+	return strconv.FormatInt(3_000_000+time.Now().UnixNano()/1000%1_000_000, 10)
+}
+
+// AssertNoSurvivor fails if "sleep MARK" is still running after the task
+// that started it was stopped. A killed process can take a moment to go,
+// so it is given stopDeadline; one that survived would stay for a month.
+func AssertNoSurvivor(t testing.TB, mark string) {
+	t.Helper()
+	var pid string
+	for deadline := time.Now().Add(stopDeadline); ; time.Sleep(50 * time.Millisecond) {
+		if pid = findProcess("sleep", mark); pid == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	t.Errorf("a background child of the task (pid %s, sleep %s) survived it", pid, mark)
+	if p, err := strconv.Atoi(pid); err == nil {
+		syscall.Kill(p, syscall.SIGKILL)
+	}
+}
+
+// findProcess returns the pid of a running process whose command line is
+// exactly argv, or "".
+func findProcess(argv ...string) string {
+	want := strings.Join(argv, "\x00") + "\x00"
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && string(b) == want {
+			return e.Name()
+		}
+	}
+	return ""
+}
+
 // stopDeadline is how long a stopped task may take to go: longer than any
-// reasonable kill grace period, far shorter than groupScript's sleep.
+// reasonable kill grace period, far shorter than groupTask's sleep.
 const stopDeadline = 30 * time.Second
 
+// timeLimit: a task past its time limit is stopped with its children.
+// The limit must pass after the child started, to show the children die
+// too: on a machine too busy to start it in time, the limit doubles.
 func (s *suite) timeLimit(t *testing.T) {
-	tk := sh(t, groupScript)
-	tk.TimeLimit = 500 * time.Millisecond
-	began := time.Now()
-	res := run(t, s.newExec(t), tk)
-	stopped := time.Now()
-	took := stopped.Sub(began)
-	if !res.TimedOut || res.Success() {
-		t.Errorf("a task past its time limit: got %+v, want TimedOut", res)
+	for limit := 500 * time.Millisecond; ; limit *= 2 {
+		tk, mark := groupTask(t)
+		tk.TimeLimit = limit
+		began := time.Now()
+		res := run(t, s.newExec(t), tk)
+		took := time.Since(began)
+		if !res.TimedOut || res.Success() {
+			t.Errorf("a task past its time limit: got %+v, want TimedOut", res)
+		}
+		if took < tk.TimeLimit || took > tk.TimeLimit+stopDeadline {
+			t.Errorf("Wait returned after %v for a %v time limit", took, tk.TimeLimit)
+		}
+		if _, err := os.Stat(filepath.Join(tk.Dir, "child")); err == nil {
+			AssertNoSurvivor(t, mark)
+			return
+		}
+		if limit > stopDeadline {
+			t.Fatalf("the task's background child never started before its %v time limit", limit)
+		}
 	}
-	if took < tk.TimeLimit || took > stopDeadline {
-		t.Errorf("Wait returned after %v for a %v time limit", took, tk.TimeLimit)
-	}
-	assertGroupDead(t, tk.Dir, began, stopped)
 }
 
 func (s *suite) contextCancel(t *testing.T) {
 	ex := s.newExec(t)
-	tk := sh(t, groupScript)
-	began := time.Now()
+	tk, mark := groupTask(t)
 	h, err := ex.Start(context.Background(), tk)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	waitChild(t, tk.Dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	var cancelled atomic.Bool
+	time.AfterFunc(100*time.Millisecond, func() { cancelled.Store(true); cancel() })
 	defer cancel()
+	began := time.Now()
 	res, err := ex.Wait(ctx, h)
-	stopped := time.Now()
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Wait after its ctx ended: err = %v, want context.DeadlineExceeded", err)
+	if !errors.Is(err, context.Canceled) || !cancelled.Load() {
+		t.Errorf("Wait after its ctx ended: err = %v, want context.Canceled, after the cancel", err)
 	}
 	if res.Success() || res.TimedOut {
 		t.Errorf("a task stopped by its ctx: got %+v", res)
 	}
-	if took := stopped.Sub(began); took > stopDeadline {
+	if took := time.Since(began); took > stopDeadline {
 		t.Errorf("Wait took %v to stop a task whose ctx ended", took)
 	}
-	assertGroupDead(t, tk.Dir, began, stopped)
+	AssertNoSurvivor(t, mark)
 }
 
 func (s *suite) cancel(t *testing.T) {
 	ex := s.newExec(t)
-	tk := sh(t, groupScript)
-	began := time.Now()
+	tk, mark := groupTask(t)
 	h, err := ex.Start(context.Background(), tk)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.AfterFunc(500*time.Millisecond, func() {
+	waitChild(t, tk.Dir)
+	var cancelled atomic.Bool
+	time.AfterFunc(100*time.Millisecond, func() {
+		cancelled.Store(true)
 		if err := ex.Cancel(context.Background(), h); err != nil {
 			t.Errorf("Cancel: %v", err)
 		}
 	})
+	began := time.Now()
 	res, err := ex.Wait(context.Background(), h)
-	stopped := time.Now()
 	if err != nil {
 		t.Errorf("Wait of a cancelled task: %v", err)
 	}
 	if res.Success() || res.TimedOut {
 		t.Errorf("a cancelled task: got %+v", res)
 	}
-	if took := stopped.Sub(began); took < 500*time.Millisecond || took > stopDeadline {
-		t.Errorf("a task cancelled after 500ms ended after %v", took)
+	if !cancelled.Load() {
+		t.Errorf("Wait returned %+v before Cancel was called", res)
 	}
-	assertGroupDead(t, tk.Dir, began, stopped)
+	if took := time.Since(began); took > stopDeadline {
+		t.Errorf("a cancelled task ended %v after the cancel", took)
+	}
+	AssertNoSurvivor(t, mark)
 }
 
 func (s *suite) cancelAfterExit(t *testing.T) {

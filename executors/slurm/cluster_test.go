@@ -268,7 +268,9 @@ func TestCancelArrayTask(t *testing.T) {
 	if err != nil || res.Success() || res.Signal != stateCancelled || res.Reason == "" {
 		t.Errorf("the cancelled task: %+v, %v", res, err)
 	}
-	if took := time.Since(began); took > 10*time.Second {
+	// The task sleeps 30 s: ending well before that shows the cancel
+	// worked, however slowly the scheduler acts on a busy machine.
+	if took := time.Since(began); took > 25*time.Second {
 		t.Errorf("a cancelled task took %v to end", took)
 	}
 	if res, err := ex.Wait(t.Context(), hs[0]); err != nil || !res.Success() {

@@ -29,6 +29,10 @@ type Options struct {
 	Format Format
 	Quiet  bool // warnings and errors only
 	Debug  bool // everything, including debug events; wins over Quiet
+	// Terminal says the log ends on a terminal though the writer given
+	// to New is not one itself (it wraps the terminal), so lines are
+	// coloured all the same.
+	Terminal bool
 }
 
 // ParseFormat checks a --log-format value.
@@ -52,16 +56,16 @@ func New(w io.Writer, opts Options) zerolog.Logger {
 	if opts.Format != JSON {
 		w = zerolog.ConsoleWriter{
 			Out:        w,
-			NoColor:    !isTerminal(w),
+			NoColor:    !opts.Terminal && !IsTerminal(w),
 			TimeFormat: time.TimeOnly,
 		}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
 }
 
-// isTerminal reports whether w is a terminal, where colour helps rather
-// than litters a log file with escape codes.
-func isTerminal(w io.Writer) bool {
+// IsTerminal reports whether w is a terminal, where colour and a status
+// line help rather than litter a log file with escape codes.
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -48,7 +48,10 @@ func (e *ExitError) Error() string {
 // included. Signals alone would not do: sshd refuses to deliver them to
 // sessions of root, and nothing is delivered at all when the link dies.
 // exec keeps the wrapper at the pid sshd signals, as a group leader.
-var runWrapper = "exec bash -c " + shell.Quote(`exec 3<&0 </dev/null
+// Its first output, startMark, tells the client that the account's login
+// shell has read its startup files and started the command.
+var runWrapper = "exec bash -c " + shell.Quote(`printf '`+startMark+`'
+exec 3<&0 </dev/null
 trap 'trap - TERM; kill -TERM 0' TERM HUP
 IFS= read -r __flow_n <&3 && __flow_s=$(head -c "$__flow_n" <&3) || exit 254
 ( eval "unset __flow_n __flow_s; $__flow_s" ) 3<&- &
@@ -80,8 +83,9 @@ func (c *Client) Run(ctx context.Context, script string) ([]byte, error) {
 	}
 	defer sess.Close()
 	var stdout bytes.Buffer
+	out := &markWriter{w: &stdout}
 	stderr := &tailBuffer{max: stderrTail}
-	sess.Stdout, sess.Stderr = &stdout, stderr
+	sess.Stdout, sess.Stderr = out, stderr
 	stdin, err := sess.StdinPipe()
 	if err != nil {
 		return nil, c.classify(l, err)
@@ -93,10 +97,83 @@ func (c *Client) Run(ctx context.Context, script string) ([]byte, error) {
 	// script. A write error means the session already ended, which Wait
 	// reports better.
 	go func() { _, _ = io.WriteString(stdin, strconv.Itoa(len(script))+"\n"+script) }()
-	if err := wait(ctx, sess, stdin); err != nil {
+	began := time.Now()
+	err = wait(ctx, sess, stdin)
+	if err != nil {
+		if ctx.Err() != nil && !out.started() {
+			return nil, fmt.Errorf("the login shell on %s did not start the command within %s; check the account's shell startup files (~/.bashrc, ~/.profile): %w",
+				c.cfg.Host, time.Since(began).Round(100*time.Millisecond), ctx.Err())
+		}
 		return nil, c.runError(l, err, stderr.String())
 	}
+	out.flush()
 	return stdout.Bytes(), nil
+}
+
+// startMark is the wrapper's first line on stdout (as printf writes it).
+const startMark = `__flow_started__\n`
+
+// markLine is startMark as it arrives.
+var markLine = []byte("__flow_started__\n")
+
+// markWriter passes stdout on from the line after startMark, and notes
+// that the mark came. What a login shell's startup files print before
+// the mark is not the command's output and is dropped; a session that
+// never prints the mark (it failed before the wrapper ran) has all its
+// output passed on by flush. The session writes from its own goroutine,
+// which may outlive wait, hence the lock.
+type markWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	seen bool
+	buf  []byte
+}
+
+// maxBeforeMark bounds what is held back while waiting for the mark.
+const maxBeforeMark = 64 << 10
+
+func (m *markWriter) Write(p []byte) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.seen {
+		return m.w.Write(p)
+	}
+	m.buf = append(m.buf, p...)
+	i := bytes.Index(m.buf, markLine)
+	if i < 0 {
+		if len(m.buf) > maxBeforeMark {
+			m.flushLocked()
+		}
+		return len(p), nil
+	}
+	m.seen = true
+	rest := m.buf[i+len(markLine):]
+	m.buf = nil
+	if _, err := m.w.Write(rest); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// started reports whether the mark came.
+func (m *markWriter) started() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.seen
+}
+
+// flush hands on what was held back without a mark.
+func (m *markWriter) flush() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.flushLocked()
+}
+
+func (m *markWriter) flushLocked() {
+	if len(m.buf) > 0 {
+		_, _ = m.w.Write(m.buf)
+		m.buf = nil
+	}
 }
 
 // wait waits for the session to end, or stops it when ctx ends: SIGTERM

@@ -16,7 +16,7 @@ func TestUploadDownloadStat(t *testing.T) {
 	c := s.dial(s.clientConfig())
 	ctx := testContext(t, 30*time.Second)
 	local := t.TempDir()
-	remote := t.TempDir() // the server runs on this machine: a "remote" dir
+	remote := s.remoteDir() // the server runs on this machine: a "remote" dir
 
 	src := filepath.Join(local, "tool.sh")
 	content := strings.Repeat("#!/bin/sh\necho payload\n", 50000) // ~1 MB, several SFTP packets
@@ -76,7 +76,7 @@ func TestGlobAndReadDir(t *testing.T) {
 	s := startServer(t)
 	c := s.dial(s.clientConfig())
 	ctx := testContext(t, 30*time.Second)
-	dir := t.TempDir()
+	dir := s.remoteDir()
 	for _, name := range []string{"b.txt", "a.txt", "c.log", "odd name's.txt"} {
 		writeFile(t, filepath.Join(dir, name), name, 0o644)
 	}
@@ -114,7 +114,7 @@ func TestSHA1(t *testing.T) {
 	s := startServer(t)
 	c := s.dial(s.clientConfig())
 	ctx := testContext(t, 30*time.Second)
-	dir := t.TempDir()
+	dir := s.remoteDir()
 	names := []string{"plain", "with space", "it's", "new\nline", `back\slash`, "$(x)", "-dash"}
 	var paths []string
 	want := map[string]string{}
@@ -144,7 +144,7 @@ func TestSHA1(t *testing.T) {
 func TestSHA1ManyPaths(t *testing.T) {
 	s := startServer(t)
 	c := s.dial(s.clientConfig())
-	dir := t.TempDir()
+	dir := s.remoteDir()
 	writeFile(t, filepath.Join(dir, "f"), "x", 0o644)
 	var paths []string
 	for i := 0; i < 3000; i++ { // ~300 KB of arguments, beyond one argument string's limit

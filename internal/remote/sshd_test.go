@@ -25,8 +25,86 @@ import (
 
 // This file is the harness every integration test uses: a private OpenSSH
 // server on a free loopback port, with its own host key, authorized_keys and
-// known_hosts in t.TempDir(). Nothing outside that directory is touched
-// except /run/sshd, the privilege separation directory sshd insists on.
+// known_hosts in t.TempDir(), logging in as testUser. Nothing outside that
+// directory is touched except /run/sshd, the privilege separation
+// directory sshd insists on, and testUser's account and home.
+
+// testUser is the account the tests log in as: a system account made for
+// them, whose home holds nothing but what they write, so that no one's
+// shell startup files (a ~/.bashrc that blocks, prints or exits) change
+// what the tests see. It is made, and its home emptied, once per process.
+const testUser = "flow-remote-test"
+
+const testUserHome = "/var/lib/flow-remote-test"
+
+var (
+	testUserOnce     sync.Once
+	testUID, testGID int
+	testUserErr      error
+)
+
+func ensureTestUser() error {
+	testUserOnce.Do(func() {
+		if exec.Command("id", "-u", testUser).Run() != nil {
+			out, err := exec.Command("useradd", "--system", "--shell", "/bin/bash", "--home-dir", testUserHome, "--no-create-home", testUser).CombinedOutput()
+			if err != nil {
+				testUserErr = fmt.Errorf("cannot create the test user %s: %v: %s", testUser, err, strings.TrimSpace(string(out)))
+				return
+			}
+		}
+		// "*": no password, but not locked, so OpenSSH accepts key logins.
+		if out, err := exec.Command("usermod", "-p", "*", testUser).CombinedOutput(); err != nil {
+			testUserErr = fmt.Errorf("cannot unlock the test user %s: %v: %s", testUser, err, strings.TrimSpace(string(out)))
+			return
+		}
+		for _, id := range []struct {
+			flag string
+			to   *int
+		}{{"-u", &testUID}, {"-g", &testGID}} {
+			out, err := exec.Command("id", id.flag, testUser).Output()
+			if err == nil {
+				*id.to, err = strconv.Atoi(strings.TrimSpace(string(out)))
+			}
+			if err != nil {
+				testUserErr = fmt.Errorf("cannot read the test user's ids: %v", err)
+				return
+			}
+		}
+		if err := os.RemoveAll(testUserHome); err != nil {
+			testUserErr = err
+			return
+		}
+		if err := os.MkdirAll(testUserHome, 0o755); err != nil {
+			testUserErr = err
+			return
+		}
+		testUserErr = os.Chown(testUserHome, testUID, testGID)
+	})
+	return testUserErr
+}
+
+// shareDir lets the test user into dir, made by t.TempDir(): its parent
+// is private to root.
+func shareDir(t *testing.T, dir string) {
+	t.Helper()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// remoteDir is a new directory the test user owns: where tests have the
+// "remote" side write.
+func (s *testServer) remoteDir() string {
+	s.t.Helper()
+	d := s.t.TempDir()
+	shareDir(s.t, d)
+	if err := os.Chown(d, testUID, testGID); err != nil {
+		s.t.Fatal(err)
+	}
+	return d
+}
 
 // needIntegration skips the test, or fails it when FLOW_REQUIRE_INTEGRATION=1
 // (as CI sets it), so that a missing sshd never passes CI silently.
@@ -56,6 +134,12 @@ type testServer struct {
 
 func startServer(t *testing.T) *testServer {
 	t.Helper()
+	return startServerWith(t, "")
+}
+
+// startServerWith starts a server with extra lines in its sshd_config.
+func startServerWith(t *testing.T, extra string) *testServer {
+	t.Helper()
 	sshd, err := exec.LookPath("sshd")
 	if err != nil {
 		sshd = "/usr/sbin/sshd"
@@ -64,12 +148,16 @@ func startServer(t *testing.T) *testServer {
 		needIntegration(t, "no sshd (apt-get install openssh-server)")
 	}
 	if os.Geteuid() != 0 {
-		needIntegration(t, "the test sshd logs in as root and must run as root")
+		needIntegration(t, "the test sshd logs in as a test user it makes, and must run as root")
+	}
+	if err := ensureTestUser(); err != nil {
+		needIntegration(t, "%v", err)
 	}
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		needIntegration(t, "cannot create /run/sshd: %v", err)
 	}
 	s := &testServer{t: t, dir: t.TempDir(), port: freePort(t)}
+	shareDir(t, s.dir) // sshd reads authorized_keys as the user
 	hostPriv := writeKey(t, filepath.Join(s.dir, "host_key"), nil)
 	s.hostKey = hostPriv.PublicKey()
 	s.clientKey = filepath.Join(s.dir, "id_client")
@@ -89,11 +177,13 @@ KbdInteractiveAuthentication no
 Subsystem sftp internal-sftp
 MaxSessions 20
 LogLevel VERBOSE
-# A login shell reads the user's startup files (bash reads ~/.bashrc for
-# an ssh command unless SHLVL says it is nested): the tests run as
-# whoever runs them, and must not depend on that user's dotfiles.
+AllowUsers %s
+# bash reads ~/.bashrc for an ssh command unless SHLVL says it is
+# nested: the test user's home is empty, and this keeps any system-wide
+# bashrc out as well.
 SetEnv SHLVL=1
-`, s.port, filepath.Join(s.dir, "host_key"), filepath.Join(s.dir, "authorized_keys"))
+%s
+`, s.port, filepath.Join(s.dir, "host_key"), filepath.Join(s.dir, "authorized_keys"), testUser, extra)
 	writeFile(t, s.config, conf, 0o600)
 	s.sshd = sshd
 	t.Cleanup(s.stop)
@@ -170,7 +260,7 @@ func signalTree(pid int, sig syscall.Signal) {
 func (s *testServer) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
 func (s *testServer) authorize(pub ssh.PublicKey) {
-	f, err := os.OpenFile(filepath.Join(s.dir, "authorized_keys"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(filepath.Join(s.dir, "authorized_keys"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -190,7 +280,7 @@ func (s *testServer) clientConfig() Config {
 	return Config{
 		Host:        "127.0.0.1",
 		Port:        s.port,
-		User:        "root",
+		User:        testUser,
 		KeyPath:     s.clientKey,
 		KnownHosts:  s.knownHosts,
 		DialTimeout: 5 * time.Second,

@@ -12,7 +12,7 @@ func TestStageFileUploadsOnce(t *testing.T) {
 	s := startServer(t)
 	c := s.dial(s.clientConfig())
 	ctx := testContext(t, 60*time.Second)
-	root := t.TempDir()
+	root := s.remoteDir()
 	src := filepath.Join(t.TempDir(), "input.fastq")
 	writeFile(t, src, "ACGT\n", 0o644)
 
