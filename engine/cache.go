@@ -88,7 +88,7 @@ var notCached = map[string]bool{"ResourceRequirement": true, "ToolTimeLimit": tr
 
 // sha1Of returns the "sha1$..." checksum of a file, hashing it only when
 // its size or modification time changed since the last time.
-func (c *Cache) sha1Of(path string) (string, int64, error) {
+func (c *Cache) sha1Of(ctx context.Context, path string) (string, int64, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", 0, err
@@ -99,7 +99,7 @@ func (c *Cache) sha1Of(path string) (string, int64, error) {
 			return fs.sum, fs.size, nil
 		}
 	}
-	sum, size, err := checksumFile(path)
+	sum, size, err := checksumFile(ctx, path)
 	if err != nil {
 		return "", 0, err
 	}
@@ -108,7 +108,7 @@ func (c *Cache) sha1Of(path string) (string, int64, error) {
 }
 
 // key computes the cache key of running p on inputs within pe.
-func (c *Cache) key(p *schema.Process, inputs map[string]any, pe *procEnv, img *Image) (string, error) {
+func (c *Cache) key(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, img *Image) (string, error) {
 	tool, err := c.toolDigest(p)
 	if err != nil {
 		return "", err
@@ -122,7 +122,7 @@ func (c *Cache) key(p *schema.Process, inputs map[string]any, pe *procEnv, img *
 			reqs[class] = r
 		}
 	}
-	in, err := c.canonical(inputs)
+	in, err := c.canonical(ctx, inputs)
 	if err != nil {
 		return "", err
 	}
@@ -160,12 +160,12 @@ func (c *Cache) toolDigest(p *schema.Process) (string, error) {
 }
 
 // canonical replaces files by what they contain, dropping where they are.
-func (c *Cache) canonical(v any) (any, error) {
+func (c *Cache) canonical(ctx context.Context, v any) (any, error) {
 	switch t := v.(type) {
 	case []any:
 		out := make([]any, len(t))
 		for i, it := range t {
-			cv, err := c.canonical(it)
+			cv, err := c.canonical(ctx, it)
 			if err != nil {
 				return nil, err
 			}
@@ -174,11 +174,11 @@ func (c *Cache) canonical(v any) (any, error) {
 		return out, nil
 	case map[string]any:
 		if isFileOrDir(t) {
-			return c.canonicalFile(t)
+			return c.canonicalFile(ctx, t)
 		}
 		out := make(map[string]any, len(t))
 		for k, it := range t {
-			cv, err := c.canonical(it)
+			cv, err := c.canonical(ctx, it)
 			if err != nil {
 				return nil, err
 			}
@@ -189,7 +189,7 @@ func (c *Cache) canonical(v any) (any, error) {
 	return v, nil
 }
 
-func (c *Cache) canonicalFile(m map[string]any) (any, error) {
+func (c *Cache) canonicalFile(ctx context.Context, m map[string]any) (any, error) {
 	out := map[string]any{"class": m["class"], "basename": m["basename"]}
 	for _, k := range []string{"format", "contents"} {
 		if v, ok := m[k]; ok {
@@ -197,7 +197,7 @@ func (c *Cache) canonicalFile(m map[string]any) (any, error) {
 		}
 	}
 	if sec, ok := m["secondaryFiles"]; ok {
-		cs, err := c.canonical(sec)
+		cs, err := c.canonical(ctx, sec)
 		if err != nil {
 			return nil, err
 		}
@@ -205,7 +205,7 @@ func (c *Cache) canonicalFile(m map[string]any) (any, error) {
 	}
 	path := localPath(m)
 	if m["class"] == "File" {
-		sum, _, err := c.sha1Of(path)
+		sum, _, err := c.sha1Of(ctx, path)
 		if err != nil {
 			return nil, err
 		}
@@ -214,13 +214,13 @@ func (c *Cache) canonicalFile(m map[string]any) (any, error) {
 	}
 	listing := m["listing"]
 	if listing == nil {
-		l, err := listDir(path, true)
+		l, err := listDir(ctx, path, true)
 		if err != nil {
 			return nil, err
 		}
 		listing = l
 	}
-	cl, err := c.canonical(listing)
+	cl, err := c.canonical(ctx, listing)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func (c *Cache) lookup(ctx context.Context, keys ...string) (map[string]any, boo
 		if err != nil {
 			continue
 		}
-		if !c.intact(e.Outputs) {
+		if !c.intact(ctx, e.Outputs) {
 			_ = c.Store.DeleteCache(ctx, key)
 			_ = removeAll(e.Dir)
 			continue
@@ -249,7 +249,7 @@ func (c *Cache) lookup(ctx context.Context, keys ...string) (map[string]any, boo
 	return nil, false
 }
 
-func (c *Cache) intact(outputs map[string]any) bool {
+func (c *Cache) intact(ctx context.Context, outputs map[string]any) bool {
 	err := walkFiles(outputs, func(m map[string]any) error {
 		path := localPath(m)
 		if m["class"] != "File" {
@@ -258,7 +258,7 @@ func (c *Cache) intact(outputs map[string]any) bool {
 			}
 			return nil
 		}
-		sum, _, err := c.sha1Of(path)
+		sum, _, err := c.sha1Of(ctx, path)
 		if err != nil || sum != m["checksum"] {
 			return fmt.Errorf("changed")
 		}
@@ -327,7 +327,7 @@ func (c *Cache) save(ctx context.Context, j *job, key string, outputs map[string
 	var size int64
 	if err := walkFiles(moved, func(m map[string]any) error {
 		if m["class"] == "File" {
-			sum, n, err := c.sha1Of(localPath(m))
+			sum, n, err := c.sha1Of(ctx, localPath(m))
 			if err != nil {
 				return err
 			}

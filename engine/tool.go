@@ -57,7 +57,7 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 	if img != nil && rec != nil {
 		rec.Image, rec.ImageDigest = img.Name, img.Digest
 	}
-	key, keys, err := e.cacheKeys(p, inputs, pe, ev, img)
+	key, keys, err := e.cacheKeys(ctx, p, inputs, pe, ev, img)
 	if err != nil {
 		e.opts.Log.Warn().Err(err).Str("step", name).Msg("cannot compute the cache key; the step runs")
 	}
@@ -100,12 +100,12 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 // cacheKeys returns the key a job is saved under and the keys it may be
 // found under: for a tool that allows reuse, its own key; for one that
 // does not, only the key scoped to this run (a resumed run finds it).
-func (e *Engine) cacheKeys(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, img *Image) (string, []string, error) {
+func (e *Engine) cacheKeys(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, img *Image) (string, []string, error) {
 	c := e.opts.Cache
 	if c == nil {
 		return "", nil, nil
 	}
-	key, err := c.key(p, inputs, pe, img)
+	key, err := c.key(ctx, p, inputs, pe, img)
 	if err != nil {
 		return "", nil, err
 	}
@@ -162,7 +162,7 @@ func (e *Engine) finishJob(ctx context.Context, j *job, task *executors.Task, re
 	if err := classifyExit(j.p, j, result); err != nil {
 		return nil, err
 	}
-	out, err := e.collectOutputs(j)
+	out, err := e.collectOutputs(ctx, j)
 	if err != nil || key == "" {
 		return out, err
 	}
