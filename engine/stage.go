@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/flow-cwl/flow/expr"
 	"github.com/flow-cwl/flow/schema"
@@ -113,7 +115,59 @@ func (j *job) linkInto(o map[string]any, dir string) (string, error) {
 	o["path"] = dst
 	o["dirname"] = dir
 	j.origin[dst] = src
+	if o["class"] == "File" {
+		if st, err := os.Stat(src); err == nil {
+			if j.stamps == nil {
+				j.stamps = map[string]fileStamp{}
+			}
+			j.stamps[src] = stampOf(st)
+		}
+	}
 	return src, nil
+}
+
+// fileStamp is what tells that a file was written: its size, inode and
+// modification time.
+type fileStamp struct {
+	size  int64
+	mtime int64
+	ino   uint64
+}
+
+func stampOf(st os.FileInfo) fileStamp {
+	s := fileStamp{size: st.Size(), mtime: st.ModTime().UnixNano()}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		s.ino = sys.Ino
+	}
+	return s
+}
+
+// inputsUntouched fails a job whose command wrote into one of its input
+// Files. Staging by symlink keeps a tool from deleting or renaming the
+// user's file, but not from writing through the link (only --sandbox and
+// containers make inputs read-only): the job's outputs, computed while
+// its input changed, are not kept, and the error says which file it was.
+// InplaceUpdateRequirement is the way a tool may update its input.
+func (j *job) inputsUntouched() error {
+	if _, inplace := j.pe.find("InplaceUpdateRequirement"); inplace {
+		return nil
+	}
+	for _, p := range sortedStamps(j.stamps) {
+		st, err := os.Stat(p)
+		if err != nil || stampOf(st) != j.stamps[p] {
+			return fmt.Errorf("job %s changed its input %s, which it may only read (declare InplaceUpdateRequirement, or run with --sandbox to make inputs read-only): %w", j.name, p, ErrPermanentFail)
+		}
+	}
+	return nil
+}
+
+func sortedStamps(m map[string]fileStamp) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // unstaged is the path p stands for when it leads through a staged

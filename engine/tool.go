@@ -31,10 +31,11 @@ type job struct {
 	inputs map[string]any
 	rt     map[string]any
 	res    executors.Resources
-	staged []string          // sources InitialWorkDirRequirement linked into outdir
-	origin map[string]string // staged input path → the input's own path
-	view   *pathView         // where the command sees its files; nil: flow's own paths
-	image  *Image            // the container the command runs in; nil: the host
+	staged []string             // sources InitialWorkDirRequirement linked into outdir
+	origin map[string]string    // staged input path → the input's own path
+	stamps map[string]fileStamp // each input File's stamp when it was staged
+	view   *pathView            // where the command sees its files; nil: flow's own paths
+	image  *Image               // the container the command runs in; nil: the host
 }
 
 func (j *job) eval(v any, self any) (any, error) {
@@ -157,6 +158,9 @@ func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[strin
 func (e *Engine) finishJob(ctx context.Context, j *job, task *executors.Task, result executors.Result, key string) (map[string]any, error) {
 	if err := j.leaveView(); err != nil {
 		return nil, fmt.Errorf("%s: cannot collect the outputs of job %s: %w", shortName(j.p), j.name, err)
+	}
+	if err := j.inputsUntouched(); err != nil {
+		return nil, fmt.Errorf("%s: %w", shortName(j.p), err)
 	}
 	j.rt["exitCode"] = int64(result.ExitCode)
 	if err := classifyExit(j.p, j, result); err != nil {
