@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/flow-cwl/flow/schema"
 	"golang.org/x/sys/unix"
@@ -324,12 +325,34 @@ func copyTree(src, dst string) error { return cloneTree(context.Background(), sr
 // cloneTree copies a file or a directory tree, following symlinks; each
 // file is a copy-on-write clone where the file system can make one.
 func cloneTree(ctx context.Context, src, dst string) error {
+	return cloneInto(ctx, src, dst, map[devIno]bool{})
+}
+
+// devIno names a directory whatever path leads to it.
+type devIno struct{ dev, ino uint64 }
+
+// cloneInto copies src to dst; ancestors are the directories the copy is
+// in, so that a symlink back to one of them is an error rather than a
+// copy without end.
+func cloneInto(ctx context.Context, src, dst string, ancestors map[devIno]bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	st, err := os.Stat(src)
 	if err != nil {
 		return err
 	}
 	if !st.IsDir() {
 		return cloneFile(ctx, src, dst, st.Mode().Perm()|0o200)
+	}
+	var id devIno
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		id = devIno{uint64(sys.Dev), sys.Ino}
+		if ancestors[id] {
+			return fmt.Errorf("%s leads back to a directory that holds it (a symlink loop)", src)
+		}
+		ancestors[id] = true
+		defer delete(ancestors, id)
 	}
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
@@ -339,7 +362,7 @@ func cloneTree(ctx context.Context, src, dst string) error {
 		return err
 	}
 	for _, e := range ents {
-		if err := cloneTree(ctx, filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+		if err := cloneInto(ctx, filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()), ancestors); err != nil {
 			return err
 		}
 	}
