@@ -220,11 +220,40 @@ func (c *Cache) canonicalFile(ctx context.Context, m map[string]any) (any, error
 		}
 		listing = l
 	}
-	cl, err := c.canonical(ctx, listing)
+	cl, err := c.canonicalListing(ctx, listing)
 	if err != nil {
 		return nil, err
 	}
 	out["listing"] = cl
+	return out, nil
+}
+
+// canonicalListing is canonical for a listing, which a deep listing
+// left complete except for symlinks it did not descend (a loop, a link
+// out of the tree): those stand for where they lead, rather than being
+// listed anew from there, which would go round the loop.
+func (c *Cache) canonicalListing(ctx context.Context, listing any) (any, error) {
+	l, ok := listing.([]any)
+	if !ok {
+		return c.canonical(ctx, listing)
+	}
+	out := make([]any, len(l))
+	for i, it := range l {
+		m, ok := it.(map[string]any)
+		if ok && m["class"] == "Directory" && m["listing"] == nil {
+			target, err := filepath.EvalSymlinks(localPath(m))
+			if err != nil {
+				return nil, err
+			}
+			out[i] = map[string]any{"class": "Directory", "basename": m["basename"], "target": target}
+			continue
+		}
+		cv, err := c.canonical(ctx, it)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = cv
+	}
 	return out, nil
 }
 

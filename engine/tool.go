@@ -60,6 +60,10 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 	}
 	key, keys, err := e.cacheKeys(ctx, p, inputs, pe, ev, img)
 	if err != nil {
+		if ctx.Err() != nil {
+			e.finishAttempt(ctx, rec, provenance.StepFailed, inputs, nil, nil, nil, ctx.Err())
+			return nil, ctx.Err()
+		}
 		e.opts.Log.Warn().Err(err).Str("step", name).Msg("cannot compute the cache key; the step runs")
 	}
 	if len(keys) > 0 {
@@ -187,6 +191,10 @@ func (e *Engine) newJob(p *schema.Process, inputs map[string]any, pe *procEnv, e
 	}
 	if key != "" {
 		outdir = e.opts.Cache.claim(key, outdir)
+	} else if e.opts.Cache != nil { // a job whose key could not be computed
+		if err := os.Mkdir(outdir, 0o755); err != nil {
+			return nil, err
+		}
 	}
 	tmpdir, err := e.takeTmp()
 	if err != nil {

@@ -218,6 +218,14 @@ baseCommand: [wc, -c]
 inputs: {in: {type: File, inputBinding: {}}}
 outputs: {}
 `)
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		interruptHashing(t, dir, big, sig)
+	}
+}
+
+// interruptHashing starts a run on big, sends sig once flow has big open
+// and checks how the run ends.
+func interruptHashing(t *testing.T, dir, big string, sig os.Signal) {
 	db := filepath.Join(dir, "flow.db")
 	env := []string{"XDG_DATA_HOME=" + filepath.Join(dir, "data")}
 	cmd := exec.Command(flowBin, "run", "--quiet", "--db", db, "--outdir", filepath.Join(dir, "out"), filepath.Join(dir, "wc.cwl"), "--in", big)
@@ -235,21 +243,55 @@ outputs: {}
 		t.Fatalf("flow never opened %s to hash it\n%s", big, stderr.String())
 	}
 	start := time.Now()
-	_ = cmd.Process.Signal(os.Interrupt)
+	_ = cmd.Process.Signal(sig)
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
 		<-done
-		t.Fatal("flow did not stop within 30s of SIGINT while hashing")
+		t.Fatalf("flow did not stop within 30s of %v while hashing", sig)
 	}
-	t.Logf("flow stopped %v after SIGINT while hashing", time.Since(start))
+	t.Logf("flow stopped %v after %v while hashing", time.Since(start), sig)
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
-		t.Errorf("exit code %d, want 130\n%s", code, stderr.String())
+		t.Errorf("%v: exit code %d, want 130\n%s", sig, code, stderr.String())
 	}
-	r := flowEnv(t, env, "runs", "--db", db)
+	r := flowEnv(t, env, "runs", "--db", db, "-n", "1")
 	if r.code != 0 || !strings.Contains(r.stdout, "cancelled") {
-		t.Errorf("flow runs should list the run as cancelled, got exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+		t.Errorf("%v: flow runs should list the run as cancelled, got exit %d:\n%s%s", sig, r.code, r.stdout, r.stderr)
+	}
+}
+
+// A Directory input with two symlink loops and a link out of its tree,
+// listed deep and hashed for the step cache, is walked once: the run
+// finishes.
+func TestDirectoryInputWithSymlinkLoops(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "root")
+	if err := os.MkdirAll(filepath.Join(root, "a", "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(root, "a", "b", "f.txt"), "x\n")
+	for link, target := range map[string]string{"a/up": root, "a/b/again": filepath.Join(root, "a"), "usr": "/usr"} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(dir, "ls.cwl"), `cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: "true"
+inputs: {d: {type: Directory, loadListing: deep_listing}}
+outputs: {}
+`)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, flowBin, "run", "--quiet", "--outdir", filepath.Join(dir, "out"), filepath.Join(dir, "ls.cwl"), "--d", root)
+	cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+filepath.Join(dir, "data"))
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatal("flow was still walking the directory after 60s")
+	}
+	if err != nil {
+		t.Fatalf("flow run: %v\n%s", err, out)
 	}
 }
 
