@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/flow-cwl/flow/schema"
@@ -212,38 +213,38 @@ func (r *relocator) place(src string, m map[string]any) (string, error) {
 		dst = filepath.Join(r.outdir, fmt.Sprintf("%s_%d", base, r.suffix[base]+1))
 	}
 	r.taken[dst] = true
-	if dreal, err := filepath.EvalSymlinks(dst); err == nil && dreal == real {
-		r.done[real] = dst // already there: an input in outdir, passed through
+	if _, err := os.Lstat(dst); err == nil {
+		if dreal, err := filepath.EvalSymlinks(dst); err == nil && dreal == real {
+			r.done[real] = dst // already there: an input in outdir, passed through
+			return dst, nil
+		}
+		if err := r.replaceable(dst); err != nil {
+			return "", err
+		}
+	}
+	// What the run made moves in one rename, which replaces an earlier
+	// file atomically; anything else is written beside dst first.
+	if r.ownedByRun(src) && os.Rename(src, dst) == nil {
+		r.done[real] = dst
 		return dst, nil
 	}
-	if err := r.replaceable(dst); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(r.outdir, ".flow-"+base+"-")
-	if err != nil {
-		return "", fmt.Errorf("cannot write output %s: %w", dst, err)
-	}
-	defer os.RemoveAll(tmp)
-	part := filepath.Join(tmp, base)
-	if r.ownedByRun(src) {
-		err = os.Rename(src, part)
-		if err != nil {
-			err = cloneTree(r.ctx, src, part)
-		}
-	} else {
-		// A cached output, or an input passed through: the cache and the
-		// input keep theirs, and the user gets a file of their own.
-		err = cloneTree(r.ctx, src, part)
-	}
+	part := filepath.Join(r.outdir, fmt.Sprintf(".%s.flow-%d-%d", base, os.Getpid(), partSeq.Add(1)))
+	// A cached output, or an input passed through: the cache and the
+	// input keep theirs, and the user gets a file of their own.
+	err := cloneTree(r.ctx, src, part)
 	if err == nil {
 		err = replace(part, dst)
 	}
 	if err != nil {
+		_ = os.RemoveAll(part)
 		return "", fmt.Errorf("cannot write output %s to %s: %w", src, dst, err)
 	}
 	r.done[real] = dst
 	return dst, nil
 }
+
+// partSeq numbers the temporary names outputs are written under.
+var partSeq atomic.Int64
 
 // inputReals maps the real path of each input File and Directory of the
 // run to its path as given.
