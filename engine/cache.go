@@ -324,14 +324,14 @@ var errEntryTaken = errors.New("the cache entry is held by another job")
 // that exists belongs to the job that claimed it, which may be running or
 // may be another run's finished job whose outputs are in use: it is never
 // removed or replaced here.
-func (c *Cache) take(outdir, dir string) error {
+func (c *Cache) take(ctx context.Context, outdir, dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
 	err := os.Rename(outdir, dir) // fails on a directory that is not empty
 	if errors.Is(err, syscall.EXDEV) {
 		if err = os.Mkdir(dir, 0o755); err == nil {
-			if err = copyTree(outdir, dir); err != nil {
+			if err = cloneTree(ctx, outdir, dir); err != nil {
 				return fmt.Errorf("cannot keep the outputs in the cache: %w", err)
 			}
 		}
@@ -348,7 +348,7 @@ func (c *Cache) take(outdir, dir string) error {
 func (c *Cache) save(ctx context.Context, j *job, key string, outputs map[string]any, runID string) (map[string]any, error) {
 	dir := c.entryDir(key)
 	if j.outdir != dir {
-		if err := c.take(j.outdir, dir); err != nil {
+		if err := c.take(ctx, j.outdir, dir); err != nil {
 			return nil, err
 		}
 	}

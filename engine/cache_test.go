@@ -148,7 +148,7 @@ func TestTakeNeverReplacesAnEntryInUse(t *testing.T) {
 	os.WriteFile(filepath.Join(entry, "output"), []byte("in use"), 0o644)
 	mine := t.TempDir()
 	os.WriteFile(filepath.Join(mine, "output"), []byte("mine"), 0o644)
-	if err := c.take(mine, entry); !errors.Is(err, errEntryTaken) {
+	if err := c.take(context.Background(), mine, entry); !errors.Is(err, errEntryTaken) {
 		t.Fatalf("take = %v, want errEntryTaken", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(entry, "output")); string(b) != "in use" {
@@ -158,7 +158,7 @@ func TestTakeNeverReplacesAnEntryInUse(t *testing.T) {
 		t.Errorf("the job's own outputs are gone: %q", b)
 	}
 	free := c.entryDir("cd" + strings.Repeat("0", 62))
-	if err := c.take(mine, free); err != nil {
+	if err := c.take(context.Background(), mine, free); err != nil {
 		t.Fatalf("take into a free entry: %v", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(free, "output")); string(b) != "mine" {

@@ -232,7 +232,7 @@ func (e *Engine) finishFiles(j *job, v any) (any, error) {
 			if err := j.checkLiteral(m); err != nil {
 				return err
 			}
-			if err := writeObject(m, dst, j.local); err != nil {
+			if err := writeObject(j.ctx, m, dst, j.local); err != nil {
 				return err
 			}
 			loc = dst

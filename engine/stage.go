@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -372,12 +373,12 @@ func (j *job) stageEntry(ent iwdEntry, moved map[string]string) error {
 	}
 	src := j.local(localPath(ent.obj))
 	if src == "" { // a literal made by an expression
-		return writeObject(ent.obj, dst, j.local)
+		return writeObject(j.ctx, ent.obj, dst, j.local)
 	}
 	_, inplace := j.pe.find("InplaceUpdateRequirement")
 	switch {
 	case ent.writable && !inplace:
-		err = copyTree(src, dst)
+		err = cloneTree(j.ctx, src, dst)
 	case filepath.IsAbs(name):
 		err = os.Symlink(src, dst) // the container binds what it points at
 	case j.view == nil:
@@ -422,7 +423,7 @@ func (j *job) entryPath(name string) (string, error) {
 
 // writeObject writes a File literal's contents, or a Directory literal's
 // listing, at dst.
-func writeObject(o map[string]any, dst string, local func(string) string) error {
+func writeObject(ctx context.Context, o map[string]any, dst string, local func(string) string) error {
 	if o["class"] == "File" {
 		c, _ := o["contents"].(string)
 		return os.WriteFile(dst, []byte(c), 0o644)
@@ -440,15 +441,15 @@ func writeObject(o map[string]any, dst string, local func(string) string) error 
 			if base == "" {
 				base = filepath.Base(src)
 			}
-			if err := copyTree(src, filepath.Join(dst, base)); err != nil {
+			if err := cloneTree(ctx, src, filepath.Join(dst, base)); err != nil {
 				return err
 			}
-			if err := copySecondaries(child, dst, local); err != nil {
+			if err := copySecondaries(ctx, child, dst, local); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := writeObject(child, filepath.Join(dst, base), local); err != nil {
+		if err := writeObject(ctx, child, filepath.Join(dst, base), local); err != nil {
 			return err
 		}
 	}
@@ -456,7 +457,7 @@ func writeObject(o map[string]any, dst string, local func(string) string) error 
 }
 
 // copySecondaries copies the secondary files of o into dir.
-func copySecondaries(o map[string]any, dir string, local func(string) string) error {
+func copySecondaries(ctx context.Context, o map[string]any, dir string, local func(string) string) error {
 	for _, s := range asList(o["secondaryFiles"]) {
 		sm, ok := s.(map[string]any)
 		if !ok {
@@ -467,7 +468,7 @@ func copySecondaries(o map[string]any, dir string, local func(string) string) er
 		if base == "" {
 			base = filepath.Base(src)
 		}
-		if err := copyTree(src, filepath.Join(dir, base)); err != nil {
+		if err := cloneTree(ctx, src, filepath.Join(dir, base)); err != nil {
 			return err
 		}
 	}

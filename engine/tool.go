@@ -36,6 +36,7 @@ type job struct {
 	stamps map[string]fileStamp // each input File's stamp when it was staged
 	view   *pathView            // where the command sees its files; nil: flow's own paths
 	image  *Image               // the container the command runs in; nil: the host
+	ctx    context.Context      // the run's: copies made for the job stop with it
 }
 
 func (j *job) eval(v any, self any) (any, error) {
@@ -129,7 +130,7 @@ func (e *Engine) cacheKeys(ctx context.Context, p *schema.Process, inputs map[st
 func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string, rec *provenance.Attempt, img *Image) (out map[string]any, task *executors.Task, res *executors.Result, err error) {
 	j, err := e.newJob(p, inputs, pe, ev, name, key)
 	if err == nil {
-		j.image = img
+		j.image, j.ctx = img, ctx
 	}
 	if err != nil {
 		return nil, nil, nil, err
@@ -201,7 +202,7 @@ func (e *Engine) newJob(p *schema.Process, inputs map[string]any, pe *procEnv, e
 		return nil, err
 	}
 	stage := filepath.Join(e.root, "stage", fmt.Sprint(seq))
-	j := &job{p: p, pe: pe, ev: ev, name: name, stage: stage, outdir: outdir, tmpdir: tmpdir, inputs: inputs}
+	j := &job{p: p, pe: pe, ev: ev, name: name, stage: stage, outdir: outdir, tmpdir: tmpdir, inputs: inputs, ctx: context.Background()}
 	j.rt = map[string]any{"outdir": j.outdir, "tmpdir": j.tmpdir}
 	if err := j.resources(); err != nil {
 		return nil, fmt.Errorf("%s: ResourceRequirement: %w", shortName(p), err)
