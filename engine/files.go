@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/flow-cwl/flow/schema"
 )
@@ -80,11 +81,20 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32*1024); return
 // stops, with ctx's error, at the first buffer after ctx is cancelled: a
 // file of tens of gigabytes takes minutes to hash.
 func checksumFile(ctx context.Context, path string) (string, int64, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	// writer, for ever; a regular file reads the same either way.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return "", 0, err
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", 0, err
+	}
+	if !st.Mode().IsRegular() {
+		return "", 0, fmt.Errorf("%s is %s, not a regular file", path, fileKind(st.Mode()))
+	}
 	return checksumReader(ctx, f)
 }
 

@@ -261,9 +261,9 @@ func interruptHashing(t *testing.T, dir, big string, sig os.Signal) {
 	}
 }
 
-// A Directory input with two symlink loops and a link out of its tree,
-// listed deep and hashed for the step cache, is walked once: the run
-// finishes.
+// A Directory input with two symlink loops, a link out of its tree and a
+// FIFO, listed deep and hashed for the step cache, is walked once and
+// the FIFO is not waited on: the run finishes.
 func TestDirectoryInputWithSymlinkLoops(t *testing.T) {
 	dir := t.TempDir()
 	root := filepath.Join(dir, "root")
@@ -271,6 +271,9 @@ func TestDirectoryInputWithSymlinkLoops(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(root, "a", "b", "f.txt"), "x\n")
+	if err := syscall.Mkfifo(filepath.Join(root, "a", "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for link, target := range map[string]string{"a/up": root, "a/b/again": filepath.Join(root, "a"), "usr": "/usr"} {
 		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
 			t.Fatal(err)
@@ -288,7 +291,7 @@ outputs: {}
 	cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+filepath.Join(dir, "data"))
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
-		t.Fatal("flow was still walking the directory after 60s")
+		t.Fatal("flow was still walking or hashing the directory after 60s")
 	}
 	if err != nil {
 		t.Fatalf("flow run: %v\n%s", err, out)
