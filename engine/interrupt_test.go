@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -121,5 +122,21 @@ func TestCopyRefusesASymlinkLoop(t *testing.T) {
 	err := cloneTree(context.Background(), root, filepath.Join(t.TempDir(), "copy"))
 	if err == nil || !strings.Contains(err.Error(), "symlink loop") {
 		t.Errorf("copying a tree with a symlink loop returned %v, want an error naming the loop", err)
+	}
+}
+
+// Copying a FIFO is an error at once, not a wait for a writer.
+func TestCloneRefusesAFIFO(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := cloneTree(context.Background(), fifo, filepath.Join(dir, "copy"))
+	if err == nil || !strings.Contains(err.Error(), "FIFO") {
+		t.Errorf("copying a FIFO returned %v, want an error naming it a FIFO", err)
+	}
+	if _, _, err := checksumFile(context.Background(), fifo); err == nil || !strings.Contains(err.Error(), "FIFO") {
+		t.Errorf("hashing a FIFO returned %v, want an error naming it a FIFO", err)
 	}
 }

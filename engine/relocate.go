@@ -378,13 +378,13 @@ const copyChunk = 64 << 20
 // offers one, else a copy, made in the kernel by copy_file_range where
 // it can be, checking ctx between chunks.
 func cloneFile(ctx context.Context, src, dst string, mode os.FileMode) error {
-	in, err := os.Open(src)
+	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NONBLOCK, 0) // a FIFO must not wait for a writer
 	if err != nil {
 		return err
 	}
 	defer in.Close()
 	if st, err := in.Stat(); err == nil && !st.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file", src)
+		return fmt.Errorf("%s is %s, not a regular file", src, fileKind(st.Mode()))
 	}
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
