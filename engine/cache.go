@@ -88,7 +88,7 @@ var notCached = map[string]bool{"ResourceRequirement": true, "ToolTimeLimit": tr
 
 // sha1Of returns the "sha1$..." checksum of a file, hashing it only when
 // its size or modification time changed since the last time.
-func (c *Cache) sha1Of(path string) (string, int64, error) {
+func (c *Cache) sha1Of(ctx context.Context, path string) (string, int64, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", 0, err
@@ -99,7 +99,7 @@ func (c *Cache) sha1Of(path string) (string, int64, error) {
 			return fs.sum, fs.size, nil
 		}
 	}
-	sum, size, err := checksumFile(path)
+	sum, size, err := checksumFile(ctx, path)
 	if err != nil {
 		return "", 0, err
 	}
@@ -108,7 +108,7 @@ func (c *Cache) sha1Of(path string) (string, int64, error) {
 }
 
 // key computes the cache key of running p on inputs within pe.
-func (c *Cache) key(p *schema.Process, inputs map[string]any, pe *procEnv, img *Image) (string, error) {
+func (c *Cache) key(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, img *Image) (string, error) {
 	tool, err := c.toolDigest(p)
 	if err != nil {
 		return "", err
@@ -122,7 +122,7 @@ func (c *Cache) key(p *schema.Process, inputs map[string]any, pe *procEnv, img *
 			reqs[class] = r
 		}
 	}
-	in, err := c.canonical(inputs)
+	in, err := c.canonical(ctx, inputs)
 	if err != nil {
 		return "", err
 	}
@@ -160,12 +160,12 @@ func (c *Cache) toolDigest(p *schema.Process) (string, error) {
 }
 
 // canonical replaces files by what they contain, dropping where they are.
-func (c *Cache) canonical(v any) (any, error) {
+func (c *Cache) canonical(ctx context.Context, v any) (any, error) {
 	switch t := v.(type) {
 	case []any:
 		out := make([]any, len(t))
 		for i, it := range t {
-			cv, err := c.canonical(it)
+			cv, err := c.canonical(ctx, it)
 			if err != nil {
 				return nil, err
 			}
@@ -174,11 +174,11 @@ func (c *Cache) canonical(v any) (any, error) {
 		return out, nil
 	case map[string]any:
 		if isFileOrDir(t) {
-			return c.canonicalFile(t)
+			return c.canonicalFile(ctx, t)
 		}
 		out := make(map[string]any, len(t))
 		for k, it := range t {
-			cv, err := c.canonical(it)
+			cv, err := c.canonical(ctx, it)
 			if err != nil {
 				return nil, err
 			}
@@ -189,7 +189,7 @@ func (c *Cache) canonical(v any) (any, error) {
 	return v, nil
 }
 
-func (c *Cache) canonicalFile(m map[string]any) (any, error) {
+func (c *Cache) canonicalFile(ctx context.Context, m map[string]any) (any, error) {
 	out := map[string]any{"class": m["class"], "basename": m["basename"]}
 	for _, k := range []string{"format", "contents"} {
 		if v, ok := m[k]; ok {
@@ -197,7 +197,7 @@ func (c *Cache) canonicalFile(m map[string]any) (any, error) {
 		}
 	}
 	if sec, ok := m["secondaryFiles"]; ok {
-		cs, err := c.canonical(sec)
+		cs, err := c.canonical(ctx, sec)
 		if err != nil {
 			return nil, err
 		}
@@ -205,7 +205,7 @@ func (c *Cache) canonicalFile(m map[string]any) (any, error) {
 	}
 	path := localPath(m)
 	if m["class"] == "File" {
-		sum, _, err := c.sha1Of(path)
+		sum, _, err := c.sha1Of(ctx, path)
 		if err != nil {
 			return nil, err
 		}
@@ -214,17 +214,46 @@ func (c *Cache) canonicalFile(m map[string]any) (any, error) {
 	}
 	listing := m["listing"]
 	if listing == nil {
-		l, err := listDir(path, true)
+		l, err := listDir(ctx, path, true)
 		if err != nil {
 			return nil, err
 		}
 		listing = l
 	}
-	cl, err := c.canonical(listing)
+	cl, err := c.canonicalListing(ctx, listing)
 	if err != nil {
 		return nil, err
 	}
 	out["listing"] = cl
+	return out, nil
+}
+
+// canonicalListing is canonical for a listing, which a deep listing
+// left complete except for symlinks it did not descend (a loop, a link
+// out of the tree): those stand for where they lead, rather than being
+// listed anew from there, which would go round the loop.
+func (c *Cache) canonicalListing(ctx context.Context, listing any) (any, error) {
+	l, ok := listing.([]any)
+	if !ok {
+		return c.canonical(ctx, listing)
+	}
+	out := make([]any, len(l))
+	for i, it := range l {
+		m, ok := it.(map[string]any)
+		if ok && m["class"] == "Directory" && m["listing"] == nil {
+			target, err := filepath.EvalSymlinks(localPath(m))
+			if err != nil {
+				return nil, err
+			}
+			out[i] = map[string]any{"class": "Directory", "basename": m["basename"], "target": target}
+			continue
+		}
+		cv, err := c.canonical(ctx, it)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = cv
+	}
 	return out, nil
 }
 
@@ -237,7 +266,7 @@ func (c *Cache) lookup(ctx context.Context, keys ...string) (map[string]any, boo
 		if err != nil {
 			continue
 		}
-		if !c.intact(e.Outputs) {
+		if !c.intact(ctx, e.Outputs) {
 			_ = c.Store.DeleteCache(ctx, key)
 			_ = removeAll(e.Dir)
 			continue
@@ -249,7 +278,7 @@ func (c *Cache) lookup(ctx context.Context, keys ...string) (map[string]any, boo
 	return nil, false
 }
 
-func (c *Cache) intact(outputs map[string]any) bool {
+func (c *Cache) intact(ctx context.Context, outputs map[string]any) bool {
 	err := walkFiles(outputs, func(m map[string]any) error {
 		path := localPath(m)
 		if m["class"] != "File" {
@@ -258,7 +287,7 @@ func (c *Cache) intact(outputs map[string]any) bool {
 			}
 			return nil
 		}
-		sum, _, err := c.sha1Of(path)
+		sum, _, err := c.sha1Of(ctx, path)
 		if err != nil || sum != m["checksum"] {
 			return fmt.Errorf("changed")
 		}
@@ -295,14 +324,14 @@ var errEntryTaken = errors.New("the cache entry is held by another job")
 // that exists belongs to the job that claimed it, which may be running or
 // may be another run's finished job whose outputs are in use: it is never
 // removed or replaced here.
-func (c *Cache) take(outdir, dir string) error {
+func (c *Cache) take(ctx context.Context, outdir, dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
 	err := os.Rename(outdir, dir) // fails on a directory that is not empty
 	if errors.Is(err, syscall.EXDEV) {
 		if err = os.Mkdir(dir, 0o755); err == nil {
-			if err = copyTree(outdir, dir); err != nil {
+			if err = cloneTree(ctx, outdir, dir); err != nil {
 				return fmt.Errorf("cannot keep the outputs in the cache: %w", err)
 			}
 		}
@@ -319,7 +348,7 @@ func (c *Cache) take(outdir, dir string) error {
 func (c *Cache) save(ctx context.Context, j *job, key string, outputs map[string]any, runID string) (map[string]any, error) {
 	dir := c.entryDir(key)
 	if j.outdir != dir {
-		if err := c.take(j.outdir, dir); err != nil {
+		if err := c.take(ctx, j.outdir, dir); err != nil {
 			return nil, err
 		}
 	}
@@ -327,7 +356,7 @@ func (c *Cache) save(ctx context.Context, j *job, key string, outputs map[string
 	var size int64
 	if err := walkFiles(moved, func(m map[string]any) error {
 		if m["class"] == "File" {
-			sum, n, err := c.sha1Of(localPath(m))
+			sum, n, err := c.sha1Of(ctx, localPath(m))
 			if err != nil {
 				return err
 			}

@@ -34,16 +34,18 @@ func cachedRun(t *testing.T, dir, doc, outdir string, inputs map[string]any) map
 	if err != nil {
 		t.Fatal(err)
 	}
-	moved, err := e.Relocate(out, outdir)
+	moved, err := e.Relocate(context.Background(), out, outdir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return moved
 }
 
-// An output edited in place after the run (it is a hard link into the
-// cache) must not be served again: the job runs anew.
-func TestCacheRefusesEditedOutputs(t *testing.T) {
+// Outputs in --outdir are the user's own files: two runs that reuse one
+// cache entry get files that share no inode with each other or with the
+// cache, so appending to one run's output changes neither the other's
+// nor what the cache serves next.
+func TestOutputsShareNoInodeWithCacheOrOtherRuns(t *testing.T) {
 	dir := t.TempDir()
 	counter := filepath.Join(dir, "ran")
 	doc := `cwlVersion: v1.2
@@ -51,25 +53,49 @@ class: CommandLineTool
 baseCommand: [sh, -c, 'echo x >> "$0"; echo hello']
 inputs: {counter: {type: string, inputBinding: {}}}
 outputs: {out: stdout}
-stdout: out.txt
+stdout: report.tsv
 `
 	in := map[string]any{"counter": counter}
 	first := cachedRun(t, dir, doc, filepath.Join(dir, "o1"), in)
-	path := first["out"].(map[string]any)["path"].(string)
-	cachedRun(t, dir, doc, filepath.Join(dir, "o2"), in)
+	second := cachedRun(t, dir, doc, filepath.Join(dir, "o2"), in)
 	if n := runs(t, counter); n != 1 {
 		t.Fatalf("an unchanged re-run ran the tool %d times, want 1 (reused)", n)
 	}
-	if err := os.WriteFile(path, []byte("tampered\n"), 0o644); err != nil {
+	p1 := first["out"].(map[string]any)["path"].(string)
+	p2 := second["out"].(map[string]any)["path"].(string)
+	cached, err := filepath.Glob(filepath.Join(dir, "cache", "*", "*", "report.tsv"))
+	if err != nil || len(cached) != 1 {
+		t.Fatalf("cache entries holding report.tsv: %v (%v), want one", cached, err)
+	}
+	st1, st2, stc := stat(t, p1), stat(t, p2), stat(t, cached[0])
+	if os.SameFile(st1, st2) || os.SameFile(st1, stc) || os.SameFile(st2, stc) {
+		t.Fatalf("outputs share an inode: o1 %v, o2 %v, cache %v", os.SameFile(st1, stc), os.SameFile(st2, stc), os.SameFile(st1, st2))
+	}
+	f, err := os.OpenFile(p1, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
+	f.WriteString("appended\n")
+	f.Close()
+	if got := readOutput(t, second["out"]); got != "hello\n" {
+		t.Errorf("appending to the first run's output changed the second run's to %q", got)
+	}
 	third := cachedRun(t, dir, doc, filepath.Join(dir, "o3"), in)
-	if n := runs(t, counter); n != 2 {
-		t.Errorf("after the cached output was edited the tool ran %d times in all, want 2", n)
+	if n := runs(t, counter); n != 1 {
+		t.Errorf("the tool ran %d times in all, want 1: the cache entry is intact and reused", n)
 	}
 	if got := readOutput(t, third["out"]); got != "hello\n" {
-		t.Errorf("the re-run's output is %q, want the tool's real output", got)
+		t.Errorf("the third run's output is %q, want the tool's real output", got)
 	}
+}
+
+func stat(t *testing.T, p string) os.FileInfo {
+	t.Helper()
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func runs(t *testing.T, counter string) int {
@@ -122,7 +148,7 @@ func TestTakeNeverReplacesAnEntryInUse(t *testing.T) {
 	os.WriteFile(filepath.Join(entry, "output"), []byte("in use"), 0o644)
 	mine := t.TempDir()
 	os.WriteFile(filepath.Join(mine, "output"), []byte("mine"), 0o644)
-	if err := c.take(mine, entry); !errors.Is(err, errEntryTaken) {
+	if err := c.take(context.Background(), mine, entry); !errors.Is(err, errEntryTaken) {
 		t.Fatalf("take = %v, want errEntryTaken", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(entry, "output")); string(b) != "in use" {
@@ -132,7 +158,7 @@ func TestTakeNeverReplacesAnEntryInUse(t *testing.T) {
 		t.Errorf("the job's own outputs are gone: %q", b)
 	}
 	free := c.entryDir("cd" + strings.Repeat("0", 62))
-	if err := c.take(mine, free); err != nil {
+	if err := c.take(context.Background(), mine, free); err != nil {
 		t.Fatalf("take into a free entry: %v", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(free, "output")); string(b) != "mine" {

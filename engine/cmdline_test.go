@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"reflect"
 	"testing"
 
@@ -18,7 +19,7 @@ func argv(t *testing.T, doc string, inputs map[string]any) []string {
 	}
 	e := newEngine(t)
 	pe := (&procEnv{}).with(p.Requirements, p.Hints)
-	bound, err := e.bindInputs(p, inputs, pe, ev)
+	bound, err := e.bindInputs(context.Background(), p, inputs, pe, ev)
 	if err != nil {
 		t.Fatalf("bind: %v", err)
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,7 +19,7 @@ import (
 // collectOutputs builds a finished job's output object: from
 // cwl.output.json when the tool wrote one, else from each output's
 // binding (glob, loadContents, outputEval, secondaryFiles, format).
-func (e *Engine) collectOutputs(j *job) (map[string]any, error) {
+func (e *Engine) collectOutputs(ctx context.Context, j *job) (map[string]any, error) {
 	custom := filepath.Join(j.outdir, "cwl.output.json")
 	if data, err := os.ReadFile(custom); err == nil {
 		out, err := e.customOutputs(j, data)
@@ -29,7 +30,7 @@ func (e *Engine) collectOutputs(j *job) (map[string]any, error) {
 	}
 	out := make(map[string]any, len(j.p.Outputs))
 	for _, o := range j.p.Outputs {
-		v, err := e.collectOutput(j, o)
+		v, err := e.collectOutput(ctx, j, o)
 		if errors.Is(err, errOutsideOutdir) {
 			return nil, fmt.Errorf("step %q: output %q: %w", j.name, o.ID, err)
 		}
@@ -63,10 +64,10 @@ func (e *Engine) customOutputs(j *job, data []byte) (map[string]any, error) {
 	return m, nil
 }
 
-func (e *Engine) collectOutput(j *job, o *schema.Parameter) (any, error) {
+func (e *Engine) collectOutput(ctx context.Context, j *job, o *schema.Parameter) (any, error) {
 	ob := o.OutputBinding
 	if ob == nil {
-		return e.collectRecord(j, o.Type)
+		return e.collectRecord(ctx, j, o.Type)
 	}
 	var result any
 	var files []any
@@ -83,7 +84,7 @@ func (e *Engine) collectOutput(j *job, o *schema.Parameter) (any, error) {
 				}
 			}
 		}
-		if err := loadListings(files, listingDepth(ob.LoadListing, j.pe)); err != nil {
+		if err := loadListings(ctx, files, listingDepth(ob.LoadListing, j.pe)); err != nil {
 			return nil, err
 		}
 	}
@@ -231,7 +232,7 @@ func (e *Engine) finishFiles(j *job, v any) (any, error) {
 			if err := j.checkLiteral(m); err != nil {
 				return err
 			}
-			if err := writeObject(m, dst, j.local); err != nil {
+			if err := writeObject(j.ctx, m, dst, j.local); err != nil {
 				return err
 			}
 			loc = dst
@@ -257,7 +258,7 @@ func (e *Engine) finishFiles(j *job, v any) (any, error) {
 
 // collectRecord collects an output of record type without a binding of
 // its own, field by field.
-func (e *Engine) collectRecord(j *job, t *schema.Type) (any, error) {
+func (e *Engine) collectRecord(ctx context.Context, j *job, t *schema.Type) (any, error) {
 	var rec *schema.Type
 	if t != nil && t.Kind == schema.TRecord {
 		rec = t
@@ -273,7 +274,7 @@ func (e *Engine) collectRecord(j *job, t *schema.Type) (any, error) {
 	}
 	out := make(map[string]any, len(rec.Fields))
 	for _, f := range rec.Fields {
-		v, err := e.collectOutput(j, f)
+		v, err := e.collectOutput(ctx, j, f)
 		if err != nil {
 			return nil, fmt.Errorf("field %q: %w", f.ID, err)
 		}

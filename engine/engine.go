@@ -101,6 +101,9 @@ type Engine struct {
 	// run's jobs output (in their output directories, maybe the cache's),
 	// which later steps may read whatever Options.PathCheck says.
 	produced sync.Map
+	// inputs maps the real paths of the Files and Directories given to
+	// the run's processes to their paths: outputs never replace them.
+	inputs sync.Map
 }
 
 // New prepares an Engine and its work directory.

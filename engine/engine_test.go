@@ -269,7 +269,7 @@ outputs: {out: stdout}
 	if err != nil {
 		t.Fatal(err)
 	}
-	moved, err := e.Relocate(out, "results")
+	moved, err := e.Relocate(context.Background(), out, "results")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/flow-cwl/flow/schema"
 )
@@ -75,23 +77,51 @@ func splitExt(base string) (string, string) {
 // each time was most of what a wide scatter allocated.
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32*1024); return &b }}
 
-// checksumFile returns "sha1$..." and the size of the file at path.
-func checksumFile(path string) (string, int64, error) {
-	f, err := os.Open(path)
+// checksumFile returns "sha1$..." and the size of the file at path. It
+// stops, with ctx's error, at the first buffer after ctx is cancelled: a
+// file of tens of gigabytes takes minutes to hash.
+func checksumFile(ctx context.Context, path string) (string, int64, error) {
+	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	// writer, for ever; a regular file reads the same either way.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return "", 0, err
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", 0, err
+	}
+	if !st.Mode().IsRegular() {
+		return "", 0, fmt.Errorf("%s is %s, not a regular file", path, fileKind(st.Mode()))
+	}
+	return checksumReader(ctx, f)
+}
+
+// checksumReader hashes r to its end, checking ctx before every read.
+func checksumReader(ctx context.Context, r io.Reader) (string, int64, error) {
 	h := sha1.New()
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
-	// Only Read is exposed: *os.File's WriteTo would copy through a
-	// buffer of its own.
-	n, err := io.CopyBuffer(h, struct{ io.Reader }{f}, *buf)
+	n, err := io.CopyBuffer(h, ctxReader{ctx, r}, *buf)
 	if err != nil {
 		return "", 0, err
 	}
 	return "sha1$" + hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// ctxReader reads r until ctx is cancelled. It exposes only Read, so
+// io.Copy goes through it rather than through r's WriteTo.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // contentsLimit is how much loadContents reads (CWL v1.2: 64 KiB).
@@ -117,8 +147,26 @@ func loadContents(m map[string]any) error {
 }
 
 // listDir returns the listing of directory path: File and Directory
-// objects sorted by name, with subdirectories listed when deep.
-func listDir(path string, deep bool) ([]any, error) {
+// objects sorted by name, with subdirectories listed when deep. A
+// symlink to a directory is listed as a Directory, but a deep listing
+// descends into it only when it leads inside the tree being listed and
+// not to a directory the walk is already in: a symlink loop would
+// otherwise be walked without end, and a link to / would list the whole
+// machine. The walk stops when ctx is cancelled.
+func listDir(ctx context.Context, path string, deep bool) ([]any, error) {
+	root, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, err
+	}
+	return listTree(ctx, path, root, root, map[string]bool{root: true}, deep)
+}
+
+// listTree lists path, really at real, a directory inside root;
+// ancestors holds the real paths of the directories the walk is in.
+func listTree(ctx context.Context, path, real, root string, ancestors map[string]bool, deep bool) ([]any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	ents, err := os.ReadDir(path)
 	if err != nil {
 		return nil, err
@@ -127,8 +175,8 @@ func listDir(path string, deep bool) ([]any, error) {
 	out := make([]any, 0, len(ents))
 	for _, e := range ents {
 		p := filepath.Join(path, e.Name())
-		isDir := e.IsDir()
-		if e.Type()&os.ModeSymlink != 0 {
+		isDir, link := e.IsDir(), e.Type()&os.ModeSymlink != 0
+		if link {
 			if st, err := os.Stat(p); err == nil {
 				isDir = st.IsDir()
 			}
@@ -139,7 +187,19 @@ func listDir(path string, deep bool) ([]any, error) {
 		}
 		d := fileObject("Directory", p)
 		if deep {
-			sub, err := listDir(p, true)
+			sreal := filepath.Join(real, e.Name())
+			if link {
+				if sreal, err = filepath.EvalSymlinks(p); err != nil {
+					return nil, err
+				}
+				if sreal != root && !strings.HasPrefix(sreal, root+string(os.PathSeparator)) || ancestors[sreal] {
+					out = append(out, d) // outside the tree, or a loop: not descended
+					continue
+				}
+			}
+			ancestors[sreal] = true
+			sub, err := listTree(ctx, p, sreal, root, ancestors, true)
+			delete(ancestors, sreal)
 			if err != nil {
 				return nil, err
 			}

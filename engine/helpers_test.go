@@ -49,7 +49,7 @@ func run(t *testing.T, doc string, inputs map[string]any) (map[string]any, error
 	if err != nil {
 		return nil, err
 	}
-	return e.Relocate(out, t.TempDir())
+	return e.Relocate(context.Background(), out, t.TempDir())
 }
 
 func readOutput(t *testing.T, v any) string {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 // expressions and command line see: defaults filled, values checked
 // against their types, File and Directory objects completed (names, size,
 // secondaryFiles, contents, listings) and literals written to disk.
-func (e *Engine) bindInputs(p *schema.Process, given map[string]any, pe *procEnv, ev *expr.Evaluator) (map[string]any, error) {
+func (e *Engine) bindInputs(ctx context.Context, p *schema.Process, given map[string]any, pe *procEnv, ev *expr.Evaluator) (map[string]any, error) {
 	out := make(map[string]any, len(p.Inputs))
 	for _, in := range p.Inputs {
 		// Copy: the same value may feed several steps at once, and binding
@@ -40,7 +41,7 @@ func (e *Engine) bindInputs(p *schema.Process, given map[string]any, pe *procEnv
 	}
 	// Secondary files and contents may use expressions over all inputs.
 	for _, in := range p.Inputs {
-		if err := e.prepareInput(p, in, out, pe, ev); err != nil {
+		if err := e.prepareInput(ctx, p, in, out, pe, ev); err != nil {
 			return nil, blame(pe, in.ID, err)
 		}
 	}
@@ -112,6 +113,15 @@ func (e *Engine) completeFile(m map[string]any, inputID string) error {
 	if (m["class"] == "Directory") != st.IsDir() {
 		return fmt.Errorf("input %q: %s is not a %s", inputID, path, m["class"])
 	}
+	if m["class"] == "File" && !st.Mode().IsRegular() {
+		// Reading a device or a FIFO may never end (/dev/zero), and
+		// what it gives is not a file that can be hashed, cached or
+		// staged twice alike.
+		return fmt.Errorf("input %q: %s is %s, not a regular file", inputID, path, fileKind(st.Mode()))
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		e.inputs.LoadOrStore(real, path)
+	}
 	if m["class"] == "File" {
 		m["size"] = st.Size()
 	}
@@ -120,6 +130,21 @@ func (e *Engine) completeFile(m map[string]any, inputID string) error {
 	}
 	fillNames(m)
 	return nil
+}
+
+// fileKind names the kind of a file that is not a regular file.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	}
+	return "a special file"
 }
 
 // writeLiteral gives a File literal ({class: File, contents: ...}) or a
@@ -207,7 +232,7 @@ func randomBase(class string) string { return strings.ToLower(class) }
 
 // prepareInput adds what the parameter asks for to the value of input in:
 // secondary files, contents, directory listings, and checks formats.
-func (e *Engine) prepareInput(p *schema.Process, in *schema.Parameter, all map[string]any, pe *procEnv, ev *expr.Evaluator) error {
+func (e *Engine) prepareInput(ctx context.Context, p *schema.Process, in *schema.Parameter, all map[string]any, pe *procEnv, ev *expr.Evaluator) error {
 	v := all[in.ID]
 	if v == nil {
 		return nil
@@ -215,7 +240,7 @@ func (e *Engine) prepareInput(p *schema.Process, in *schema.Parameter, all map[s
 	if err := e.prepareValue(p, in, in.Type, v, all, ev, pe.discover); err != nil {
 		return fmt.Errorf("input %q of %s: %w", in.ID, shortName(p), err)
 	}
-	return loadListings(v, listingDepth(in.LoadListing, pe))
+	return loadListings(ctx, v, listingDepth(in.LoadListing, pe))
 }
 
 // prepareValue applies parameter (or record field) spec to v, then the
@@ -309,7 +334,7 @@ func listingDepth(own string, pe *procEnv) string {
 }
 
 // loadListings fills the listing of Directories in v that have none.
-func loadListings(v any, depth string) error {
+func loadListings(ctx context.Context, v any, depth string) error {
 	if depth == "no_listing" || depth == "" {
 		return nil
 	}
@@ -321,7 +346,7 @@ func loadListings(v any, depth string) error {
 		if _, has := m["listing"]; has {
 			continue
 		}
-		l, err := listDir(localPath(m), depth == "deep_listing")
+		l, err := listDir(ctx, localPath(m), depth == "deep_listing")
 		if err != nil {
 			return err
 		}

@@ -20,7 +20,7 @@ func (e *Engine) runProcess(ctx context.Context, p *schema.Process, inputs map[s
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.Pos, err)
 	}
-	bound, err := e.bindInputs(p, inputs, pe, ev)
+	bound, err := e.bindInputs(ctx, p, inputs, pe, ev)
 	if err != nil {
 		return nil, err
 	}

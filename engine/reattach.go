@@ -65,6 +65,7 @@ func (e *Engine) reattach(ctx context.Context, p *schema.Process, inputs map[str
 	if err != nil {
 		return nil, nil, nil, err, true
 	}
+	j.ctx = ctx
 	defer e.giveTmp(j.tmpdir)
 	task = &executors.Task{ID: name, Argv: prev.CommandLine, Env: prev.Env, Dir: prev.WorkDir}
 	result, err := e.opts.Executor.Wait(ctx, &h)
@@ -87,7 +88,7 @@ func (e *Engine) jobIn(p *schema.Process, inputs map[string]any, pe *procEnv, ev
 		return nil, err
 	}
 	j := &job{p: p, pe: pe, ev: ev, name: name, outdir: outdir, tmpdir: tmpdir,
-		stage: filepath.Join(e.root, "stage", "reattached-"+sanitize(name)), inputs: inputs}
+		stage: filepath.Join(e.root, "stage", "reattached-"+sanitize(name)), inputs: inputs, ctx: context.Background()}
 	j.rt = map[string]any{"outdir": outdir, "tmpdir": tmpdir}
 	return j, j.resources()
 }

@@ -69,8 +69,8 @@ func (e *Engine) finishAttempt(ctx context.Context, a *provenance.Attempt, state
 			a.Started, a.Finished = res.Started, res.Finished
 		}
 	}
-	a.Used = e.fileRefs(inputs)
-	a.Generated = e.fileRefs(outputs)
+	a.Used = e.fileRefs(ctx, inputs)
+	a.Generated = e.fileRefs(ctx, outputs)
 	// Record the attempt even when the run is being cancelled: how a job
 	// ended is most worth knowing then.
 	if err := e.opts.Store.PutAttempt(context.WithoutCancel(ctx), a); err != nil {
@@ -86,14 +86,14 @@ func streamPath(dir, p string) string {
 }
 
 // fileRefs lists the files in v by path and content.
-func (e *Engine) fileRefs(v any) []provenance.FileRef {
+func (e *Engine) fileRefs(ctx context.Context, v any) []provenance.FileRef {
 	var refs []provenance.FileRef
 	_ = walkFiles(v, func(m map[string]any) error {
 		if m["class"] != "File" {
 			return nil
 		}
 		p := localPath(m)
-		sum, size, err := e.sums.sha1Of(p)
+		sum, size, err := e.sums.sha1Of(ctx, p)
 		if err == nil {
 			refs = append(refs, provenance.FileRef{Path: p, SHA1: sum, Size: size})
 		}

@@ -1,20 +1,28 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/flow-cwl/flow/schema"
+	"golang.org/x/sys/unix"
 )
 
 // Relocate moves the files of an output object into outdir and returns
 // the object rewritten to point at them, with checksums, sizes and full
 // directory listings. Files produced under the run's work directory are
-// moved; anything else (an input passed through) is copied.
-func (e *Engine) Relocate(outputs map[string]any, outdir string) (map[string]any, error) {
+// moved; anything else (a cached output, an input passed through) is
+// cloned or copied, so that no file in outdir shares its inode with the
+// cache or with another run's outputs. Each output is written under a
+// temporary name and renamed into place, replacing a file of the same
+// name, unless that file is an input of the run.
+func (e *Engine) Relocate(ctx context.Context, outputs map[string]any, outdir string) (map[string]any, error) {
 	outdir, err := filepath.Abs(outdir)
 	if err != nil {
 		return nil, err
@@ -22,13 +30,10 @@ func (e *Engine) Relocate(outputs map[string]any, outdir string) (map[string]any
 	if err := os.MkdirAll(outdir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create output directory: %w", err)
 	}
-	r := &relocator{outdir: outdir, done: map[string]string{}, taken: map[string]bool{}, suffix: map[string]int{},
+	r := &relocator{ctx: ctx, inputs: e.inputReals(), outdir: outdir, done: map[string]string{}, taken: map[string]bool{}, suffix: map[string]int{},
 		real: map[string]string{}, dirs: map[string]map[string]any{}}
 	if root, err := filepath.EvalSymlinks(e.root); err == nil {
 		r.workRoot = root
-	}
-	if e.opts.Cache != nil {
-		r.cacheDir = e.opts.Cache.Dir
 	}
 	out := deepCopy(outputs).(map[string]any)
 	r.resolve(out)
@@ -43,12 +48,13 @@ func (e *Engine) Relocate(outputs map[string]any, outdir string) (map[string]any
 }
 
 type relocator struct {
+	ctx      context.Context
+	inputs   map[string]string // real path → path, of the run's input Files and Directories
 	outdir   string
 	workRoot string                    // the run's work directory, symlinks resolved ("" if it cannot be)
 	done     map[string]string         // source path → destination
 	taken    map[string]bool           // destination names in use
 	suffix   map[string]int            // last numeric suffix tried per basename
-	cacheDir string                    // files from here are hard-linked, not copied
 	real     map[string]string         // source path → where it really is, when that could be found
 	dirs     map[string]map[string]any // real path → an output Directory there
 }
@@ -130,7 +136,7 @@ func (r *relocator) object(m map[string]any) (map[string]any, error) {
 		}
 	}
 	if m["class"] == "File" {
-		sum, size, err := checksumFile(dst)
+		sum, size, err := checksumFile(r.ctx, dst)
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +150,7 @@ func (r *relocator) object(m map[string]any) (map[string]any, error) {
 		}
 		return res, nil
 	}
-	listing, err := listDir(dst, true)
+	listing, err := listDir(r.ctx, dst, true)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +166,7 @@ func (r *relocator) finishListing(l []any) []any {
 		delete(m, "nameroot")
 		delete(m, "nameext")
 		if m["class"] == "File" {
-			if sum, size, err := checksumFile(localPath(m)); err == nil {
+			if sum, size, err := checksumFile(r.ctx, localPath(m)); err == nil {
 				m["checksum"], m["size"] = sum, size
 			}
 		} else if sub, ok := m["listing"].([]any); ok {
@@ -198,32 +204,95 @@ func (r *relocator) place(src string, m map[string]any) (string, error) {
 		base = filepath.Base(src)
 	}
 	dst := filepath.Join(r.outdir, base)
-	// Scatter jobs often share a name; remember where the search for a
-	// free one stopped so placing n of them costs n, not n².
-	for r.taken[dst] || exists(dst) {
+	// Outputs of this run that share a name get distinct ones (_2, _3,
+	// as cwltool does); scatter jobs often share a name, so remember
+	// where the search for a free one stopped: placing n costs n, not n².
+	// A file left by an earlier run is replaced instead.
+	for r.taken[dst] {
 		r.suffix[base]++
 		dst = filepath.Join(r.outdir, fmt.Sprintf("%s_%d", base, r.suffix[base]+1))
 	}
 	r.taken[dst] = true
-	var err error
-	if r.ownedByRun(src) {
-		err = os.Rename(src, dst)
-		if err != nil {
-			err = copyTree(src, dst)
+	if _, err := os.Lstat(dst); err == nil {
+		if dreal, err := filepath.EvalSymlinks(dst); err == nil && dreal == real {
+			r.done[real] = dst // already there: an input in outdir, passed through
+			return dst, nil
 		}
-	} else if r.cacheDir != "" && strings.HasPrefix(src, r.cacheDir+string(os.PathSeparator)) {
-		// The cache keeps its copy; a hard link shares it at no cost. An
-		// edit through the link shows up as a checksum mismatch, and the
-		// cache then drops the entry instead of reusing it.
-		err = linkTree(src, dst, r.cacheDir)
-	} else {
-		err = copyTree(src, dst)
+		if err := r.replaceable(dst); err != nil {
+			return "", err
+		}
+	}
+	// What the run made moves in one rename, which replaces an earlier
+	// file atomically; anything else is written beside dst first.
+	if r.ownedByRun(src) && os.Rename(src, dst) == nil {
+		r.done[real] = dst
+		return dst, nil
+	}
+	part := filepath.Join(r.outdir, fmt.Sprintf(".%s.flow-%d-%d", base, os.Getpid(), partSeq.Add(1)))
+	// A cached output, or an input passed through: the cache and the
+	// input keep theirs, and the user gets a file of their own.
+	err := cloneTree(r.ctx, src, part)
+	if err == nil {
+		err = replace(part, dst)
 	}
 	if err != nil {
-		return "", fmt.Errorf("cannot move output %s to %s: %w", src, dst, err)
+		_ = os.RemoveAll(part)
+		return "", fmt.Errorf("cannot write output %s to %s: %w", src, dst, err)
 	}
 	r.done[real] = dst
 	return dst, nil
+}
+
+// partSeq numbers the temporary names outputs are written under.
+var partSeq atomic.Int64
+
+// inputReals maps the real path of each input File and Directory of the
+// run to its path as given.
+func (e *Engine) inputReals() map[string]string {
+	m := map[string]string{}
+	e.inputs.Range(func(k, v any) bool {
+		m[k.(string)] = v.(string)
+		return true
+	})
+	return m
+}
+
+// replaceable refuses dst when it is, or holds, an input of the run: an
+// output must not destroy what the run read.
+func (r *relocator) replaceable(dst string) error {
+	real, err := filepath.EvalSymlinks(dst)
+	if err != nil {
+		return nil // nothing there (or a dangling link, which is replaced)
+	}
+	for in, p := range r.inputs {
+		if in == real || strings.HasPrefix(in, real+string(os.PathSeparator)) {
+			return fmt.Errorf("output %s would replace %s, an input of this run; choose another --outdir", dst, p)
+		}
+	}
+	return nil
+}
+
+// replace renames part to dst, replacing whatever dst was. A file
+// replaces a file in one rename, so dst is at all times the old output
+// or the new one; a directory, or a file in place of a directory, takes
+// the old one aside first.
+func replace(part, dst string) error {
+	err := os.Rename(part, dst)
+	if err == nil {
+		return nil
+	}
+	if _, serr := os.Lstat(dst); serr != nil {
+		return err
+	}
+	old := part + ".old"
+	if err := os.Rename(dst, old); err != nil {
+		return err
+	}
+	if err := os.Rename(part, dst); err != nil {
+		_ = os.Rename(old, dst)
+		return err
+	}
+	return os.RemoveAll(old)
 }
 
 // ownedByRun reports whether path really lives in the run's work
@@ -252,13 +321,39 @@ func isSymlink(p string) bool {
 }
 
 // copyTree copies a file or a directory tree, following symlinks.
-func copyTree(src, dst string) error {
+func copyTree(src, dst string) error { return cloneTree(context.Background(), src, dst) }
+
+// cloneTree copies a file or a directory tree, following symlinks; each
+// file is a copy-on-write clone where the file system can make one.
+func cloneTree(ctx context.Context, src, dst string) error {
+	return cloneInto(ctx, src, dst, map[devIno]bool{})
+}
+
+// devIno names a directory whatever path leads to it.
+type devIno struct{ dev, ino uint64 }
+
+// cloneInto copies src to dst; ancestors are the directories the copy is
+// in, so that a symlink back to one of them is an error rather than a
+// copy without end.
+func cloneInto(ctx context.Context, src, dst string, ancestors map[devIno]bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	st, err := os.Stat(src)
 	if err != nil {
 		return err
 	}
 	if !st.IsDir() {
-		return copyFile(src, dst, st.Mode().Perm()|0o200)
+		return cloneFile(ctx, src, dst, st.Mode().Perm()|0o200)
+	}
+	var id devIno
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		id = devIno{uint64(sys.Dev), sys.Ino}
+		if ancestors[id] {
+			return fmt.Errorf("%s leads back to a directory that holds it (a symlink loop)", src)
+		}
+		ancestors[id] = true
+		defer delete(ancestors, id)
 	}
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
@@ -268,57 +363,49 @@ func copyTree(src, dst string) error {
 		return err
 	}
 	for _, e := range ents {
-		if err := copyTree(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+		if err := cloneInto(ctx, filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()), ancestors); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func copyFile(src, dst string, mode os.FileMode) error {
-	in, err := os.Open(src)
+// copyChunk is how much cloneFile copies between checks of its context.
+const copyChunk = 64 << 20
+
+// cloneFile makes dst a new file with src's contents: a copy-on-write
+// clone (FICLONE: btrfs, XFS, overlayfs on them) when the file system
+// offers one, else a copy, made in the kernel by copy_file_range where
+// it can be, checking ctx between chunks.
+func cloneFile(ctx context.Context, src, dst string, mode os.FileMode) error {
+	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NONBLOCK, 0) // a FIFO must not wait for a writer
 	if err != nil {
 		return err
 	}
 	defer in.Close()
+	if st, err := in.Stat(); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is %s, not a regular file", src, fileKind(st.Mode()))
+	}
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
+	if unix.IoctlFileClone(int(out.Fd()), int(in.Fd())) == nil {
+		return out.Close()
 	}
-	return out.Close()
-}
-
-// linkTree hard-links a file, or every file of a directory tree, whose
-// real place is inside root; it copies anything else (a symlink to an
-// input, so that editing the output cannot change the input) and where
-// links cannot be made (another file system).
-func linkTree(src, dst, root string) error {
-	st, err := os.Stat(src)
-	if err != nil {
-		return err
-	}
-	if !st.IsDir() {
-		real, err := filepath.EvalSymlinks(src)
-		if err == nil && strings.HasPrefix(real, root+string(os.PathSeparator)) && os.Link(real, dst) == nil {
-			return nil
+	for {
+		if err := ctx.Err(); err != nil {
+			out.Close()
+			return err
 		}
-		return copyFile(src, dst, st.Mode().Perm()|0o200)
-	}
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return err
-	}
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		if err := linkTree(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()), root); err != nil {
+		n, err := io.CopyN(out, in, copyChunk)
+		if err == io.EOF || err == nil && n < copyChunk {
+			break
+		}
+		if err != nil {
+			out.Close()
 			return err
 		}
 	}
-	return nil
+	return out.Close()
 }

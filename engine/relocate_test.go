@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -57,7 +58,7 @@ func TestInplaceUpdatedOutputsShareOneLocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	outdir := t.TempDir()
-	moved, err := e.Relocate(out, outdir)
+	moved, err := e.Relocate(context.Background(), out, outdir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,13 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/flow-cwl/flow/expr"
 	"github.com/flow-cwl/flow/schema"
@@ -113,7 +116,59 @@ func (j *job) linkInto(o map[string]any, dir string) (string, error) {
 	o["path"] = dst
 	o["dirname"] = dir
 	j.origin[dst] = src
+	if o["class"] == "File" {
+		if st, err := os.Stat(src); err == nil {
+			if j.stamps == nil {
+				j.stamps = map[string]fileStamp{}
+			}
+			j.stamps[src] = stampOf(st)
+		}
+	}
 	return src, nil
+}
+
+// fileStamp is what tells that a file was written: its size, inode and
+// modification time.
+type fileStamp struct {
+	size  int64
+	mtime int64
+	ino   uint64
+}
+
+func stampOf(st os.FileInfo) fileStamp {
+	s := fileStamp{size: st.Size(), mtime: st.ModTime().UnixNano()}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		s.ino = sys.Ino
+	}
+	return s
+}
+
+// inputsUntouched fails a job whose command wrote into one of its input
+// Files. Staging by symlink keeps a tool from deleting or renaming the
+// user's file, but not from writing through the link (only --sandbox and
+// containers make inputs read-only): the job's outputs, computed while
+// its input changed, are not kept, and the error says which file it was.
+// InplaceUpdateRequirement is the way a tool may update its input.
+func (j *job) inputsUntouched() error {
+	if _, inplace := j.pe.find("InplaceUpdateRequirement"); inplace {
+		return nil
+	}
+	for _, p := range sortedStamps(j.stamps) {
+		st, err := os.Stat(p)
+		if err != nil || stampOf(st) != j.stamps[p] {
+			return fmt.Errorf("job %s changed its input %s, which it may only read (declare InplaceUpdateRequirement, or run with --sandbox to make inputs read-only): %w", j.name, p, ErrPermanentFail)
+		}
+	}
+	return nil
+}
+
+func sortedStamps(m map[string]fileStamp) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // unstaged is the path p stands for when it leads through a staged
@@ -318,12 +373,12 @@ func (j *job) stageEntry(ent iwdEntry, moved map[string]string) error {
 	}
 	src := j.local(localPath(ent.obj))
 	if src == "" { // a literal made by an expression
-		return writeObject(ent.obj, dst, j.local)
+		return writeObject(j.ctx, ent.obj, dst, j.local)
 	}
 	_, inplace := j.pe.find("InplaceUpdateRequirement")
 	switch {
 	case ent.writable && !inplace:
-		err = copyTree(src, dst)
+		err = cloneTree(j.ctx, src, dst)
 	case filepath.IsAbs(name):
 		err = os.Symlink(src, dst) // the container binds what it points at
 	case j.view == nil:
@@ -368,7 +423,7 @@ func (j *job) entryPath(name string) (string, error) {
 
 // writeObject writes a File literal's contents, or a Directory literal's
 // listing, at dst.
-func writeObject(o map[string]any, dst string, local func(string) string) error {
+func writeObject(ctx context.Context, o map[string]any, dst string, local func(string) string) error {
 	if o["class"] == "File" {
 		c, _ := o["contents"].(string)
 		return os.WriteFile(dst, []byte(c), 0o644)
@@ -386,15 +441,15 @@ func writeObject(o map[string]any, dst string, local func(string) string) error 
 			if base == "" {
 				base = filepath.Base(src)
 			}
-			if err := copyTree(src, filepath.Join(dst, base)); err != nil {
+			if err := cloneTree(ctx, src, filepath.Join(dst, base)); err != nil {
 				return err
 			}
-			if err := copySecondaries(child, dst, local); err != nil {
+			if err := copySecondaries(ctx, child, dst, local); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := writeObject(child, filepath.Join(dst, base), local); err != nil {
+		if err := writeObject(ctx, child, filepath.Join(dst, base), local); err != nil {
 			return err
 		}
 	}
@@ -402,7 +457,7 @@ func writeObject(o map[string]any, dst string, local func(string) string) error 
 }
 
 // copySecondaries copies the secondary files of o into dir.
-func copySecondaries(o map[string]any, dir string, local func(string) string) error {
+func copySecondaries(ctx context.Context, o map[string]any, dir string, local func(string) string) error {
 	for _, s := range asList(o["secondaryFiles"]) {
 		sm, ok := s.(map[string]any)
 		if !ok {
@@ -413,7 +468,7 @@ func copySecondaries(o map[string]any, dir string, local func(string) string) er
 		if base == "" {
 			base = filepath.Base(src)
 		}
-		if err := copyTree(src, filepath.Join(dir, base)); err != nil {
+		if err := cloneTree(ctx, src, filepath.Join(dir, base)); err != nil {
 			return err
 		}
 	}

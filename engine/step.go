@@ -81,7 +81,7 @@ func (sj *stepJob) run(ctx context.Context, inputs map[string]any) (map[string]a
 
 func (sj *stepJob) runNamed(ctx context.Context, inputs map[string]any, name string) (map[string]any, error) {
 	s := sj.s
-	if err := sj.loadForExpressions(inputs); err != nil {
+	if err := sj.loadForExpressions(ctx, inputs); err != nil {
 		return nil, err
 	}
 	final := inputs
@@ -139,7 +139,7 @@ func hasValueFrom(s *schema.Step) bool {
 
 // loadForExpressions completes files and loads contents that a step
 // input asks for with loadContents, so valueFrom and when can read them.
-func (sj *stepJob) loadForExpressions(inputs map[string]any) error {
+func (sj *stepJob) loadForExpressions(ctx context.Context, inputs map[string]any) error {
 	for _, in := range sj.s.In {
 		if !in.LoadContents && in.LoadListing == "" {
 			continue
@@ -155,7 +155,7 @@ func (sj *stepJob) loadForExpressions(inputs map[string]any) error {
 				}
 			}
 		}
-		if err := loadListings(v, in.LoadListing); err != nil {
+		if err := loadListings(ctx, v, in.LoadListing); err != nil {
 			return err
 		}
 		inputs[in.ID] = v

@@ -31,10 +31,12 @@ type job struct {
 	inputs map[string]any
 	rt     map[string]any
 	res    executors.Resources
-	staged []string          // sources InitialWorkDirRequirement linked into outdir
-	origin map[string]string // staged input path → the input's own path
-	view   *pathView         // where the command sees its files; nil: flow's own paths
-	image  *Image            // the container the command runs in; nil: the host
+	staged []string             // sources InitialWorkDirRequirement linked into outdir
+	origin map[string]string    // staged input path → the input's own path
+	stamps map[string]fileStamp // each input File's stamp when it was staged
+	view   *pathView            // where the command sees its files; nil: flow's own paths
+	image  *Image               // the container the command runs in; nil: the host
+	ctx    context.Context      // the run's: copies made for the job stop with it
 }
 
 func (j *job) eval(v any, self any) (any, error) {
@@ -57,8 +59,12 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 	if img != nil && rec != nil {
 		rec.Image, rec.ImageDigest = img.Name, img.Digest
 	}
-	key, keys, err := e.cacheKeys(p, inputs, pe, ev, img)
+	key, keys, err := e.cacheKeys(ctx, p, inputs, pe, ev, img)
 	if err != nil {
+		if ctx.Err() != nil {
+			e.finishAttempt(ctx, rec, provenance.StepFailed, inputs, nil, nil, nil, ctx.Err())
+			return nil, ctx.Err()
+		}
 		e.opts.Log.Warn().Err(err).Str("step", name).Msg("cannot compute the cache key; the step runs")
 	}
 	if len(keys) > 0 {
@@ -100,12 +106,12 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 // cacheKeys returns the key a job is saved under and the keys it may be
 // found under: for a tool that allows reuse, its own key; for one that
 // does not, only the key scoped to this run (a resumed run finds it).
-func (e *Engine) cacheKeys(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, img *Image) (string, []string, error) {
+func (e *Engine) cacheKeys(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, img *Image) (string, []string, error) {
 	c := e.opts.Cache
 	if c == nil {
 		return "", nil, nil
 	}
-	key, err := c.key(p, inputs, pe, img)
+	key, err := c.key(ctx, p, inputs, pe, img)
 	if err != nil {
 		return "", nil, err
 	}
@@ -124,7 +130,7 @@ func (e *Engine) cacheKeys(p *schema.Process, inputs map[string]any, pe *procEnv
 func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string, rec *provenance.Attempt, img *Image) (out map[string]any, task *executors.Task, res *executors.Result, err error) {
 	j, err := e.newJob(p, inputs, pe, ev, name, key)
 	if err == nil {
-		j.image = img
+		j.image, j.ctx = img, ctx
 	}
 	if err != nil {
 		return nil, nil, nil, err
@@ -158,11 +164,14 @@ func (e *Engine) finishJob(ctx context.Context, j *job, task *executors.Task, re
 	if err := j.leaveView(); err != nil {
 		return nil, fmt.Errorf("%s: cannot collect the outputs of job %s: %w", shortName(j.p), j.name, err)
 	}
+	if err := j.inputsUntouched(); err != nil {
+		return nil, fmt.Errorf("%s: %w", shortName(j.p), err)
+	}
 	j.rt["exitCode"] = int64(result.ExitCode)
 	if err := classifyExit(j.p, j, result); err != nil {
 		return nil, err
 	}
-	out, err := e.collectOutputs(j)
+	out, err := e.collectOutputs(ctx, j)
 	if err != nil || key == "" {
 		return out, err
 	}
@@ -183,13 +192,17 @@ func (e *Engine) newJob(p *schema.Process, inputs map[string]any, pe *procEnv, e
 	}
 	if key != "" {
 		outdir = e.opts.Cache.claim(key, outdir)
+	} else if e.opts.Cache != nil { // a job whose key could not be computed
+		if err := os.Mkdir(outdir, 0o755); err != nil {
+			return nil, err
+		}
 	}
 	tmpdir, err := e.takeTmp()
 	if err != nil {
 		return nil, err
 	}
 	stage := filepath.Join(e.root, "stage", fmt.Sprint(seq))
-	j := &job{p: p, pe: pe, ev: ev, name: name, stage: stage, outdir: outdir, tmpdir: tmpdir, inputs: inputs}
+	j := &job{p: p, pe: pe, ev: ev, name: name, stage: stage, outdir: outdir, tmpdir: tmpdir, inputs: inputs, ctx: context.Background()}
 	j.rt = map[string]any{"outdir": j.outdir, "tmpdir": j.tmpdir}
 	if err := j.resources(); err != nil {
 		return nil, fmt.Errorf("%s: ResourceRequirement: %w", shortName(p), err)

@@ -255,7 +255,7 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 	if err != nil {
 		return resumable(rec, runError(o.Document, inJob, err))
 	}
-	if out, err = eng.Relocate(result, o.Outdir); err != nil {
+	if out, err = eng.Relocate(ctx, result, o.Outdir); err != nil {
 		return err
 	}
 	log.Info().Str("outdir", o.Outdir).Msg("run finished")

@@ -49,7 +49,7 @@ arguments:
   - valueFrom: >
       cat /etc/image-name; pwd; echo "home=$HOME tmp=$TMPDIR";
       cat $(inputs.f.path);
-      if echo x >> $(inputs.f.path); then echo input-writable; else echo input-read-only; fi;
+      if (: >> $(inputs.f.path)) 2>/dev/null; then echo input-writable; else echo input-read-only; fi;
       echo "secret=$FLOW_SECRET_TEST";
       exit $(inputs.code)
     shellQuote: false

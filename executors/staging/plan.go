@@ -82,6 +82,9 @@ func (p *plan) linkTree(ctx context.Context, src, target string, fi fs.FileInfo,
 	if depth > maxLinkDepth {
 		return fmt.Errorf("cannot stage %s: directories nest more than %d links deep", src, maxLinkDepth)
 	}
+	if err := ctx.Err(); err != nil { // a large tree is walked no further once the run stops
+		return err
+	}
 	p.line("mkdir -p --", target)
 	ents, err := os.ReadDir(src)
 	if err != nil {
@@ -107,6 +110,9 @@ func (p *plan) linkTree(ctx context.Context, src, target string, fi fs.FileInfo,
 func (p *plan) copyDir(ctx context.Context, src, target string) error {
 	return filepath.WalkDir(src, func(local string, d fs.DirEntry, err error) error {
 		if err != nil || local == src {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(src, local)

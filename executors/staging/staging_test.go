@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -186,5 +187,30 @@ func TestParseListRefusesPathsOutsideTheDirectory(t *testing.T) {
 	ents, err := parseList([]byte("d\x00sub\x00\x00f\x00sub/new\nline\x00\x00l\x00ln\x00/x/y\x00"))
 	if err != nil || len(ents) != 3 || ents[1].rel != "sub/new\nline" || ents[2].link != "/x/y" {
 		t.Errorf("parseList: %+v, %v", ents, err)
+	}
+}
+
+// Staging a directory stops once the run is cancelled, whether it is
+// linked (read-only) or copied (writable), uploading nothing more.
+func TestStagingADirectoryStopsWhenCancelled(t *testing.T) {
+	here, there := t.TempDir(), t.TempDir()
+	for _, d := range []string{"a", "b"} {
+		if err := os.MkdirAll(filepath.Join(here, "tree", d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(here, "tree", d, "f.txt"), d+"\n")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, writable := range []bool{false, true} {
+		r := &diskRemote{}
+		p := &plan{remote: r, store: filepath.Join(there, "store")}
+		err := p.add(ctx, executors.Mount{Source: filepath.Join(here, "tree"), Target: filepath.Join(there, "job", "tree"), Writable: writable})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("writable %v: staging with a cancelled context returned %v, want context.Canceled", writable, err)
+		}
+		if n := r.uploads.Load(); n != 0 {
+			t.Errorf("writable %v: %d uploads after the cancel", writable, n)
+		}
 	}
 }
