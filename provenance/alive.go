@@ -38,7 +38,8 @@ func ThisProcess() *Process {
 	return &Process{PID: pid, Start: start, Boot: bootID()}
 }
 
-// processStart reads a process's start time from /proc/PID/stat. The
+// processStart reads a process's start time from /proc/PID/stat, or an
+// error for a process that has ended (a zombie included). The
 // command name (field 2) may hold spaces and parentheses, so fields are
 // counted from the last ')'.
 func processStart(pid int) (uint64, error) {
@@ -54,6 +55,10 @@ func processStart(pid int) (uint64, error) {
 	const startField = 22 - 3 // fields after ')' begin with field 3
 	if len(fields) <= startField {
 		return 0, fmt.Errorf("/proc/%d/stat is not in the expected form", pid)
+	}
+	if state := fields[0]; state == "Z" || state == "X" {
+		// A zombie has ended; only its parent has not collected it yet.
+		return 0, fmt.Errorf("process %d has ended", pid)
 	}
 	return strconv.ParseUint(fields[startField], 10, 64)
 }

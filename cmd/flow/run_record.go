@@ -161,6 +161,25 @@ func continueRunID(ctx context.Context, o *runOptions, stdout io.Writer) (done b
 	return false, nil
 }
 
+// waitEnded refuses to resume a run whose flow still runs. It gives that
+// process a few seconds to end first: a daemon killed with its runs
+// starts them again at once, and the kernel may not have ended the old
+// processes yet.
+func waitEnded(ctx context.Context, r *provenance.Run) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for r.Process != nil && r.Alive(hostname()) == provenance.RunRunning {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("run %s is still running (flow process %d); resume it once that process has ended", r.ID, r.Process.PID)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
 // reload picks up a recorded run for --resume: its document, inputs and
 // output directory replace what the command line would give.
 func (rec *recording) reload(ctx context.Context, o *runOptions) error {
@@ -171,8 +190,8 @@ func (rec *recording) reload(ctx context.Context, o *runOptions) error {
 	if r.State == provenance.RunSucceeded {
 		return fmt.Errorf("run %s already succeeded; its outputs are in %s", r.ID, r.Outdir)
 	}
-	if r.Alive(hostname()) == provenance.RunRunning && r.Process != nil {
-		return fmt.Errorf("run %s is still running (flow process %d); resume it once that process has ended", r.ID, r.Process.PID)
+	if err := waitEnded(ctx, r); err != nil {
+		return err
 	}
 	o.Document, o.Job, o.InputArgs = r.Workflow, "", nil
 	if !o.outdirSet {
