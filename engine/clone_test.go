@@ -2,20 +2,24 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flow-cwl/flow/internal/testenv"
 )
 
 // btrfsDir mounts a small btrfs file system, from an image file, for the
-// test; it skips where one cannot be made (no mkfs.btrfs, not root).
+// test; it skips where one cannot be made (no mkfs.btrfs, not root), and
+// fails instead in CI, which installs btrfs-progs.
 func btrfsDir(t *testing.T) string {
 	t.Helper()
 	for _, tool := range []string{"mkfs.btrfs", "filefrag"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
+			testenv.SkipOrFail(t, tool+" is not installed (Debian's btrfs-progs and e2fsprogs)")
 		}
 	}
 	dir := t.TempDir()
@@ -27,11 +31,11 @@ func btrfsDir(t *testing.T) string {
 	f.Truncate(200 << 20)
 	f.Close()
 	if out, err := exec.Command("mkfs.btrfs", "-q", img).CombinedOutput(); err != nil {
-		t.Skipf("cannot make a btrfs image: %v: %s", err, out)
+		testenv.SkipOrFail(t, fmt.Sprintf("cannot make a btrfs image: %v: %s", err, out))
 	}
 	os.Mkdir(mnt, 0o755)
 	if out, err := exec.Command("mount", "-o", "loop", img, mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a btrfs image: %v: %s", err, out)
+		testenv.SkipOrFail(t, fmt.Sprintf("cannot mount a btrfs image: %v: %s", err, out))
 	}
 	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
 	return mnt
