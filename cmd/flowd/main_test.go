@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,7 +35,7 @@ type daemon struct {
 	dataDir string
 	url     string
 	cmd     *exec.Cmd
-	log     *syncBuffer
+	log     *testenv.Buffer
 	extra   []string
 	client  *http.Client        // the test's own requests; nil: http.DefaultClient
 	bin     string              // where flowd and flow are; "": binDir
@@ -86,7 +85,7 @@ func (d *daemon) start() {
 	if d.url == "" {
 		d.url = "http://" + freeAddr(d.t)
 	}
-	d.log = &syncBuffer{}
+	d.log = &testenv.Buffer{}
 	u, err := url.Parse(d.url)
 	if err != nil {
 		d.t.Fatal(err)
@@ -189,24 +188,6 @@ func flow(t *testing.T, env []string, args ...string) (code int, stdout, stderr 
 		t.Fatal(err)
 	}
 	return 0, o.String(), e.String()
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's output and a test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // form is a run submission as WES clients send it: fields and attached

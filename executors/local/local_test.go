@@ -1,14 +1,12 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 
 	"github.com/flow-cwl/flow/executors"
 	"github.com/flow-cwl/flow/executors/executortest"
+	"github.com/flow-cwl/flow/internal/testenv"
 )
 
 func TestConformance(t *testing.T) {
@@ -161,7 +160,7 @@ func TestAdmissionCountsMemory(t *testing.T) {
 }
 
 func TestOversizedTaskRunsAloneWithWarning(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.Buffer
 	ex, err := New(Options{Cores: 2, KillGrace: time.Second, Logger: zerolog.New(&logs)})
 	if err != nil {
 		t.Fatal(err)
@@ -429,22 +428,4 @@ func TestStartWaitsNoLongerThanItsContext(t *testing.T) {
 	}
 	ex.Cancel(context.Background(), h)
 	mustWait(t, ex, h)
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -11,26 +11,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/flow-cwl/flow/engine"
+	"github.com/flow-cwl/flow/internal/testenv"
 )
-
-// syncBuffer is a bytes.Buffer that the display's goroutine and the test
-// may use at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // clock is a settable time.
 type clock struct {
@@ -67,7 +49,7 @@ func scatterEvents(d *Display) {
 
 func TestStatusLine(t *testing.T) {
 	c := &clock{t: time.Unix(1000, 0)}
-	d := New(Options{Line: &syncBuffer{}, Now: c.now, Redraw: time.Hour})
+	d := New(Options{Line: &testenv.Buffer{}, Now: c.now, Redraw: time.Hour})
 	defer d.Stop()
 	c.add(75 * time.Second)
 	scatterEvents(d)
@@ -84,7 +66,7 @@ func TestStatusLine(t *testing.T) {
 // shows erases it, is written whole and is followed by the status line
 // again; Stop erases it for good.
 func TestLogLinesAndStatusLine(t *testing.T) {
-	term := &syncBuffer{}
+	term := &testenv.Buffer{}
 	c := &clock{t: time.Unix(1000, 0)}
 	d := New(Options{Line: term, Now: c.now, Redraw: time.Hour})
 	log := d.Writer(term)
@@ -110,7 +92,7 @@ func TestLogLinesAndStatusLine(t *testing.T) {
 // TestStopOnWrite: the output object on stdout comes after the status
 // line is gone.
 func TestStopOnWrite(t *testing.T) {
-	term := &syncBuffer{}
+	term := &testenv.Buffer{}
 	d := New(Options{Line: term, Redraw: time.Hour})
 	d.redraw()
 	var stdout bytes.Buffer
@@ -135,7 +117,7 @@ func TestFitNeverWraps(t *testing.T) {
 // TestProgressEvent: without a terminal the counts are logged as one
 // event, with the fields a machine reading JSON logs needs.
 func TestProgressEvent(t *testing.T) {
-	var buf syncBuffer
+	var buf testenv.Buffer
 	c := &clock{t: time.Unix(1000, 0)}
 	d := New(Options{Log: zerolog.New(&buf), Now: c.now, Every: time.Hour})
 	defer d.Stop()
