@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flow-cwl/flow/internal/testenv"
 )
 
 const reportTool = `cwlVersion: v1.2
@@ -137,7 +140,7 @@ func TestFullDiskLeavesNoPartialOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", out).Run(); err != nil {
-		t.Skipf("cannot mount a small tmpfs (%v)", err)
+		testenv.SkipOrFail(t, fmt.Sprintf("cannot mount a small tmpfs (%v)", err))
 	}
 	defer exec.Command("umount", out).Run()
 	writeFile(t, filepath.Join(dir, "big.cwl"), `cwlVersion: v1.2

@@ -74,8 +74,8 @@ func sh(t *testing.T, script string) *executors.Task {
 	return task(t, "sh", "-c", script)
 }
 
-// run starts a task, waits for it, and fails the test on any error.
-func run(t *testing.T, ex executors.Executor, tk *executors.Task) executors.Result {
+// Complete starts a task, waits for it, and fails the test on any error.
+func Complete(t *testing.T, ex executors.Executor, tk *executors.Task) executors.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -101,7 +101,7 @@ func readFile(t *testing.T, path string) string {
 
 func (s *suite) exitZero(t *testing.T) {
 	before := time.Now()
-	res := run(t, s.newExec(t), task(t, "true"))
+	res := Complete(t, s.newExec(t), task(t, "true"))
 	if res.ExitCode != 0 || res.Signal != "" || res.TimedOut || !res.Success() {
 		t.Errorf("true: got %+v, want a plain exit 0", res)
 	}
@@ -111,14 +111,14 @@ func (s *suite) exitZero(t *testing.T) {
 }
 
 func (s *suite) exitNonZero(t *testing.T) {
-	res := run(t, s.newExec(t), sh(t, "exit 3"))
+	res := Complete(t, s.newExec(t), sh(t, "exit 3"))
 	if res.ExitCode != 3 || res.Signal != "" || res.Success() {
 		t.Errorf("exit 3: got %+v", res)
 	}
 }
 
 func (s *suite) killedBySignal(t *testing.T) {
-	res := run(t, s.newExec(t), sh(t, "kill -KILL $$"))
+	res := Complete(t, s.newExec(t), sh(t, "kill -KILL $$"))
 	if res.ExitCode != -1 || res.Signal != "SIGKILL" || res.TimedOut {
 		t.Errorf("kill -KILL $$: got exit %d signal %q timed out %v, want -1 SIGKILL false", res.ExitCode, res.Signal, res.TimedOut)
 	}
@@ -132,7 +132,7 @@ func (s *suite) stdoutStderr(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(tk.Dir, "out.txt"), []byte(strings.Repeat("old\n", 100)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res := run(t, s.newExec(t), tk)
+	res := Complete(t, s.newExec(t), tk)
 	if got := readFile(t, filepath.Join(tk.Dir, "out.txt")); got != "to-stdout\n" {
 		t.Errorf("stdout file holds %q, want %q", got, "to-stdout\n")
 	}
@@ -151,7 +151,7 @@ func (s *suite) stdin(t *testing.T) {
 		t.Fatal(err)
 	}
 	tk.Stdin, tk.Stdout = "in.txt", "out.txt"
-	run(t, s.newExec(t), tk)
+	Complete(t, s.newExec(t), tk)
 	if got := readFile(t, filepath.Join(tk.Dir, "out.txt")); got != input {
 		t.Errorf("cat copied %q from stdin, want %q", got, input)
 	}
@@ -163,7 +163,7 @@ func (s *suite) noStdin(t *testing.T) {
 	tk := task(t, "cat")
 	tk.Stdout = "out.txt"
 	tk.TimeLimit = 30 * time.Second
-	res := run(t, s.newExec(t), tk)
+	res := Complete(t, s.newExec(t), tk)
 	if !res.Success() {
 		t.Errorf("cat with no stdin: %+v", res)
 	}
@@ -177,7 +177,7 @@ func (s *suite) environment(t *testing.T) {
 	tk.Env["FLOW_TEST_VAR"] = "a value with spaces and = signs"
 	tk.Env["EMPTY"] = ""
 	tk.Stdout = "env.txt"
-	run(t, s.newExec(t), tk)
+	Complete(t, s.newExec(t), tk)
 	got := strings.Split(strings.TrimSuffix(readFile(t, filepath.Join(tk.Dir, "env.txt")), "\n"), "\n")
 	// PWD naming the working directory, as a shell sets it, is the one
 	// addition the contract allows (a sandbox's launcher sets it).
@@ -196,7 +196,7 @@ func (s *suite) environment(t *testing.T) {
 func (s *suite) workingDir(t *testing.T) {
 	tk := sh(t, "pwd -P")
 	tk.Stdout = "pwd.txt"
-	run(t, s.newExec(t), tk)
+	Complete(t, s.newExec(t), tk)
 	want, err := filepath.EvalSymlinks(tk.Dir)
 	if err != nil {
 		t.Fatal(err)
@@ -286,7 +286,7 @@ func (s *suite) timeLimit(t *testing.T) {
 		tk, mark := groupTask(t)
 		tk.TimeLimit = limit
 		began := time.Now()
-		res := run(t, s.newExec(t), tk)
+		res := Complete(t, s.newExec(t), tk)
 		took := time.Since(began)
 		if !res.TimedOut || res.Success() {
 			t.Errorf("a task past its time limit: got %+v, want TimedOut", res)

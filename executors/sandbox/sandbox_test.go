@@ -73,16 +73,7 @@ func job(t *testing.T, script string, inputs ...string) *executors.Task {
 
 func runTask(t *testing.T, ex executors.Executor, tk *executors.Task) (executors.Result, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	h, err := ex.Start(ctx, tk)
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	res, err := ex.Wait(ctx, h)
-	if err != nil {
-		t.Fatalf("Wait: %v", err)
-	}
+	res := executortest.Complete(t, ex, tk)
 	out, _ := os.ReadFile(filepath.Join(tk.Dir, "out.txt"))
 	errs, _ := os.ReadFile(filepath.Join(tk.Dir, "err.txt"))
 	return res, string(out) + string(errs)
