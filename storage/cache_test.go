@@ -1,0 +1,166 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/flow-cwl/flow/internal/s3test"
+)
+
+// serveObject serves data at /data.bin with ranges, ETag and
+// Last-Modified (http.ServeContent), counting GETs. cut, when above 0,
+// makes that many responses stop after half their body and drop the
+// connection.
+func serveObject(data []byte, gets, cut *atomic.Int64) http.Handler {
+	mod := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/data.bin" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("ETag", `"v1"`)
+		if r.Method == http.MethodGet {
+			gets.Add(1)
+			if cut != nil && cut.Add(-1) >= 0 {
+				w.Header().Set("Content-Length", "1000000")
+				w.WriteHeader(http.StatusPartialContent)
+				w.Write(data[:1000])
+				w.(http.Flusher).Flush()
+				panic(http.ErrAbortHandler) // drop the connection mid-body
+			}
+		}
+		http.ServeContent(w, r, "data.bin", mod, bytes.NewReader(data))
+	})
+}
+
+func httpsCache(t *testing.T, caFile string) *Cache {
+	t.Helper()
+	cfg := writeConfig(t, "https:\n  ca_file: "+caFile+"\n")
+	st, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Cache{Dir: t.TempDir(), Stores: st, PartSize: 64 << 10, Parts: 4}
+}
+
+// TestHTTPSFetchOnce: a file over HTTPS, trusted through ca_file, arrives
+// whole in parallel ranges, and asking again downloads nothing.
+func TestHTTPSFetchOnce(t *testing.T) {
+	data := testData(1_000_000)
+	var gets atomic.Int64
+	srv, caFile := s3test.HTTPS(t, serveObject(data, &gets, nil))
+	c := httpsCache(t, caFile)
+	ctx := context.Background()
+	p, err := c.FetchFile(ctx, srv.URL+"/data.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(p)
+	if !bytes.Equal(got, data) || filepath.Base(p) != "data.bin" {
+		t.Fatalf("fetched %s, %d bytes; want data.bin with the served bytes", p, len(got))
+	}
+	if n := gets.Load(); n < 2 {
+		t.Errorf("%d GETs for a 1 MB object in 64 KiB parts; want ranges", n)
+	}
+	before := gets.Load()
+	if p2, err := c.FetchFile(ctx, srv.URL+"/data.bin"); err != nil || p2 != p {
+		t.Fatalf("second fetch: %s, %v", p2, err)
+	}
+	if gets.Load() != before || c.Downloads() != 1 {
+		t.Errorf("the second fetch downloaded again (%d GETs, %d downloads)", gets.Load()-before, c.Downloads())
+	}
+}
+
+// TestHTTPSUntrusted: without the CA, the server is not trusted.
+func TestHTTPSUntrusted(t *testing.T) {
+	var gets atomic.Int64
+	srv, _ := s3test.HTTPS(t, serveObject(testData(10), &gets, nil))
+	st, _ := New(nil)
+	c := &Cache{Dir: t.TempDir(), Stores: st}
+	_, err := c.FetchFile(context.Background(), srv.URL+"/data.bin")
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("err = %v; want unreachable, naming the certificate", err)
+	}
+}
+
+// TestHTTPNotFound: a 404 is ErrNotFound.
+func TestHTTPNotFound(t *testing.T) {
+	var gets atomic.Int64
+	srv, caFile := s3test.HTTPS(t, serveObject(testData(10), &gets, nil))
+	_, err := httpsCache(t, caFile).FetchFile(context.Background(), srv.URL+"/nothing.bin")
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+}
+
+// TestDroppedConnection: a server that drops the connection mid-body
+// once is resumed from where it stopped; one that always does gives one
+// line saying so, and leaves nothing in the cache.
+func TestDroppedConnection(t *testing.T) {
+	data := testData(1_000_000)
+	var gets, cut atomic.Int64
+	srv, caFile := s3test.HTTPS(t, serveObject(data, &gets, &cut))
+	cut.Store(1)
+	c := httpsCache(t, caFile)
+	c.PartSize = 1 << 20 // one range: the cut one
+	p, err := c.FetchFile(context.Background(), srv.URL+"/data.bin")
+	if err != nil {
+		t.Fatalf("one dropped connection was not resumed: %v", err)
+	}
+	if got, _ := os.ReadFile(p); !bytes.Equal(got, data) {
+		t.Fatal("the resumed file differs from the object")
+	}
+	cut.Store(1 << 30)
+	c = httpsCache(t, caFile)
+	c.PartSize = 1 << 20
+	_, err = c.FetchFile(context.Background(), srv.URL+"/data.bin")
+	if err == nil || !strings.Contains(err.Error(), "connection was cut") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v; want one line saying the connection was cut", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(c.Dir, "objects")); len(ents) != 0 {
+		t.Errorf("a failed download left %d objects in the cache", len(ents))
+	}
+}
+
+// TestS3FetchDirAndChange: a prefix becomes a directory of its objects;
+// an object changed on the server is fetched again, an unchanged one not.
+func TestS3FetchDirAndChange(t *testing.T) {
+	srv := s3test.Server(t)
+	bucket := srv.Bucket(t)
+	srv.Put(t, bucket, "run42/a.txt", []byte("alpha\n"))
+	srv.Put(t, bucket, "run42/sub/b.txt", []byte("beta\n"))
+	c := &Cache{Dir: t.TempDir(), Stores: s3Stores(t, srv, srv.AccessKey, srv.SecretKey)}
+	ctx := context.Background()
+	dir, err := c.FetchDir(ctx, "s3://"+bucket+"/run42/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(dir) != "run42" {
+		t.Errorf("directory %s is not named after the prefix", dir)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "sub", "b.txt")); string(b) != "beta\n" {
+		t.Errorf("sub/b.txt holds %q", b)
+	}
+	srv.Put(t, bucket, "run42/a.txt", []byte("alpha, changed\n"))
+	dir2, err := c.FetchDir(ctx, "s3://"+bucket+"/run42/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir2, "a.txt")); string(b) != "alpha, changed\n" {
+		t.Errorf("after a change, a.txt holds %q", b)
+	}
+	if n := c.Downloads(); n != 3 {
+		t.Errorf("%d downloads; want 3 (two objects, then the changed one)", n)
+	}
+	if _, err := c.FetchDir(ctx, "s3://"+bucket+"/nothing/"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("an empty prefix: %v, want ErrNotFound", err)
+	}
+}
