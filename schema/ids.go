@@ -31,7 +31,7 @@ func URIPath(uri string) string {
 // hasScheme reports whether ref is already an absolute URI. Only schemes
 // flow understands count, so a file named "colon:test.cwl" stays relative.
 func hasScheme(ref string) bool {
-	for _, s := range []string{"file:", "http:", "https:", "urn:", "data:", "_:"} {
+	for _, s := range []string{"file:", "http:", "https:", "s3:", "urn:", "data:", "_:"} {
 		if strings.HasPrefix(ref, s) {
 			return true
 		}

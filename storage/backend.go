@@ -55,7 +55,7 @@ type PutMeta struct {
 // one of these.
 var (
 	ErrNotFound    = errors.New("not found")
-	ErrForbidden   = errors.New("forbidden (check the credentials for it)")
+	ErrForbidden   = errors.New("forbidden")
 	ErrUnreachable = errors.New("unreachable")
 )
 

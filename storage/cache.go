@@ -132,7 +132,7 @@ func (c *Cache) FetchDir(ctx context.Context, raw string) (string, error) {
 // downloading it only if the index has no entry for this version.
 func (c *Cache) fetch(ctx context.Context, b Backend, u *url.URL, info Info) (string, error) {
 	idx := filepath.Join(c.mkdir("index"), indexKey(u, info))
-	if sum, ok := c.lookup(idx, info.Size); ok {
+	if sum, ok := c.lookup(idx); ok {
 		return sum, nil
 	}
 	c.downloads.Add(1)
@@ -141,6 +141,10 @@ func (c *Cache) fetch(ctx context.Context, b Backend, u *url.URL, info Info) (st
 		return "", err
 	}
 	defer os.Remove(tmp)
+	st, err := os.Stat(tmp)
+	if err != nil {
+		return "", err
+	}
 	if info.SHA1 != "" && info.SHA1 != sum {
 		return "", fmt.Errorf("the object's content has SHA-1 %s, but it was stored with %s", sum, info.SHA1)
 	}
@@ -154,17 +158,23 @@ func (c *Cache) fetch(ctx context.Context, b Backend, u *url.URL, info Info) (st
 	if err := os.Rename(tmp, obj); err != nil {
 		return "", err
 	}
-	return sum, writeFileAtomic(idx, fmt.Sprintf("%s %d\n", sum, info.Size))
+	return sum, writeFileAtomic(idx, fmt.Sprintf("%s %d\n", sum, st.Size()))
 }
 
-// lookup reads an index entry and checks its object is still there.
-func (c *Cache) lookup(idx string, size int64) (string, bool) {
+// lookup reads an index entry and checks its object is still there,
+// whole. (Its content was checked when it was downloaded, and objects
+// are read-only.)
+func (c *Cache) lookup(idx string) (string, bool) {
 	data, err := os.ReadFile(idx)
 	if err != nil {
 		return "", false
 	}
 	f := strings.Fields(string(data))
-	if len(f) != 2 || f[1] != strconv.FormatInt(size, 10) {
+	if len(f) != 2 || len(f[0]) != 40 {
+		return "", false
+	}
+	size, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
 		return "", false
 	}
 	st, err := os.Stat(c.object(f[0]))
@@ -227,8 +237,10 @@ func (c *Cache) download(ctx context.Context, b Backend, u *url.URL, info Info) 
 			os.Remove(f.Name())
 		}
 	}()
-	if info.Size < 0 {
-		return "", "", errors.New("the server does not say how large the object is")
+	if !info.Ranges || info.Size < 0 {
+		sum, err := c.downloadWhole(ctx, b, u, info, f)
+		ok = err == nil
+		return sum, f.Name(), err
 	}
 	partSize, parts := c.PartSize, c.Parts
 	if partSize <= 0 {
@@ -237,7 +249,7 @@ func (c *Cache) download(ctx context.Context, b Backend, u *url.URL, info Info) 
 	if parts <= 0 {
 		parts = defaultParts
 	}
-	if !info.Ranges || info.Size <= partSize {
+	if info.Size <= partSize {
 		partSize = max(info.Size, 1)
 	}
 	n := int((info.Size + partSize - 1) / partSize)
@@ -261,7 +273,7 @@ func (c *Cache) download(ctx context.Context, b Backend, u *url.URL, info Info) 
 			off := int64(i) * partSize
 			length := min(partSize, info.Size-off)
 			fg.Go(func() error {
-				if err := fetchRange(fctx, b, u, f, off, length, !info.Ranges, prog); err != nil {
+				if err := fetchRange(fctx, b, u, f, off, length, prog); err != nil {
 					return err
 				}
 				close(done[i])
@@ -279,21 +291,34 @@ func (c *Cache) download(ctx context.Context, b Backend, u *url.URL, info Info) 
 	return sum, f.Name(), nil
 }
 
+// downloadWhole streams the object into f in one request, hashing it on
+// the way: for servers that serve no ranges or do not say the size.
+func (c *Cache) downloadWhole(ctx context.Context, b Backend, u *url.URL, info Info, f *os.File) (string, error) {
+	prog := c.progress(Redact(u), info.Size)
+	defer prog.end()
+	body, err := b.Open(ctx, u, 0, -1)
+	if err != nil {
+		return "", err
+	}
+	defer body.Close()
+	h := sha1.New()
+	n, err := io.Copy(io.MultiWriter(f, h), prog.counting(ctx, body))
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("the connection was cut after %d bytes (%v)", n, err)
+	case info.Size >= 0 && n != info.Size:
+		return "", fmt.Errorf("the server sent %d bytes of %d", n, info.Size)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // fetchRange copies length bytes at off of the object into f at off. A
-// body cut short is asked again from where it stopped, a few times; a
-// server that cannot serve ranges makes a single attempt.
-func fetchRange(ctx context.Context, b Backend, u *url.URL, f *os.File, off, length int64, whole bool, prog *progress) error {
+// body cut short is asked again from where it stopped, a few times.
+func fetchRange(ctx context.Context, b Backend, u *url.URL, f *os.File, off, length int64, prog *progress) error {
 	got := int64(0)
 	var last error
 	for attempt := 0; attempt <= rangeRetries; attempt++ {
-		if whole && attempt > 0 {
-			break
-		}
-		rlen := length - got
-		if whole {
-			rlen = -1
-		}
-		body, err := b.Open(ctx, u, off+got, rlen)
+		body, err := b.Open(ctx, u, off+got, length-got)
 		if err != nil {
 			return err
 		}
@@ -301,10 +326,7 @@ func fetchRange(ctx context.Context, b Backend, u *url.URL, f *os.File, off, len
 		n, err := io.Copy(w, prog.counting(ctx, body))
 		body.Close()
 		got += n
-		if err == nil && (whole || got == length) {
-			if whole && got != length {
-				return fmt.Errorf("the server sent %d bytes of %d", got, length)
-			}
+		if err == nil && got == length {
 			return nil
 		}
 		if ctx.Err() != nil {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -54,7 +55,23 @@ func (b *httpBackend) Stat(ctx context.Context, u *url.URL) (Info, error) {
 		return Info{}, err
 	}
 	resp.Body.Close()
-	info := Info{Size: resp.ContentLength, ETag: resp.Header.Get("ETag"), Ranges: resp.Header.Get("Accept-Ranges") == "bytes"}
+	info := Info{Size: resp.ContentLength, Ranges: resp.Header.Get("Accept-Ranges") == "bytes"}
+	if info.Size < 0 {
+		// No length in the HEAD answer: a one-byte range's
+		// Content-Range says it ("bytes 0-0/SIZE").
+		if resp, err = b.do(ctx, http.MethodGet, u, "bytes=0-0"); err != nil {
+			return Info{}, err
+		}
+		resp.Body.Close()
+		info.Size = resp.ContentLength // a server that ignores ranges
+		if resp.StatusCode == http.StatusPartialContent {
+			_, total, _ := strings.Cut(resp.Header.Get("Content-Range"), "/")
+			if n, err := strconv.ParseInt(total, 10, 64); err == nil {
+				info.Size, info.Ranges = n, true
+			}
+		}
+	}
+	info.ETag = resp.Header.Get("ETag")
 	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
 		info.ModTime = t
 	}

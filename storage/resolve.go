@@ -3,7 +3,9 @@ package storage
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 )
 
 // InputError is a remote input that cannot be fetched: which input,
@@ -25,8 +27,9 @@ func (e *InputError) InputID() string { return e.ID }
 // A File keeps the URL's last element as its basename. With check set it
 // only checks that each remote input exists (a dry run).
 func (c *Cache) Resolve(ctx context.Context, inputs map[string]any, check bool) error {
-	for id, v := range inputs {
-		err := walk(v, func(m map[string]any) error {
+	ids := slices.Sorted(maps.Keys(inputs)) // the same error first, every time
+	for _, id := range ids {
+		err := walk(inputs[id], func(m map[string]any) error {
 			loc, _ := m["location"].(string)
 			if !Remote(loc) {
 				return nil

@@ -221,6 +221,9 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 		return rec.abandon(ctx, err, log)
 	}
 	inputs, inJob, reqs, err := runInputs(p, o, rec)
+	if err == nil {
+		err = fetchRemoteInputs(ctx, o, inputs, inJob, log)
+	}
 	if err != nil {
 		return rec.abandon(ctx, err, log)
 	}
@@ -255,7 +258,7 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 	if err != nil {
 		return resumable(rec, runError(o.Document, inJob, err))
 	}
-	if out, err = eng.Relocate(ctx, result, o.Outdir); err != nil {
+	if out, err = relocateOutputs(ctx, eng, result, o, rec, log); err != nil {
 		return err
 	}
 	log.Info().Str("outdir", o.Outdir).Msg("run finished")

@@ -20,6 +20,7 @@ import (
 	"github.com/flow-cwl/flow/engine"
 	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/schema"
+	"github.com/flow-cwl/flow/storage"
 )
 
 // What "flow run" keeps: a provenance.Run per run in the database, the
@@ -114,6 +115,9 @@ func (rec *recording) create(ctx context.Context, o *runOptions) error {
 		return err
 	}
 	outdir, _ := filepath.Abs(o.Outdir)
+	if storage.Remote(o.Outdir) { // an s3:// prefix
+		outdir = o.Outdir
+	}
 	if frag != "" {
 		abs += "#" + frag
 	}
@@ -301,8 +305,11 @@ func outputRefs(outputs map[string]any) []provenance.FileRef {
 			if t["class"] == "File" {
 				sum, _ := t["checksum"].(string)
 				size, _ := t["size"].(int64)
-				path, _ := t["path"].(string)
-				refs = append(refs, provenance.FileRef{Path: path, SHA1: sum, Size: size})
+				// An output uploaded to S3 has no path; the run's output
+				// object records its s3:// location.
+				if path, _ := t["path"].(string); path != "" {
+					refs = append(refs, provenance.FileRef{Path: path, SHA1: sum, Size: size})
+				}
 			}
 			for _, k := range []string{"secondaryFiles", "listing"} {
 				walk(t[k])

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,9 +97,11 @@ func (s *S3) Get(t testing.TB, bucket, key string) ([]byte, bool) {
 	return data, true
 }
 
-// Requests counts the requests of method (GET, PUT, ...) the server's
-// access log shows for paths under /bucket/; -1 if it keeps no log.
-func (s *S3) Requests(t testing.TB, method, bucket string) int {
+// Requests counts the requests of an S3 operation (GetObject,
+// PutObject, ...) on bucket that the server's access log shows; -1 if it
+// keeps no log. (versitygw's lines: "owner bucket [time] ip requester
+// id s3_Operation key uri status ...".)
+func (s *S3) Requests(t testing.TB, op, bucket string) int {
 	t.Helper()
 	p := os.Getenv(AccessLogVar)
 	if p == "" {
@@ -110,7 +113,8 @@ func (s *S3) Requests(t testing.TB, method, bucket string) int {
 	}
 	n := 0
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.Contains(line, `"`+method+" /"+bucket+"/") {
+		f := strings.Fields(line)
+		if len(f) > 7 && f[1] == bucket && slices.Contains(f, "s3_"+op) {
 			n++
 		}
 	}

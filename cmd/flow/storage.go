@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/rs/zerolog"
+
+	"github.com/flow-cwl/flow/engine"
+	"github.com/flow-cwl/flow/provenance"
+	"github.com/flow-cwl/flow/schema"
+	"github.com/flow-cwl/flow/storage"
+)
+
+// Remote inputs and outputs (s3://, http(s)://) are the storage
+// package's: inputs are fetched into the download cache before the run
+// starts, so the engine, the step cache and staging see local files;
+// outputs for an s3:// --outdir are moved into a local directory as
+// usual, then uploaded, and their locations become the objects' URLs.
+
+// downloadDir is the download cache: $XDG_DATA_HOME/flow/downloads.
+func downloadDir() (string, error) {
+	db, err := provenance.DefaultPath()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(filepath.Dir(db), "downloads"), nil
+}
+
+// hasRemote reports whether any File or Directory in v is remote.
+func hasRemote(v any) bool {
+	found := false
+	var walk func(any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case []any:
+			for _, it := range t {
+				walk(it)
+			}
+		case map[string]any:
+			if loc, ok := t["location"].(string); ok && storage.Remote(loc) {
+				found = true
+			}
+			for _, it := range t {
+				walk(it)
+			}
+		}
+	}
+	walk(v)
+	return found
+}
+
+// openDownloads is the download cache, reporting progress in the log.
+func openDownloads(log zerolog.Logger) (*storage.Cache, error) {
+	st, err := storage.Open()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := downloadDir()
+	if err != nil {
+		return nil, err
+	}
+	return &storage.Cache{Dir: dir, Stores: st, Progress: logTransfer(log, "download")}, nil
+}
+
+// logTransfer logs a transfer's start, its progress about every 10 s,
+// and its end.
+func logTransfer(log zerolog.Logger, what string) func(storage.Transfer) {
+	var lastLogged = map[string]int64{}
+	return func(t storage.Transfer) {
+		ev := log.Info().Str("url", t.URL).Int64("size", t.Total)
+		switch {
+		case t.Ended:
+			ev.Msg(what + " done")
+		case t.Done == 0:
+			ev.Msg(what + " started")
+		case t.Total > 0 && t.Done-lastLogged[t.URL] >= t.Total/10:
+			lastLogged[t.URL] = t.Done
+			ev.Int64("done", t.Done).Msg(fmt.Sprintf("%s %d%%", what, t.Done*100/t.Total))
+		}
+	}
+}
+
+// fetchRemoteInputs makes every remote File and Directory of inputs a
+// file in the download cache; an input that cannot be fetched is an
+// error that names it, its URL and why, at its place in the job file.
+func fetchRemoteInputs(ctx context.Context, o runOptions, inputs map[string]any, inJob map[string]schema.Pos, log zerolog.Logger) error {
+	if !hasRemote(inputs) {
+		return nil
+	}
+	c, err := openDownloads(log)
+	if err != nil {
+		return err
+	}
+	if err := c.Resolve(ctx, inputs, false); err != nil {
+		return runError(o.Document, inJob, err)
+	}
+	return nil
+}
+
+// relocateOutputs moves the outputs into --outdir; for an s3:// outdir,
+// into a local directory first, then up to the prefix. A failed upload
+// fails the run with the command that continues it, which uploads only
+// what is missing.
+func relocateOutputs(ctx context.Context, eng *engine.Engine, result map[string]any, o runOptions, rec *recording, log zerolog.Logger) (map[string]any, error) {
+	if !storage.Remote(o.Outdir) {
+		return eng.Relocate(ctx, result, o.Outdir)
+	}
+	dir, err := downloadDir()
+	if err != nil {
+		return nil, err
+	}
+	id := "norecord"
+	if rec != nil {
+		id = rec.run.ID
+	}
+	local := filepath.Join(filepath.Dir(dir), "outputs", id)
+	out, err := eng.Relocate(ctx, result, local)
+	if err != nil {
+		return nil, err
+	}
+	st, err := storage.Open()
+	if err != nil {
+		return nil, err
+	}
+	sent, err := st.Upload(ctx, out, local, o.Outdir, logTransfer(log, "upload"))
+	if err != nil {
+		if rec != nil {
+			return nil, fmt.Errorf("%w (to continue: flow run --resume %s)", err, rec.run.ID)
+		}
+		return nil, err
+	}
+	log.Info().Int("files", sent).Str("outdir", o.Outdir).Msg("outputs uploaded")
+	os.RemoveAll(local)
+	return out, nil
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flow-cwl/flow/internal/s3test"
+)
+
+// storageEnv is a user's environment for the S3 tests: storage.yaml
+// sends every bucket to the test S3 server with keys from two
+// environment variables (access and secret), and trusts caFile for HTTPS.
+func storageEnv(t *testing.T, srv *s3test.S3, access, secret, caFile string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	conf := fmt.Sprintf("s3:\n  - name: test\n    endpoint: %s\n    credentials: {access_key_env: LAB_S3_KEY, secret_key_env: LAB_S3_SECRET}\n", srv.Endpoint)
+	if caFile != "" {
+		conf += "https:\n  ca_file: " + caFile + "\n"
+	}
+	os.MkdirAll(filepath.Join(dir, "config", "flow"), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "config", "flow", "storage.yaml"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{
+		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
+		"XDG_DATA_HOME=" + filepath.Join(dir, "data"),
+		"LAB_S3_KEY=" + access, "LAB_S3_SECRET=" + secret,
+	}
+}
+
+func writeRemoteJob(t *testing.T, job string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "inputs.yml")
+	if err := os.WriteFile(p, []byte(job), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestRemoteInputsAndS3Outdir: a File over HTTPS and a Directory from an
+// S3 prefix feed a tool whose outputs go to an s3:// --outdir, with
+// s3:// locations in the output object; the same run again downloads
+// nothing and uploads nothing.
+func TestRemoteInputsAndS3Outdir(t *testing.T) {
+	srv := s3test.Server(t)
+	in, out := srv.Bucket(t), srv.Bucket(t)
+	srv.Put(t, in, "run42/s1.fq", []byte("@r1\nACGT\n"))
+	srv.Put(t, in, "run42/sub/s2.fq", []byte("@r2\nGGCC\n"))
+	ref := []byte(strings.Repeat(">chr1\nACGTACGT\n", 1000))
+	https, caFile := s3test.HTTPS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/records/123/ref.fa" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("ETag", `"ref-v1"`)
+		w.Write(ref)
+	}))
+	env := storageEnv(t, srv, srv.AccessKey, srv.SecretKey, caFile)
+	job := writeRemoteJob(t, fmt.Sprintf("reads: {class: File, location: %s/records/123/ref.fa}\nsamples: {class: Directory, location: s3://%s/run42/}\n", https.URL, in))
+	outdir := "s3://" + out + "/project7/"
+	r := flowEnv(t, env, "run", "--outdir", outdir, "testdata/storage/count.cwl", job)
+	if r.code != 0 {
+		t.Fatalf("flow run: exit %d\n%s", r.code, r.stderr)
+	}
+	var obj map[string]map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &obj); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if loc := obj["count"]["location"]; loc != outdir+"count.txt" {
+		t.Errorf("count's location is %v, want %scount.txt", loc, outdir)
+	}
+	if got, _ := srv.Get(t, out, "project7/count.txt"); strings.TrimSpace(string(got)) != fmt.Sprint(len(ref)) {
+		t.Errorf("count.txt in S3 holds %q, want %d", got, len(ref))
+	}
+	if got, _ := srv.Get(t, out, "project7/listing.txt"); string(got) != "./s1.fq\n./sub/s2.fq\n" {
+		t.Errorf("listing.txt in S3 holds %q", got)
+	}
+	gets, puts := srv.Requests(t, "GetObject", in), srv.Requests(t, "PutObject", out)
+	if gets == 0 || puts == 0 {
+		t.Fatalf("the server's access log shows %d GETs and %d PUTs for the first run", gets, puts)
+	}
+	r = flowEnv(t, env, "run", "--outdir", outdir, "testdata/storage/count.cwl", job)
+	if r.code != 0 {
+		t.Fatalf("second flow run: exit %d\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "download started") {
+		t.Errorf("the second run downloaded again:\n%s", r.stderr)
+	}
+	if gets >= 0 {
+		if n := srv.Requests(t, "GetObject", in) - gets; n != 0 {
+			t.Errorf("the second run sent %d GETs to the input bucket", n)
+		}
+		if n := srv.Requests(t, "PutObject", out) - puts; n != 0 {
+			t.Errorf("the second run uploaded %d objects again", n)
+		}
+	}
+}
+
+// TestRemoteInputErrors: each way a remote input can fail is one line
+// naming the input, its URL and the reason, and never the secret.
+func TestRemoteInputErrors(t *testing.T) {
+	srv := s3test.Server(t)
+	bucket := srv.Bucket(t)
+	srv.Put(t, bucket, "run42/s1.fq", []byte("@r1\nACGT\n"))
+	https, caFile := s3test.HTTPS(t, http.NotFoundHandler())
+	dir := fmt.Sprintf("samples: {class: Directory, location: s3://%s/run42/}\n", bucket)
+	cases := []struct {
+		name, job, secret, want string
+	}{
+		{"missing key", fmt.Sprintf("reads: {class: File, location: s3://%s/run42/nope.fq}\n", bucket) + dir, srv.SecretKey,
+			fmt.Sprintf(`input "reads": s3://%s/run42/nope.fq: not found`, bucket)},
+		{"404 URL", fmt.Sprintf("reads: {class: File, location: %s/ref.fa}\n", https.URL) + dir, srv.SecretKey,
+			fmt.Sprintf(`input "reads": %s/ref.fa: not found`, https.URL)},
+		{"wrong credentials", fmt.Sprintf("reads: {class: File, location: s3://%s/run42/s1.fq}\n", bucket) + dir, "not-the-secret-42",
+			fmt.Sprintf(`input "reads": s3://%s/run42/s1.fq: forbidden`, bucket)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := storageEnv(t, srv, srv.AccessKey, c.secret, caFile)
+			r := flowEnv(t, env, "run", "testdata/storage/count.cwl", writeRemoteJob(t, c.job))
+			lines := stderrLines(r.stderr)
+			if r.code == 0 || len(lines) != 1 || !strings.Contains(lines[0], c.want) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant one line containing %q", r.code, r.stderr, c.want)
+			}
+			if strings.Contains(r.stderr, c.secret) {
+				t.Errorf("the secret appears in the error")
+			}
+		})
+	}
+}
