@@ -10,6 +10,7 @@ import (
 
 	"github.com/flow-cwl/flow/internal/cwljson"
 	"github.com/flow-cwl/flow/schema"
+	"github.com/flow-cwl/flow/storage"
 )
 
 // errInputHelp asks for the list of a document's inputs (--help after it).
@@ -139,6 +140,9 @@ func scalarValue(t *schema.Type, s, wd string) (any, error) {
 		}
 		return f, nil
 	case schema.TFile, schema.TDirectory:
+		if storage.Remote(s) { // s3:// or http(s)://: fetched before the run
+			return map[string]any{"class": string(t.Kind), "location": s}, nil
+		}
 		if !filepath.IsAbs(s) {
 			s = filepath.Join(wd, s)
 		}

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/flow-cwl/flow/internal/s3test"
 )
 
@@ -131,5 +134,50 @@ func TestRemoteInputErrors(t *testing.T) {
 				t.Errorf("the secret appears in the error")
 			}
 		})
+	}
+}
+
+// TestS3OutdirResume: an upload that fails (the bucket is missing) fails
+// the run with the command that resumes it; once the bucket exists, the
+// resumed run uploads the outputs. An object deleted since is the only
+// one a later run sends again.
+func TestS3OutdirResume(t *testing.T) {
+	srv := s3test.Server(t)
+	in := srv.Bucket(t)
+	srv.Put(t, in, "run42/s1.fq", []byte("@r1\nACGT\n"))
+	srv.Put(t, in, "reads.fq", []byte("@r9\nTTTT\n"))
+	env := storageEnv(t, srv, srv.AccessKey, srv.SecretKey, "")
+	job := writeRemoteJob(t, fmt.Sprintf("reads: {class: File, location: s3://%s/reads.fq}\nsamples: {class: Directory, location: s3://%s/run42}\n", in, in))
+	out := fmt.Sprintf("flow-test-later-%d", os.Getpid())
+	r := flowEnv(t, env, "run", "--outdir", "s3://"+out+"/p/", "testdata/storage/count.cwl", job)
+	lines := stderrLines(r.stderr)
+	last := lines[len(lines)-1]
+	if r.code == 0 || !strings.Contains(last, "no such bucket") || !strings.Contains(last, "to continue: flow run --resume ") {
+		t.Fatalf("exit %d, stderr:\n%s\nwant a last line saying the bucket is missing and how to continue", r.code, r.stderr)
+	}
+	id := strings.TrimSuffix(last[strings.LastIndex(last, " ")+1:], ")")
+	if _, err := srv.Client.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: &out}); err != nil {
+		t.Fatal(err)
+	}
+	r = flowEnv(t, env, "run", "--resume", id)
+	if r.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", r.code, r.stderr)
+	}
+	if got, ok := srv.Get(t, out, "p/listing.txt"); !ok || string(got) != "./s1.fq\n" {
+		t.Fatalf("after the resume, listing.txt holds %q (present: %v)", got, ok)
+	}
+	if _, err := srv.Client.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: &out, Key: aws.String("p/listing.txt")}); err != nil {
+		t.Fatal(err)
+	}
+	puts := srv.Requests(t, "PutObject", out)
+	r = flowEnv(t, env, "run", "--outdir", "s3://"+out+"/p/", "testdata/storage/count.cwl", job)
+	if r.code != 0 {
+		t.Fatalf("third run: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, ok := srv.Get(t, out, "p/listing.txt"); !ok {
+		t.Error("the deleted output was not uploaded again")
+	}
+	if n := srv.Requests(t, "PutObject", out) - puts; puts >= 0 && n != 1 {
+		t.Errorf("the third run sent %d objects; want 1, the missing one", n)
 	}
 }
