@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/flow-cwl/flow/internal/s3test"
+	"github.com/flow-cwl/flow/internal/testcluster"
 )
 
 // storageEnv is a user's environment for the S3 tests: storage.yaml
@@ -179,5 +180,32 @@ func TestS3OutdirResume(t *testing.T) {
 	}
 	if n := srv.Requests(t, "PutObject", out) - puts; puts >= 0 && n != 1 {
 		t.Errorf("the third run sent %d objects; want 1, the missing one", n)
+	}
+}
+
+// TestS3OnUnsharedCluster: with --run_compute on a cluster that does not
+// share flow's files, S3 inputs reach the job over SFTP (the cluster's
+// user cannot read flow's download cache) and the outputs come back to S3.
+func TestS3OnUnsharedCluster(t *testing.T) {
+	c := testcluster.Require(t)
+	srv := s3test.Server(t)
+	cfg, _ := unsharedConfig(t, c)
+	in, out := srv.Bucket(t), srv.Bucket(t)
+	reads := []byte(strings.Repeat("@r\nACGT\n", 5000))
+	srv.Put(t, in, "reads.fq", reads)
+	srv.Put(t, in, "run42/a.fq", []byte("@a\n"))
+	srv.Put(t, in, "run42/deep/b.fq", []byte("@b\n"))
+	env := storageEnv(t, srv, srv.AccessKey, srv.SecretKey, "")
+	job := writeRemoteJob(t, fmt.Sprintf("reads: {class: File, location: s3://%s/reads.fq}\nsamples: {class: Directory, location: s3://%s/run42/}\n", in, in))
+	r := flowEnv(t, env, "run", "--run_compute", "--cluster", "test", "--compute-config", cfg,
+		"--outdir", "s3://"+out+"/hpc/", "testdata/storage/count.cwl", job)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if got, _ := srv.Get(t, out, "hpc/count.txt"); strings.TrimSpace(string(got)) != fmt.Sprint(len(reads)) {
+		t.Errorf("count.txt in S3 holds %q, want %d", got, len(reads))
+	}
+	if got, _ := srv.Get(t, out, "hpc/listing.txt"); string(got) != "./a.fq\n./deep/b.fq\n" {
+		t.Errorf("listing.txt in S3 holds %q", got)
 	}
 }
