@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -9,12 +10,13 @@ import (
 	"github.com/flow-cwl/flow/schema"
 )
 
-// cmdValidate is "flow validate DOCUMENT": load and check, run nothing.
-func cmdValidate(args []string, stdout, stderr io.Writer) error {
+// cmdValidate is "flow validate DOCUMENT [JOB]": load and check, run
+// nothing; with a job file, also check that its remote inputs exist.
+func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("flow validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: flow validate [--enable-dev] DOCUMENT[#id]")
+		fmt.Fprintln(stderr, "usage: flow validate [--enable-dev] DOCUMENT[#id] [JOB]")
 		fs.PrintDefaults()
 	}
 	enableDev := fs.Bool("enable-dev", false, "read documents of CWL's development releases (cwlVersion v1.2.0-dev5 and the like)")
@@ -22,9 +24,14 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(flowArgs); err != nil {
 		return parseError(err)
 	}
-	if len(positional) != 1 || len(extra) > 0 {
+	if len(positional) < 1 || len(positional) > 2 || len(extra) > 0 {
 		fs.Usage()
-		return usagef("flow validate takes exactly one document")
+		return usagef("flow validate takes one document and at most one job file")
+	}
+	if len(positional) == 2 { // remote inputs are checked before the document is described
+		if err := checkRemoteInputs(ctx, positional[1]); err != nil {
+			return err
+		}
 	}
 	return validate(positional[0], loadOptions{enableDev: *enableDev}, stdout, stderr)
 }

@@ -97,7 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	case "run":
 		err = cmdRun(ctx, rest, stdout, stderr)
 	case "validate":
-		err = cmdValidate(rest, stdout, stderr)
+		err = cmdValidate(ctx, rest, stdout, stderr)
 	case "graph":
 		err = cmdGraph(rest, stdout, stderr)
 	case "runs":

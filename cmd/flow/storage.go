@@ -136,3 +136,29 @@ func relocateOutputs(ctx context.Context, eng *engine.Engine, result map[string]
 	os.RemoveAll(local)
 	return out, nil
 }
+
+// checkRemoteInputs checks that every remote input of the job file
+// exists (flow validate DOCUMENT JOB), fetching nothing.
+func checkRemoteInputs(ctx context.Context, jobFile string) error {
+	job, err := schema.LoadInputs(jobFile)
+	if err != nil {
+		return err
+	}
+	if !hasRemote(job.Values) {
+		return nil
+	}
+	c, err := openDownloads(zerolog.Nop())
+	if err != nil {
+		return err
+	}
+	inJob := map[string]schema.Pos{}
+	if job.Node != nil {
+		for i, k := range job.Node.Keys {
+			inJob[k] = job.Node.Vals[i].Pos
+		}
+	}
+	if err := c.Resolve(ctx, job.Values, true); err != nil {
+		return runError(jobFile, inJob, err)
+	}
+	return nil
+}

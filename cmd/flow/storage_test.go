@@ -209,3 +209,28 @@ func TestS3OnUnsharedCluster(t *testing.T) {
 		t.Errorf("listing.txt in S3 holds %q", got)
 	}
 }
+
+// TestValidateChecksRemoteInputs: flow validate DOCUMENT JOB says which
+// remote input is missing, and passes when all exist, fetching nothing.
+func TestValidateChecksRemoteInputs(t *testing.T) {
+	srv := s3test.Server(t)
+	bucket := srv.Bucket(t)
+	srv.Put(t, bucket, "run42/a.fq", []byte("@a\n"))
+	srv.Put(t, bucket, "reads.fq", []byte("@r\n"))
+	env := storageEnv(t, srv, srv.AccessKey, srv.SecretKey, "")
+	dir := fmt.Sprintf("samples: {class: Directory, location: s3://%s/run42/}\n", bucket)
+	good := writeRemoteJob(t, fmt.Sprintf("reads: {class: File, location: s3://%s/reads.fq}\n", bucket)+dir)
+	r := flowEnv(t, env, "validate", "testdata/storage/count.cwl", good)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if gets := srv.Requests(t, "GetObject", bucket); gets > 0 {
+		t.Errorf("validate downloaded (%d GETs)", gets)
+	}
+	bad := writeRemoteJob(t, fmt.Sprintf("reads: {class: File, location: s3://%s/gone.fq}\n", bucket)+dir)
+	r = flowEnv(t, env, "validate", "testdata/storage/count.cwl", bad)
+	want := fmt.Sprintf(`inputs.yml:1:8: input "reads": s3://%s/gone.fq: not found`, bucket)
+	if r.code == 0 || !strings.Contains(r.stderr, want) {
+		t.Fatalf("exit %d, stderr:\n%s\nwant %q", r.code, r.stderr, want)
+	}
+}
