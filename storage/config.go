@@ -59,8 +59,16 @@ func StaticCredentials(accessKey, secretKey string) Credentials {
 	return Credentials{accessKey: accessKey, secretKey: secretKey}
 }
 
-// DefaultConfigPath is $XDG_CONFIG_HOME/flow/storage.yaml.
+// ConfigVar names another storage.yaml than the default (flowd gives
+// each team's runs the team's own).
+const ConfigVar = "FLOW_STORAGE_CONFIG"
+
+// DefaultConfigPath is $FLOW_STORAGE_CONFIG, or else
+// $XDG_CONFIG_HOME/flow/storage.yaml.
 func DefaultConfigPath() string {
+	if p := os.Getenv(ConfigVar); p != "" {
+		return p
+	}
 	dir := os.Getenv("XDG_CONFIG_HOME")
 	if dir == "" {
 		home, _ := os.UserHomeDir()

@@ -222,7 +222,7 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 	}
 	inputs, inJob, reqs, err := runInputs(p, o, rec)
 	if err == nil {
-		err = fetchRemoteInputs(ctx, o, inputs, inJob, log)
+		check, err = fetchRemoteInputs(ctx, &o, inputs, inJob, check, log)
 	}
 	if err != nil {
 		return rec.abandon(ctx, err, log)

@@ -9,7 +9,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/flow-cwl/flow/engine"
-	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/schema"
 	"github.com/flow-cwl/flow/storage"
 )
@@ -20,9 +19,10 @@ import (
 // outputs for an s3:// --outdir are moved into a local directory as
 // usual, then uploaded, and their locations become the objects' URLs.
 
-// downloadDir is the download cache: $XDG_DATA_HOME/flow/downloads.
-func downloadDir() (string, error) {
-	db, err := provenance.DefaultPath()
+// downloadDir is the download cache, beside the provenance database
+// ($XDG_DATA_HOME/flow/downloads by default; each flowd team's own).
+func downloadDir(dbFlag string) (string, error) {
+	db, err := dbPath(dbFlag)
 	if err != nil {
 		return "", err
 	}
@@ -53,12 +53,12 @@ func hasRemote(v any) bool {
 }
 
 // openDownloads is the download cache, reporting progress in the log.
-func openDownloads(log zerolog.Logger) (*storage.Cache, error) {
+func openDownloads(dbFlag string, log zerolog.Logger) (*storage.Cache, error) {
 	st, err := storage.Open()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := downloadDir()
+	dir, err := downloadDir(dbFlag)
 	if err != nil {
 		return nil, err
 	}
@@ -86,18 +86,24 @@ func logTransfer(log zerolog.Logger, what string) func(storage.Transfer) {
 // fetchRemoteInputs makes every remote File and Directory of inputs a
 // file in the download cache; an input that cannot be fetched is an
 // error that names it, its URL and why, at its place in the job file.
-func fetchRemoteInputs(ctx context.Context, o runOptions, inputs map[string]any, inJob map[string]schema.Pos, log zerolog.Logger) error {
+// With --allow-path, the cache (which flow itself wrote) is allowed too,
+// and the path check that says so is returned in place of check.
+func fetchRemoteInputs(ctx context.Context, o *runOptions, inputs map[string]any, inJob map[string]schema.Pos, check func(string) error, log zerolog.Logger) (func(string) error, error) {
 	if !hasRemote(inputs) {
-		return nil
+		return check, nil
 	}
-	c, err := openDownloads(log)
+	c, err := openDownloads(o.DB, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := c.Resolve(ctx, inputs, false); err != nil {
-		return runError(o.Document, inJob, err)
+		return nil, runError(o.Document, inJob, err)
 	}
-	return nil
+	if len(o.AllowPaths) == 0 {
+		return check, nil
+	}
+	o.AllowPaths = append(o.AllowPaths, c.Dir)
+	return pathCheck(o.AllowPaths)
 }
 
 // relocateOutputs moves the outputs into --outdir; for an s3:// outdir,
@@ -108,7 +114,7 @@ func relocateOutputs(ctx context.Context, eng *engine.Engine, result map[string]
 	if !storage.Remote(o.Outdir) {
 		return eng.Relocate(ctx, result, o.Outdir)
 	}
-	dir, err := downloadDir()
+	dir, err := downloadDir(o.DB)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +153,7 @@ func checkRemoteInputs(ctx context.Context, jobFile string) error {
 	if !hasRemote(job.Values) {
 		return nil
 	}
-	c, err := openDownloads(zerolog.Nop())
+	c, err := openDownloads("", zerolog.Nop())
 	if err != nil {
 		return err
 	}
