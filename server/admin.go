@@ -23,6 +23,7 @@ func (s *Server) routeAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/v1/ssh-keys/{id}", s.auth(store.ActionAdmin, s.deleteSSHKey))
 	mux.HandleFunc("GET /api/v1/systems", s.auth(store.ActionRead, s.systems))
 	mux.HandleFunc("GET /metrics", s.metrics)
+	s.routeS3(mux)
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, tok store.Token) {

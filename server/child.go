@@ -114,8 +114,12 @@ func (r *runner) start(ctx context.Context, run *store.Run) (*child, error) {
 	}
 	cmd := exec.CommandContext(ctx, r.launch.Flow, r.launch.args(run, rs, ra)...)
 	cmd.Dir = run.Dir
+	if cmd.Env, err = r.s3Env(run, os.Environ()); err != nil {
+		ra.close()
+		return nil, fmt.Errorf("cannot give the run the team's S3 credentials: %w", err)
+	}
 	if ra != nil {
-		cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK="+ra.socket)
+		cmd.Env = append(cmd.Env, "SSH_AUTH_SOCK="+ra.socket)
 	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 30 * time.Second

@@ -11,6 +11,7 @@ import (
 	"github.com/flow-cwl/flow/internal/confine"
 	"github.com/flow-cwl/flow/schema"
 	"github.com/flow-cwl/flow/server/store"
+	"github.com/flow-cwl/flow/storage"
 )
 
 // One daemon runs the workflows of several teams as one Unix user, so the
@@ -166,8 +167,8 @@ func (c *locChecker) value(v any, base string) error {
 func (c *locChecker) object(m map[string]any, base string) error {
 	for _, k := range []string{"location", "path"} {
 		loc, ok := m[k].(string)
-		if !ok || loc == "" || strings.HasPrefix(loc, "_:") {
-			continue
+		if !ok || loc == "" || strings.HasPrefix(loc, "_:") || storage.Remote(loc) {
+			continue // a literal, or an S3 or HTTPS object, fetched with the team's credentials
 		}
 		p, ok := confine.LocalPath(loc, base)
 		if !ok || c.check(p) != nil {
