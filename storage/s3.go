@@ -2,6 +2,9 @@ package storage
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
 )
@@ -94,7 +98,7 @@ func (b *s3Backend) Stat(ctx context.Context, u *url.URL) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	out, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
+	out, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key, ChecksumMode: s3types.ChecksumModeEnabled})
 	if err != nil {
 		err = s3Error(err)
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden) {
@@ -112,9 +116,21 @@ func (b *s3Backend) Stat(ctx context.Context, u *url.URL) (Info, error) {
 		Size:    aws.ToInt64(out.ContentLength),
 		ETag:    aws.ToString(out.ETag),
 		ModTime: aws.ToTime(out.LastModified),
-		SHA1:    out.Metadata["sha1"],
+		SHA1:    objectSHA1(out),
 		Ranges:  true,
 	}, nil
+}
+
+// objectSHA1 is the hex SHA-1 of an object: the one the server computed
+// as it received it (x-amz-checksum-sha1, when of the whole object, not
+// of its parts), else the one flow stored with it.
+func objectSHA1(out *s3.HeadObjectOutput) string {
+	if b64 := aws.ToString(out.ChecksumSHA1); b64 != "" && !strings.Contains(b64, "-") && out.ChecksumType != s3types.ChecksumTypeComposite {
+		if raw, err := base64.StdEncoding.DecodeString(b64); err == nil && len(raw) == sha1.Size {
+			return hex.EncodeToString(raw)
+		}
+	}
+	return out.Metadata["sha1"]
 }
 
 func (b *s3Backend) Open(ctx context.Context, u *url.URL, offset, length int64) (io.ReadCloser, error) {
