@@ -56,6 +56,7 @@ Commands:
   ssh-keys  the daemon's SSH keys:       flow ssh-keys keygen --name hpc1
   systems   the daemon's clusters:       flow systems status
   workflows the daemon's registered workflows: flow workflows trigger align -i threads=8 -f
+  data      copy S3 or HTTPS data:      flow data copy s3://b/k --cluster hpc1 --to /scratch/x
   version   print flow's version
 
 Run "flow <command> -h" for a command's flags.
@@ -98,6 +99,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		err = cmdRun(ctx, rest, stdout, stderr)
 	case "validate":
 		err = cmdValidate(ctx, rest, stdout, stderr)
+	case "data":
+		err = cmdData(ctx, rest, stdout, stderr)
 	case "graph":
 		err = cmdGraph(rest, stdout, stderr)
 	case "runs":

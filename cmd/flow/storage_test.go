@@ -234,3 +234,43 @@ func TestValidateChecksRemoteInputs(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s\nwant %q", r.code, r.stderr, want)
 	}
 }
+
+// TestDataCopyToCluster: flow data copy puts an S3 object, and a prefix's
+// objects, at a path on the cluster over SFTP (as the cluster's user),
+// and a second copy of the same object downloads nothing.
+func TestDataCopyToCluster(t *testing.T) {
+	c := testcluster.Require(t)
+	srv := s3test.Server(t)
+	cfg, workdir := unsharedConfig(t, c)
+	bucket := srv.Bucket(t)
+	srv.Put(t, bucket, "ref/genome.fa", []byte(">chr1\nACGT\n"))
+	srv.Put(t, bucket, "run42/a.fq", []byte("@a\n"))
+	srv.Put(t, bucket, "run42/deep/b.fq", []byte("@b\n"))
+	env := storageEnv(t, srv, srv.AccessKey, srv.SecretKey, "")
+	scratch := workdir + "/scratch"
+	r := flowEnv(t, env, "data", "copy", "s3://"+bucket+"/ref/genome.fa", "--cluster", "test", "--compute-config", cfg, "--to", scratch)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if got, err := os.ReadFile(filepath.Join(scratch, "genome.fa")); err != nil || string(got) != ">chr1\nACGT\n" {
+		t.Fatalf("on the cluster: %q, %v", got, err)
+	}
+	r = flowEnv(t, env, "data", "copy", "s3://"+bucket+"/run42/", "--cluster", "test", "--compute-config", cfg, "--to", scratch)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if got, _ := os.ReadFile(filepath.Join(scratch, "run42", "deep", "b.fq")); string(got) != "@b\n" {
+		t.Errorf("run42/deep/b.fq on the cluster holds %q", got)
+	}
+	gets := srv.Requests(t, "GetObject", bucket)
+	r = flowEnv(t, env, "data", "copy", "s3://"+bucket+"/ref/genome.fa", "--cluster", "test", "--compute-config", cfg, "--to", scratch+"/again")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if n := srv.Requests(t, "GetObject", bucket) - gets; gets >= 0 && n != 0 {
+		t.Errorf("the second copy of the same object sent %d GETs", n)
+	}
+	if _, err := os.Stat(filepath.Join(scratch, "again", "genome.fa")); err != nil {
+		t.Error(err)
+	}
+}
