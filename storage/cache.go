@@ -35,7 +35,7 @@ type Cache struct {
 	PartSize int64
 	Parts    int
 	// Progress, if set, is told how a download goes: at its start, about
-	// once a second, and at its end.
+	// once a second, and at its end if it succeeded.
 	Progress func(Transfer)
 
 	downloads atomic.Int64 // objects fetched (not found in the cache)
@@ -282,11 +282,10 @@ func (c *Cache) download(ctx context.Context, b Backend, u *url.URL, info Info) 
 		}
 		return fg.Wait()
 	})
-	err = g.Wait()
-	prog.end()
-	if err != nil {
+	if err = g.Wait(); err != nil {
 		return "", "", err
 	}
+	prog.end()
 	ok = true
 	return sum, f.Name(), nil
 }
@@ -295,7 +294,6 @@ func (c *Cache) download(ctx context.Context, b Backend, u *url.URL, info Info) 
 // the way: for servers that serve no ranges or do not say the size.
 func (c *Cache) downloadWhole(ctx context.Context, b Backend, u *url.URL, info Info, f *os.File) (string, error) {
 	prog := c.progress(Redact(u), info.Size)
-	defer prog.end()
 	body, err := b.Open(ctx, u, 0, -1)
 	if err != nil {
 		return "", err
@@ -309,6 +307,7 @@ func (c *Cache) downloadWhole(ctx context.Context, b Backend, u *url.URL, info I
 	case info.Size >= 0 && n != info.Size:
 		return "", fmt.Errorf("the server sent %d bytes of %d", n, info.Size)
 	}
+	prog.end()
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 

@@ -56,9 +56,10 @@ func (b *httpBackend) Stat(ctx context.Context, u *url.URL) (Info, error) {
 	}
 	resp.Body.Close()
 	info := Info{Size: resp.ContentLength, Ranges: resp.Header.Get("Accept-Ranges") == "bytes"}
-	if info.Size < 0 {
-		// No length in the HEAD answer: a one-byte range's
-		// Content-Range says it ("bytes 0-0/SIZE").
+	if info.Size < 0 && info.Ranges {
+		// No length in the HEAD answer, but ranges: a one-byte range's
+		// Content-Range says it ("bytes 0-0/SIZE"). Without either, the
+		// object is fetched whole, its size unknown until the end.
 		if resp, err = b.do(ctx, http.MethodGet, u, "bytes=0-0"); err != nil {
 			return Info{}, err
 		}
@@ -71,7 +72,7 @@ func (b *httpBackend) Stat(ctx context.Context, u *url.URL) (Info, error) {
 			}
 		}
 	}
-	info.ETag = resp.Header.Get("ETag")
+	info.ETag = resp.Header.Get("ETag") // the last answer's, as is Last-Modified
 	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
 		info.ModTime = t
 	}

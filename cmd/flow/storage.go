@@ -65,11 +65,14 @@ func openDownloads(dbFlag string, log zerolog.Logger) (*storage.Cache, error) {
 	return &storage.Cache{Dir: dir, Stores: st, Progress: logTransfer(log, "download")}, nil
 }
 
-// logTransfer logs a transfer's start, its progress about every 10 s,
-// and its end.
+// logTransfer logs the start, progress (every 10%) and end of transfers
+// of 32 MiB or more, whose time a user notices.
 func logTransfer(log zerolog.Logger, what string) func(storage.Transfer) {
-	var lastLogged = map[string]int64{}
+	lastLogged := map[string]int64{}
 	return func(t storage.Transfer) {
+		if t.Total >= 0 && t.Total < 32<<20 {
+			return
+		}
 		ev := log.Info().Str("url", t.URL).Int64("size", t.Total)
 		switch {
 		case t.Ended:
