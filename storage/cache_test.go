@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,5 +165,65 @@ func TestS3FetchDirAndChange(t *testing.T) {
 	}
 	if _, err := c.FetchDir(ctx, "s3://"+bucket+"/nothing/"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("an empty prefix: %v, want ErrNotFound", err)
+	}
+}
+
+// cutProxy forwards TCP connections to addr; the first connection whose
+// answer passes limit bytes is cut there, once.
+func cutProxy(t *testing.T, addr string, limit int64) (string, *atomic.Bool) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	cut := new(atomic.Bool)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				up, err := net.Dial("tcp", addr)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go io.Copy(up, c)
+				n, _ := io.CopyN(c, up, limit)
+				if n == limit && cut.CompareAndSwap(false, true) {
+					return // drop the client's connection mid-answer
+				}
+				io.Copy(c, up)
+			}()
+		}
+	}()
+	return ln.Addr().String(), cut
+}
+
+// TestS3DroppedConnectionResumes: the S3 server's connection cut in the
+// middle of a range is resumed from where it stopped, and the file is
+// whole.
+func TestS3DroppedConnectionResumes(t *testing.T) {
+	srv := s3test.Server(t)
+	bucket := srv.Bucket(t)
+	data := testData(1_500_000)
+	srv.Put(t, bucket, "big.bin", data)
+	u, _ := url.Parse(srv.Endpoint)
+	proxied := *srv
+	addr, cut := cutProxy(t, u.Host, 300_000)
+	proxied.Endpoint = "http://" + addr
+	c := &Cache{Dir: t.TempDir(), Stores: s3Stores(t, &proxied, srv.AccessKey, srv.SecretKey), PartSize: 512 << 10, Parts: 2}
+	p, err := c.FetchFile(context.Background(), "s3://"+bucket+"/big.bin")
+	if err != nil {
+		t.Fatalf("a connection cut once was not resumed: %v", err)
+	}
+	if got, _ := os.ReadFile(p); !bytes.Equal(got, data) {
+		t.Fatal("the resumed file differs from the object")
+	}
+	if !cut.Load() {
+		t.Error("no connection was cut: the test tested nothing")
 	}
 }
