@@ -312,18 +312,13 @@ func (c *Cache) downloadWhole(ctx context.Context, b Backend, u *url.URL, info I
 }
 
 // fetchRange copies length bytes at off of the object into f at off. A
-// body cut short is asked again from where it stopped, a few times.
+// body cut short, or silent for stallTimeout, is asked again from where
+// it stopped, a few times.
 func fetchRange(ctx context.Context, b Backend, u *url.URL, f *os.File, off, length int64, prog *progress) error {
 	got := int64(0)
 	var last error
 	for attempt := 0; attempt <= rangeRetries; attempt++ {
-		body, err := b.Open(ctx, u, off+got, length-got)
-		if err != nil {
-			return err
-		}
-		w := io.NewOffsetWriter(f, off+got)
-		n, err := io.Copy(w, prog.counting(ctx, body))
-		body.Close()
+		n, err := copyRange(ctx, b, u, io.NewOffsetWriter(f, off+got), off+got, length-got, prog)
 		got += n
 		if err == nil && got == length {
 			return nil
@@ -331,12 +326,48 @@ func fetchRange(ctx context.Context, b Backend, u *url.URL, f *os.File, off, len
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden) {
+			return err
+		}
 		if err == nil {
 			err = io.ErrUnexpectedEOF
 		}
 		last = err
 	}
-	return fmt.Errorf("the connection was cut after %d of %d bytes (%v), and resuming did not get the rest", off+got, max(length, off+got), last)
+	return fmt.Errorf("the connection was cut %d times while reading bytes %d to %d (last: %v)",
+		rangeRetries+1, off, off+length, last)
+}
+
+// stallTimeout is how long a body may send nothing before its request
+// is given up and asked again.
+var stallTimeout = time.Minute
+
+var errStalled = errors.New("the server stopped sending")
+
+// copyRange makes one request for the range and copies its body to w.
+func copyRange(ctx context.Context, b Backend, u *url.URL, w io.Writer, off, length int64, prog *progress) (int64, error) {
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	timer := time.AfterFunc(stallTimeout, func() { cancel(errStalled) })
+	defer timer.Stop()
+	body, err := b.Open(rctx, u, off, length)
+	if err != nil {
+		return 0, causeOf(rctx, err)
+	}
+	defer body.Close()
+	n, err := io.Copy(w, prog.counting(ctx, readerFunc(func(p []byte) (int, error) {
+		timer.Reset(stallTimeout)
+		return body.Read(p)
+	})))
+	return n, causeOf(rctx, err)
+}
+
+// causeOf is err, or why rctx was cancelled if it was (a stall).
+func causeOf(rctx context.Context, err error) error {
+	if err != nil && errors.Is(context.Cause(rctx), errStalled) {
+		return errStalled
+	}
+	return err
 }
 
 // hashInOrder hashes f part by part, each as soon as it is written.

@@ -227,3 +227,26 @@ func TestS3DroppedConnectionResumes(t *testing.T) {
 		t.Error("no connection was cut: the test tested nothing")
 	}
 }
+
+// TestStalledServer: a server that stops sending in the middle of a body
+// is given up on (after stallTimeout, shortened here), asked again, and
+// in the end named in one line; the fetch does not hang.
+func TestStalledServer(t *testing.T) {
+	defer func(d time.Duration) { stallTimeout = d }(stallTimeout)
+	stallTimeout = 50 * time.Millisecond
+	srv, caFile := s3test.HTTPS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.Header().Set("Accept-Ranges", "bytes")
+		if r.Method == http.MethodHead {
+			return
+		}
+		w.WriteHeader(http.StatusPartialContent)
+		w.Write(make([]byte, 10))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // and nothing more, until the client gives up
+	}))
+	_, err := httpsCache(t, caFile).FetchFile(context.Background(), srv.URL+"/stall.bin")
+	if err == nil || !strings.Contains(err.Error(), "stopped sending") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v; want one line saying the server stopped sending", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -51,6 +52,8 @@ func (b *s3Backend) client(ctx context.Context, bucket string) (*s3.Client, erro
 	}
 	opts := []func(*config.LoadOptions) error{config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.TLSClientConfig = b.http.Transport.(*http.Transport).TLSClientConfig.Clone()
+		t.ResponseHeaderTimeout = time.Minute // a server that accepts but never answers
+		t.MaxIdleConnsPerHost = 16            // the parallel ranges of a download
 	}))}
 	if svc.Region != "" {
 		opts = append(opts, config.WithRegion(svc.Region))
