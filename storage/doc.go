@@ -4,9 +4,11 @@
 //
 // Every place data can live is a Backend, chosen by the URL's scheme
 // (local files, HTTP(S), S3), with one small interface: Stat, Open a byte
-// range, List a prefix, Put a file. One conformance suite (backend_test.go)
-// holds every backend to the same behaviour, including the errors a user
-// sees: not found, forbidden, unreachable.
+// range, List a prefix, Put a file. One conformance suite (TestBackends)
+// holds the backends that store objects (local, S3) to the same
+// behaviour; HTTP(S), which can only be read, is held to the reading half
+// by the download cache's tests. Every backend reports failures as the
+// same errors a user sees: not found, forbidden, unreachable.
 //
 // Remote inputs are not read by the engine directly. Before a run starts,
 // Resolve fetches each one into the download Cache and rewrites its
