@@ -196,6 +196,9 @@ func parseRunArgs(fs *flag.FlagSet, args []string, o *runOptions) error {
 // into o.Outdir and prints the output object on stdout. The run is
 // recorded in the provenance database unless o.NoProvenance.
 func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Logger) (err error) {
+	if err := checkOutdir(o); err != nil {
+		return err
+	}
 	if o.Compute && (o.ComputeURL != "" || os.Getenv("FLOW_URL") != "") {
 		return runRemote(ctx, o, stdout, log)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -107,6 +108,21 @@ func fetchRemoteInputs(ctx context.Context, o *runOptions, inputs map[string]any
 	}
 	o.AllowPaths = append(o.AllowPaths, c.Dir)
 	return pathCheck(o.AllowPaths)
+}
+
+// checkOutdir refuses an --outdir URL that cannot take the outputs,
+// before anything runs.
+func checkOutdir(o runOptions) error {
+	if !strings.Contains(o.Outdir, "://") {
+		return nil
+	}
+	if !strings.HasPrefix(o.Outdir, "s3://") {
+		return usagef("--outdir %s: outputs go to a local directory or an s3:// prefix", o.Outdir)
+	}
+	if o.Compute && (o.ComputeURL != "" || os.Getenv("FLOW_URL") != "") {
+		return usagef("--outdir %s: a daemon's run brings its outputs to a local directory; copy them to S3 from there", o.Outdir)
+	}
+	return nil
 }
 
 // relocateOutputs moves the outputs into --outdir; for an s3:// outdir,
