@@ -30,8 +30,10 @@ type Info struct {
 	Size    int64     //
 	ETag    string    // the server's version tag, if it gives one
 	ModTime time.Time // Last-Modified, if the server gives it
-	SHA1    string    // hex SHA-1 the object was stored with by flow, if known
-	Ranges  bool      // the server can serve byte ranges
+	SHA1    string    // hex SHA-1 of the whole object, if the server knows it
+	// Or its CRC, base64, as S3 gives them.
+	CRC64NVME, CRC32, CRC32C string
+	Ranges                   bool // the server can serve byte ranges
 }
 
 // Version is what tells one state of an object from another, for the

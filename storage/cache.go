@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -265,7 +264,7 @@ func (c *Cache) download(ctx context.Context, b Backend, u *url.URL, info Info) 
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	var sum string
-	g.Go(func() (err error) { sum, err = hashInOrder(gctx, f, done, partSize, info.Size); return })
+	g.Go(func() (err error) { sum, err = hashInOrder(gctx, f, done, partSize, info); return })
 	g.Go(func() error {
 		fg, fctx := errgroup.WithContext(gctx)
 		fg.SetLimit(parts)
@@ -299,16 +298,19 @@ func (c *Cache) downloadWhole(ctx context.Context, b Backend, u *url.URL, info I
 		return "", err
 	}
 	defer body.Close()
-	h := sha1.New()
-	n, err := io.Copy(io.MultiWriter(f, h), prog.counting(ctx, body))
+	d := newDigests(info)
+	n, err := io.Copy(io.MultiWriter(f, d.writer()), prog.counting(ctx, body))
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("the connection was cut after %d bytes (%v)", n, err)
 	case info.Size >= 0 && n != info.Size:
 		return "", fmt.Errorf("the server sent %d bytes of %d", n, info.Size)
 	}
-	prog.end()
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, err := d.check()
+	if err == nil {
+		prog.end()
+	}
+	return sum, err
 }
 
 // fetchRange copies length bytes at off of the object into f at off. A
@@ -370,9 +372,11 @@ func causeOf(rctx context.Context, err error) error {
 	return err
 }
 
-// hashInOrder hashes f part by part, each as soon as it is written.
-func hashInOrder(ctx context.Context, f *os.File, done []chan struct{}, partSize, size int64) (string, error) {
-	h := sha1.New()
+// hashInOrder hashes f part by part, each as soon as it is written, and
+// checks it against the server's CRC if there is one.
+func hashInOrder(ctx context.Context, f *os.File, done []chan struct{}, partSize int64, info Info) (string, error) {
+	d := newDigests(info)
+	w := d.writer()
 	buf := make([]byte, 1<<20)
 	for i, ch := range done {
 		select {
@@ -381,12 +385,12 @@ func hashInOrder(ctx context.Context, f *os.File, done []chan struct{}, partSize
 			return "", ctx.Err()
 		}
 		off := int64(i) * partSize
-		sec := io.NewSectionReader(f, off, min(partSize, size-off))
-		if _, err := io.CopyBuffer(h, sec, buf); err != nil {
+		sec := io.NewSectionReader(f, off, min(partSize, info.Size-off))
+		if _, err := io.CopyBuffer(w, sec, buf); err != nil {
 			return "", err
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return d.check()
 }
 
 // progress counts the bytes of one transfer and tells Cache.Progress

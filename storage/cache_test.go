@@ -169,15 +169,16 @@ func TestS3FetchDirAndChange(t *testing.T) {
 }
 
 // cutProxy forwards TCP connections to addr; the first connection whose
-// answer passes limit bytes is cut there, once.
-func cutProxy(t *testing.T, addr string, limit int64) (string, *atomic.Bool) {
+// answer passes limit bytes is cut there, once (or, with corrupt, has
+// the byte there changed, once).
+func cutProxy(t *testing.T, addr string, limit int64, corrupt ...bool) (string, *atomic.Bool) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	cut := new(atomic.Bool)
+	done := new(atomic.Bool)
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -193,14 +194,46 @@ func cutProxy(t *testing.T, addr string, limit int64) (string, *atomic.Bool) {
 				defer up.Close()
 				go io.Copy(up, c)
 				n, _ := io.CopyN(c, up, limit)
-				if n == limit && cut.CompareAndSwap(false, true) {
-					return // drop the client's connection mid-answer
+				if n == limit && done.CompareAndSwap(false, true) {
+					if len(corrupt) == 0 {
+						return // drop the client's connection mid-answer
+					}
+					var b [1]byte
+					if _, err := io.ReadFull(up, b[:]); err != nil {
+						return
+					}
+					c.Write([]byte{b[0] ^ 0xff})
 				}
 				io.Copy(c, up)
 			}()
 		}
 	}()
-	return ln.Addr().String(), cut
+	return ln.Addr().String(), done
+}
+
+// TestS3CorruptedBytesRefused: bytes changed on the way from the S3
+// server do not match the CRC it computed when it received the object
+// (CRC64NVME, versitygw's default), and the download fails, caching
+// nothing.
+func TestS3CorruptedBytesRefused(t *testing.T) {
+	srv := s3test.Server(t)
+	bucket := srv.Bucket(t)
+	srv.Put(t, bucket, "big.bin", testData(1_500_000))
+	u, _ := url.Parse(srv.Endpoint)
+	proxied := *srv
+	addr, corrupted := cutProxy(t, u.Host, 200_000, true)
+	proxied.Endpoint = "http://" + addr
+	c := &Cache{Dir: t.TempDir(), Stores: s3Stores(t, &proxied, srv.AccessKey, srv.SecretKey), PartSize: 512 << 10, Parts: 2}
+	_, err := c.FetchFile(context.Background(), "s3://"+bucket+"/big.bin")
+	if !corrupted.Load() {
+		t.Fatal("no byte was changed: the test tested nothing")
+	}
+	if err == nil || !strings.Contains(err.Error(), "CRC") {
+		t.Fatalf("err = %v; want the CRC mismatch", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(c.Dir, "objects")); len(ents) != 0 {
+		t.Errorf("a corrupted download left %d objects in the cache", len(ents))
+	}
 }
 
 // TestS3DroppedConnectionResumes: the S3 server's connection cut in the

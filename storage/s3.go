@@ -116,12 +116,25 @@ func (b *s3Backend) Stat(ctx context.Context, u *url.URL) (Info, error) {
 		return Info{}, err
 	}
 	return Info{
-		Size:    aws.ToInt64(out.ContentLength),
-		ETag:    aws.ToString(out.ETag),
-		ModTime: aws.ToTime(out.LastModified),
-		SHA1:    objectSHA1(out),
-		Ranges:  true,
+		Size:      aws.ToInt64(out.ContentLength),
+		ETag:      aws.ToString(out.ETag),
+		ModTime:   aws.ToTime(out.LastModified),
+		SHA1:      objectSHA1(out),
+		CRC64NVME: wholeObject(out, out.ChecksumCRC64NVME),
+		CRC32:     wholeObject(out, out.ChecksumCRC32),
+		CRC32C:    wholeObject(out, out.ChecksumCRC32C),
+		Ranges:    true,
 	}, nil
+}
+
+// wholeObject is a checksum S3 gave, if it is of the whole object rather
+// than a checksum of its parts' checksums.
+func wholeObject(out *s3.HeadObjectOutput, sum *string) string {
+	v := aws.ToString(sum)
+	if strings.Contains(v, "-") || out.ChecksumType == s3types.ChecksumTypeComposite {
+		return ""
+	}
+	return v
 }
 
 // objectSHA1 is the hex SHA-1 of an object: the one the server computed
