@@ -4,7 +4,8 @@
 // object in place.
 //
 //	s3get get s3://bucket/key FILE
-//	s3get put FILE s3://bucket/key
+//	s3get put FILE s3://bucket/key   # in one request, so that the server keeps a whole-object checksum
+//	s3get rm s3://bucket/key
 //
 // The server and keys come from FLOW_TEST_S3_ENDPOINT,
 // FLOW_TEST_S3_ACCESS_KEY and FLOW_TEST_S3_SECRET_KEY.
@@ -31,8 +32,8 @@ func main() {
 }
 
 func run(args []string) error {
-	if len(args) != 3 {
-		return fmt.Errorf("usage: s3get get s3://bucket/key FILE | s3get put FILE s3://bucket/key")
+	if len(args) < 2 || len(args) > 3 {
+		return fmt.Errorf("usage: s3get get s3://bucket/key FILE | s3get put FILE s3://bucket/key | s3get rm s3://bucket/key")
 	}
 	c := s3.New(s3.Options{
 		Region:       "us-east-1",
@@ -66,7 +67,14 @@ func run(args []string) error {
 			return err
 		}
 		defer f.Close()
-		_, err = tm.UploadObject(ctx, &transfermanager.UploadObjectInput{Bucket: &bucket, Key: &key, Body: f})
+		_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: f})
+		return err
+	case "rm":
+		bucket, key, err := split(args[1])
+		if err != nil {
+			return err
+		}
+		_, err = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key})
 		return err
 	}
 	return fmt.Errorf("unknown command %q", args[0])
