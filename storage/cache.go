@@ -373,22 +373,32 @@ func causeOf(rctx context.Context, err error) error {
 }
 
 // hashInOrder hashes f part by part, each as soon as it is written, and
-// checks it against the server's CRC if there is one.
+// checks it against the server's CRC if there is one. The SHA-1 and the
+// CRC read the parts each on their own, so that they can use two cores.
 func hashInOrder(ctx context.Context, f *os.File, done []chan struct{}, partSize int64, info Info) (string, error) {
 	d := newDigests(info)
-	w := d.writer()
-	buf := make([]byte, 1<<20)
-	for i, ch := range done {
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return "", ctx.Err()
+	pass := func(w io.Writer) error {
+		buf := make([]byte, 1<<20)
+		for i, ch := range done {
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			off := int64(i) * partSize
+			if _, err := io.CopyBuffer(w, io.NewSectionReader(f, off, min(partSize, info.Size-off)), buf); err != nil {
+				return err
+			}
 		}
-		off := int64(i) * partSize
-		sec := io.NewSectionReader(f, off, min(partSize, info.Size-off))
-		if _, err := io.CopyBuffer(w, sec, buf); err != nil {
-			return "", err
-		}
+		return nil
+	}
+	var g errgroup.Group
+	g.Go(func() error { return pass(d.sha1) })
+	if d.crc != nil {
+		g.Go(func() error { return pass(d.crc) })
+	}
+	if err := g.Wait(); err != nil {
+		return "", err
 	}
 	return d.check()
 }
