@@ -143,6 +143,8 @@ func TestRemoteInputErrors(t *testing.T) {
 			fmt.Sprintf(`input "reads": %s/ref.fa: not found`, https.URL)},
 		{"dropped mid-object", fmt.Sprintf("reads: {class: File, location: %s/cut.fa}\n", https.URL) + dir, srv.SecretKey,
 			fmt.Sprintf(`input "reads": %s/cut.fa: the connection was cut 4 times`, https.URL)},
+		{"HTTPS directory", fmt.Sprintf("reads: {class: File, location: s3://%s/run42/s1.fq}\nsamples: {class: Directory, location: %s/dir/}\n", bucket, https.URL), srv.SecretKey,
+			fmt.Sprintf(`input "samples": %s/dir/: an HTTP server cannot list a directory`, https.URL)},
 		{"wrong credentials", fmt.Sprintf("reads: {class: File, location: s3://%s/run42/s1.fq}\n", bucket) + dir, "not-the-secret-42",
 			fmt.Sprintf(`input "reads": s3://%s/run42/s1.fq: forbidden`, bucket)},
 	}
