@@ -283,3 +283,18 @@ func TestStalledServer(t *testing.T) {
 		t.Fatalf("err = %v; want one line saying the server stopped sending", err)
 	}
 }
+
+// TestS3EmptyObject: an empty object is an empty file.
+func TestS3EmptyObject(t *testing.T) {
+	srv := s3test.Server(t)
+	bucket := srv.Bucket(t)
+	srv.Put(t, bucket, "empty.txt", nil)
+	c := &Cache{Dir: t.TempDir(), Stores: s3Stores(t, srv, srv.AccessKey, srv.SecretKey)}
+	p, err := c.FetchFile(context.Background(), "s3://"+bucket+"/empty.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(p); err != nil || st.Size() != 0 || filepath.Base(p) != "empty.txt" {
+		t.Fatalf("%s: %v %v", p, st, err)
+	}
+}
