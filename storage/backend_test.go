@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -151,4 +152,25 @@ func mustParse(s string) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+// TestS3Unreachable: an S3 endpoint where nothing listens is unreachable,
+// said in one line.
+func TestS3Unreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	t.Setenv("TEST_S3_AK", "a")
+	t.Setenv("TEST_S3_SK", "b")
+	st, err := New(writeConfig(t, "s3:\n  - name: gone\n    endpoint: http://"+addr+"\n    credentials: {access_key_env: TEST_S3_AK, secret_key_env: TEST_S3_SK}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = (&Cache{Dir: t.TempDir(), Stores: st}).FetchFile(context.Background(), "s3://b/k")
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), addr) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v; want one line saying %s is unreachable", err, addr)
+	}
 }

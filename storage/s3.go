@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -256,8 +257,13 @@ func s3Error(err error) error {
 	return fmt.Errorf("S3 error %d %s", status, code)
 }
 
-// rootCause is the innermost error, without the SDK's layers of context.
+// rootCause is the network error under the SDK's layers of context
+// (which name the endpoint), else the innermost error.
 func rootCause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op
+	}
 	for {
 		next := errors.Unwrap(err)
 		if next == nil {
