@@ -161,3 +161,27 @@ func TestRunExecutesTheRunscript(t *testing.T) {
 		t.Errorf("NoShell took more than /bin/sh away: exit %d, stdout %q", code, out)
 	}
 }
+
+// The Debian image is what the CWL tests' Docker images are: bash,
+// coreutils and a Debian release, run by the same runtime; a second call
+// takes it from the cache rather than building it again.
+func TestDebianImageRuns(t *testing.T) {
+	rt := Runtime(t)
+	img := Debian(t, DebianOptions{Runscript: "#!/bin/sh\nexec /bin/bash \"$@\"\n"})
+	out, errOut, code := run(t, nil, rt, "--silent", "exec", "--containall", img, "bash", "-c", "test -s /etc/debian_version && echo ok; ls -d /dev /proc /sys")
+	if code != 0 || out != "ok\n/dev\n/proc\n/sys\n" {
+		t.Errorf("in the Debian image: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	out, errOut, code = run(t, nil, rt, "--silent", "run", "--containall", img, "-c", "echo entrypoint $0")
+	if code != 0 || out != "entrypoint /bin/bash\n" {
+		t.Errorf("run with bash as the entrypoint: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	st, err := os.Stat(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := Debian(t, DebianOptions{Runscript: "#!/bin/sh\nexec /bin/bash \"$@\"\n"})
+	if st2, err := os.Stat(again); again != img || err != nil || !st2.ModTime().Equal(st.ModTime()) {
+		t.Errorf("the second call gave %s (%v), not the cached %s", again, err, img)
+	}
+}
