@@ -131,6 +131,38 @@ func TestChangingTheImageInvalidatesTheCache(t *testing.T) {
 	}
 }
 
+// A tool that captures its stderr gets its own lines there and none of
+// the runtime's: SingularityCE warns about the task's /tmp bind, which
+// every CWL task has, unless told to be silent.
+func TestCapturedStderrHoldsOnlyTheTools(t *testing.T) {
+	env, cache := containerEnv(t)
+	siftest.Build(t, cache, siftest.Options{Name: "flowtest_marker:1.sif"})
+	dir := t.TempDir()
+	tool := filepath.Join(dir, "tool.cwl")
+	writeFile(t, tool, `cwlVersion: v1.2
+class: CommandLineTool
+requirements:
+  DockerRequirement: {dockerPull: "flowtest/marker:1"}
+baseCommand: [sh, -c, "echo to-stderr >&2; echo to-stdout"]
+inputs: []
+stdout: out.txt
+stderr: err.txt
+outputs:
+  out: stdout
+  err: stderr
+`)
+	r := flowEnv(t, env, "run", "--singularity", "--no-provenance", "--quiet", "--outdir", filepath.Join(dir, "out"), tool)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if got := readFile(t, filepath.Join(dir, "out", "err.txt")); got != "to-stderr\n" {
+		t.Errorf("the captured stderr holds %q, want only the tool's %q", got, "to-stderr\n")
+	}
+	if got := readFile(t, filepath.Join(dir, "out", "out.txt")); got != "to-stdout\n" {
+		t.Errorf("the captured stdout holds %q", got)
+	}
+}
+
 // What cannot work says so in one line: no runtime, no image, a file that
 // is not an image.
 func TestContainerErrors(t *testing.T) {
@@ -197,17 +229,26 @@ func TestDockerConformanceInSingularity(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	suite := copySuite(t)
-	// Alone, and with the runtime itself in each job's sandbox.
-	for _, args := range [][]string{{"run", "--singularity", "--no-provenance"}, {"run", "--singularity", "--sandbox", "--no-provenance"}} {
+	// Alone, with the runtime itself in each job's sandbox, and in Slurm
+	// jobs on the test cluster over SSH (its workdir on this machine's
+	// file system: shared_fs true).
+	for _, args := range [][]string{
+		{"run", "--singularity", "--no-provenance"},
+		{"run", "--singularity", "--sandbox", "--no-provenance"},
+		{"run", "--singularity", "--no-provenance", "--run_compute", "--cluster", "test"},
+	} {
 		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
 			if slices.Contains(args, "--sandbox") {
 				needSandbox(t)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			if slices.Contains(args, "--run_compute") {
+				args = append(slices.Clone(args), "--compute-config", sshConfig(t, testcluster.Require(t)))
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			report := filepath.Join(t.TempDir(), "report.xml")
 			cmd := cwltest.Command(ctx, cwltest.Options{Source: source, Suite: suite, Tool: flowBin, Args: args,
-				Tags: "docker", Jobs: 2, Timeout: 120, JUnit: report, TempDir: t.TempDir()})
+				Tags: "docker", Jobs: 2, Timeout: 300, JUnit: report, TempDir: t.TempDir()})
 			log, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("cwltest: %v\n%s", err, log)
