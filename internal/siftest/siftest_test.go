@@ -185,3 +185,28 @@ func TestDebianImageRuns(t *testing.T) {
 		t.Errorf("the second call gave %s (%v), not the cached %s", again, err, img)
 	}
 }
+
+// An image pushed to the local registry comes back through the runtime's
+// own pull, over plain HTTP, and runs; the registry's log shows the pull.
+func TestPullFromTheLocalRegistry(t *testing.T) {
+	rt := Runtime(t)
+	if IsStandIn(rt) {
+		t.Skip("the stand-in does not speak the registry protocol")
+	}
+	reg := StartRegistry(t)
+	ref := reg.Push(t, "flowtest/pushed:1", Options{Files: map[string]string{"/etc/image-name": "pushed\n"}})
+	dest := filepath.Join(t.TempDir(), "pulled.sif")
+	env := []string{"SINGULARITY_CACHEDIR=" + t.TempDir(), "APPTAINER_CACHEDIR=" + t.TempDir(), "SINGULARITY_NOHTTPS=true", "APPTAINER_NOHTTPS=true"}
+	if _, errOut, code := run(t, env, rt, "--silent", "pull", dest, ref); code != 0 {
+		t.Fatalf("pull %s: exit %d: %s", ref, code, errOut)
+	}
+	if out, errOut, code := run(t, nil, rt, "--silent", "exec", "--containall", dest, "cat", "/etc/image-name"); code != 0 || out != "pushed\n" {
+		t.Errorf("the pulled image: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if n := reg.ManifestGets(t, "flowtest/pushed:1"); n < 1 {
+		t.Errorf("the registry logged no GET of the manifest, yet the pull worked")
+	}
+	if n := reg.ManifestGets(t, "flowtest/pushed:2"); n != 0 {
+		t.Errorf("the registry logged %d GETs of a tag nobody pulled", n)
+	}
+}
