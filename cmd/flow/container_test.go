@@ -4,15 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -287,31 +285,51 @@ func copySuite(t *testing.T) string {
 	return dst
 }
 
+// registryEnv starts a local registry (siftest.StartRegistry) and returns
+// it with the environment that lets flow pull from it: the registry named
+// as insecure in flow's configuration (it speaks plain HTTP), and a layer
+// cache of the runtime's own for this test.
+func registryEnv(t *testing.T, env []string) (*siftest.Registry, []string) {
+	t.Helper()
+	if rt := siftest.Runtime(t); siftest.IsStandIn(rt) {
+		testenv.SkipOrFail(t, "pulling from a registry needs a real runtime; the stand-in cannot")
+	}
+	reg := siftest.StartRegistry(t)
+	return reg, append(env, "FLOW_INSECURE_REGISTRIES="+reg.Addr,
+		"SINGULARITY_CACHEDIR="+t.TempDir(), "APPTAINER_CACHEDIR="+t.TempDir())
+}
+
+// toolPulling is containerTool with its dockerPull replaced.
+func toolPulling(t *testing.T, dir, image string) string {
+	t.Helper()
+	tool := filepath.Join(dir, "tool-"+strings.NewReplacer("/", "_", ":", "_").Replace(image)+".cwl")
+	writeFile(t, tool, strings.Replace(containerTool, `"flowtest/marker:1"`, `"`+image+`"`, 1))
+	return tool
+}
+
 // Ten runs at once that need the same missing image pull it once, and all
-// ten work; flow images then lists it.
+// ten work; flow images then lists it. The pulls are counted in the
+// registry's own access log, against a pull of another tag of the same
+// image by flow images pull: the runtime reads a manifest more than once
+// per pull, and its layer cache hides repeated layer downloads.
 func TestConcurrentRunsPullAnImageOnce(t *testing.T) {
 	env, cache := containerEnv(t)
-	sif := siftest.Build(t, t.TempDir(), siftest.Options{Files: map[string]string{"/etc/image-name": "pulled\n"}})
-	image, err := os.ReadFile(sif)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pulls atomic.Int32
-	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/flowtest/marker:1" {
-			http.NotFound(w, r)
-			return
-		}
-		pulls.Add(1)
-		time.Sleep(200 * time.Millisecond) // a slow network: the others must wait, not pull too
-		w.Write(image)
-	}))
-	defer registry.Close()
-	env = append(env, "FLOW_TEST_REGISTRY="+registry.URL)
+	reg, env := registryEnv(t, env)
+	// Two images: the runtime would serve a second pull of one digest
+	// from its own cache, reading less.
+	reg.Push(t, "flowtest/marker:1", siftest.Options{Files: map[string]string{"/etc/image-name": "pulled\n"}})
+	reg.Push(t, "flowtest/marker:once", siftest.Options{Files: map[string]string{"/etc/image-name": "pulled once\n"}})
 	dir := t.TempDir()
-	tool, in := filepath.Join(dir, "tool.cwl"), filepath.Join(dir, "in.txt")
-	writeFile(t, tool, containerTool)
+	in := filepath.Join(dir, "in.txt")
 	writeFile(t, in, "x\n")
+	if r := flowEnv(t, env, "images", "pull", toolPulling(t, dir, reg.Addr+"/flowtest/marker:once")); r.code != 0 {
+		t.Fatalf("flow images pull: exit %d: %s", r.code, r.stderr)
+	}
+	onePull := reg.ManifestGets(t, "flowtest/marker:once")
+	if onePull == 0 {
+		t.Fatal("the registry's log shows no manifest GET for a pull that worked")
+	}
+	tool := toolPulling(t, dir, reg.Addr+"/flowtest/marker:1")
 
 	var wg sync.WaitGroup
 	results := make([]result, 10)
@@ -328,11 +346,11 @@ func TestConcurrentRunsPullAnImageOnce(t *testing.T) {
 			t.Errorf("run %d: exit %d: %s", i, r.code, r.stderr)
 		}
 	}
-	if n := pulls.Load(); n != 1 {
-		t.Errorf("ten runs pulled the image %d times, want once", n)
+	if n := reg.ManifestGets(t, "flowtest/marker:1"); n != onePull {
+		t.Errorf("ten runs read the manifest %d times; one pull reads it %d times", n, onePull)
 	}
 	ls := flowEnv(t, env, "images", "ls")
-	if ls.code != 0 || !strings.Contains(ls.stdout, "flowtest_marker:1.sif") || !strings.Contains(ls.stdout, "sha256:") || !strings.Contains(ls.stdout, cache) {
+	if ls.code != 0 || !strings.Contains(ls.stdout, reg.Addr+"_flowtest_marker:1.sif") || !strings.Contains(ls.stdout, "sha256:") || !strings.Contains(ls.stdout, cache) {
 		t.Errorf("flow images ls: exit %d:\n%s%s", ls.code, ls.stdout, ls.stderr)
 	}
 }
@@ -341,22 +359,45 @@ func TestConcurrentRunsPullAnImageOnce(t *testing.T) {
 // names an image that cannot be had.
 func TestImagesPull(t *testing.T) {
 	env, _ := containerEnv(t)
+	reg, env := registryEnv(t, env)
 	dir := t.TempDir()
-	tool := filepath.Join(dir, "tool.cwl")
-	writeFile(t, tool, containerTool)
+	tool := toolPulling(t, dir, reg.Addr+"/flowtest/marker:1")
 	r := flowEnv(t, env, "images", "pull", tool)
-	if r.code != 1 || !strings.Contains(r.stderr, `"flowtest/marker:1"`) {
-		t.Errorf("pulling an image no registry has: exit %d: %s", r.code, r.stderr)
+	if r.code != 1 || !strings.Contains(r.stderr, `"`+reg.Addr+`/flowtest/marker:1"`) {
+		t.Errorf("pulling an image the registry lacks: exit %d: %s", r.code, r.stderr)
 	}
-	image, err := os.ReadFile(siftest.Build(t, t.TempDir(), siftest.Options{}))
+	reg.Push(t, "flowtest/marker:1", siftest.Options{})
+	r = flowEnv(t, env, "images", "pull", tool)
+	if r.code != 0 || !strings.Contains(r.stdout, reg.Addr+"/flowtest/marker:1") || !strings.Contains(r.stdout, "sha256:") {
+		t.Errorf("flow images pull: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A registry is spoken to over plain HTTP only when flow's configuration
+// names it ($FLOW_INSECURE_REGISTRIES). 127.0.0.1 and localhost are
+// always plain HTTP to the runtimes, so the registry is named here by
+// this machine's host name, which must resolve to 127.0.0.1.
+func TestInsecureRegistryIsConfigured(t *testing.T) {
+	env, _ := containerEnv(t)
+	reg, env := registryEnv(t, env)
+	host, err := os.Hostname()
 	if err != nil {
 		t.Fatal(err)
 	}
-	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(image) }))
-	defer registry.Close()
-	r = flowEnv(t, append(env, "FLOW_TEST_REGISTRY="+registry.URL), "images", "pull", tool)
-	if r.code != 0 || !strings.Contains(r.stdout, "flowtest/marker:1") || !strings.Contains(r.stdout, "sha256:") {
-		t.Errorf("flow images pull: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	if addrs, err := net.LookupHost(host); err != nil || !slices.Contains(addrs, "127.0.0.1") {
+		testenv.SkipOrFail(t, fmt.Sprintf("this machine's name %s does not resolve to 127.0.0.1 (%v, %v)", host, addrs, err))
+	}
+	_, port, _ := net.SplitHostPort(reg.Addr)
+	named := net.JoinHostPort(host, port)
+	reg.Push(t, "flowtest/marker:1", siftest.Options{})
+	tool := toolPulling(t, t.TempDir(), named+"/flowtest/marker:1")
+	r := flowEnv(t, env, "images", "pull", tool)
+	if r.code != 1 || !strings.Contains(r.stderr, "https://"+named) {
+		t.Errorf("a plain-HTTP registry not configured as insecure: exit %d, want 1 and an HTTPS error: %s%s", r.code, r.stdout, r.stderr)
+	}
+	r = flowEnv(t, append(env, "FLOW_INSECURE_REGISTRIES=other.example:5000, "+named), "images", "pull", tool)
+	if r.code != 0 || !strings.Contains(r.stdout, named+"/flowtest/marker:1") {
+		t.Errorf("configured as insecure: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 }
 
