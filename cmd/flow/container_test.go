@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -98,6 +99,55 @@ func TestStepRunsInItsImage(t *testing.T) {
 	fail := flowEnv(t, env, "run", "--singularity", "--no-provenance", "--outdir", filepath.Join(dir, "out2"), tool, "--f", in, "--code", "3")
 	if fail.code != 1 || !strings.Contains(fail.stderr, "exited with code 3") {
 		t.Errorf("a step exiting 3 in its container: flow exit %d, stderr %s", fail.code, fail.stderr)
+	}
+}
+
+// The same step, run by an unprivileged user: flow, its image cache and
+// the runtime all as that user, whose home and temporary directory are
+// its own.
+func TestStepRunsInItsImageAsAnUnprivilegedUser(t *testing.T) {
+	uid, gid, dir := siftest.Account(t)
+	rt := siftest.Runtime(t)
+	bin := filepath.Join(dir, "flow")
+	if err := os.Link(flowBin, bin); err != nil {
+		if b, err := exec.Command("cp", flowBin, bin).CombinedOutput(); err != nil {
+			t.Fatalf("copying flow: %v: %s", err, b)
+		}
+	}
+	for _, d := range []string{"home", "tmp", "cache"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(filepath.Join(dir, d), uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	image := siftest.Build(t, filepath.Join(dir, "cache"), siftest.Options{Name: "flowtest_marker:1.sif", Files: map[string]string{"/etc/image-name": "marker-image\n"}})
+	os.Chmod(image, 0o644)
+	tool, in := filepath.Join(dir, "tool.cwl"), filepath.Join(dir, "in.txt")
+	writeFile(t, tool, containerTool)
+	writeFile(t, in, "input-data\n")
+	os.Chmod(tool, 0o644)
+	os.Chmod(in, 0o644)
+	out := filepath.Join(dir, "tmp", "out")
+	cmd := exec.Command(bin, "run", "--singularity", "--no-provenance", "--outdir", out, tool, "--f", in)
+	cmd.Dir = filepath.Join(dir, "tmp")
+	cmd.Env = []string{"HOME=" + filepath.Join(dir, "home"), "TMPDIR=" + filepath.Join(dir, "tmp"), "USER=" + siftest.Unprivileged,
+		"PATH=" + filepath.Dir(rt) + ":/usr/bin:/bin", "FLOW_SINGULARITY_CACHE=" + filepath.Join(dir, "cache"),
+		"XDG_DATA_HOME=" + filepath.Join(dir, "home")}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("flow run as %s: %v\n%s", siftest.Unprivileged, err, b)
+	}
+	got := readFile(t, filepath.Join(out, "out.txt"))
+	for _, want := range []string{"marker-image\n", "/var/spool/cwl\n", "input-data\n", "input-read-only\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the step's output lacks %q:\n%s", want, got)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(out, "out.txt")); err == nil && st.Sys().(*syscall.Stat_t).Uid != uint32(uid) {
+		t.Errorf("the output belongs to uid %d, not to %s", st.Sys().(*syscall.Stat_t).Uid, siftest.Unprivileged)
 	}
 }
 

@@ -323,3 +323,8 @@ func TestRuntimeMessagesStayOutOfTheToolsStderr(t *testing.T) {
 		t.Errorf("with --quiet the runtime printed %q (%v); this test no longer provokes a warning", out, err)
 	}
 }
+
+// Every container test above, again as an unprivileged user.
+func TestContainersAsAnUnprivilegedUser(t *testing.T) {
+	siftest.RerunUnprivileged(t, "^(TestContainer|TestRuntimeMessages)")
+}

@@ -210,3 +210,9 @@ func TestPullFromTheLocalRegistry(t *testing.T) {
 		t.Errorf("the registry logged %d GETs of a tag nobody pulled", n)
 	}
 }
+
+// The runtime's tests, again as an unprivileged user; the Debian image
+// and the registry stay root's (they are built and started once).
+func TestRuntimeAsAnUnprivilegedUser(t *testing.T) {
+	RerunUnprivileged(t, "^(TestBuiltImageRuns|TestRunExecutesTheRunscript)$")
+}
