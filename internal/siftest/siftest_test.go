@@ -196,7 +196,7 @@ func TestPullFromTheLocalRegistry(t *testing.T) {
 	reg := StartRegistry(t)
 	ref := reg.Push(t, "flowtest/pushed:1", Options{Files: map[string]string{"/etc/image-name": "pushed\n"}})
 	dest := filepath.Join(t.TempDir(), "pulled.sif")
-	env := []string{"SINGULARITY_CACHEDIR=" + t.TempDir(), "APPTAINER_CACHEDIR=" + t.TempDir(), "SINGULARITY_NOHTTPS=true", "APPTAINER_NOHTTPS=true"}
+	env := []string{"SINGULARITY_DISABLE_CACHE=true", "APPTAINER_DISABLE_CACHE=true"}
 	if _, errOut, code := run(t, env, rt, "--silent", "pull", dest, ref); code != 0 {
 		t.Fatalf("pull %s: exit %d: %s", ref, code, errOut)
 	}
