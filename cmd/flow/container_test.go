@@ -106,47 +106,30 @@ func TestStepRunsInItsImage(t *testing.T) {
 // the runtime all as that user, whose home and temporary directory are
 // its own.
 func TestStepRunsInItsImageAsAnUnprivilegedUser(t *testing.T) {
-	uid, gid, dir := siftest.Account(t)
-	rt := siftest.Runtime(t)
-	bin := filepath.Join(dir, "flow")
-	if err := os.Link(flowBin, bin); err != nil {
-		if b, err := exec.Command("cp", flowBin, bin).CombinedOutput(); err != nil {
-			t.Fatalf("copying flow: %v: %s", err, b)
-		}
-	}
-	for _, d := range []string{"home", "tmp", "cache"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chown(filepath.Join(dir, d), uid, gid); err != nil {
-			t.Fatal(err)
-		}
-	}
-	image := siftest.Build(t, filepath.Join(dir, "cache"), siftest.Options{Name: "flowtest_marker:1.sif", Files: map[string]string{"/etc/image-name": "marker-image\n"}})
-	os.Chmod(image, 0o644)
-	tool, in := filepath.Join(dir, "tool.cwl"), filepath.Join(dir, "in.txt")
-	writeFile(t, tool, containerTool)
-	writeFile(t, in, "input-data\n")
-	os.Chmod(tool, 0o644)
-	os.Chmod(in, 0o644)
-	out := filepath.Join(dir, "tmp", "out")
-	cmd := exec.Command(bin, "run", "--singularity", "--no-provenance", "--outdir", out, tool, "--f", in)
-	cmd.Dir = filepath.Join(dir, "tmp")
-	cmd.Env = []string{"HOME=" + filepath.Join(dir, "home"), "TMPDIR=" + filepath.Join(dir, "tmp"), "USER=" + siftest.Unprivileged,
-		"PATH=" + filepath.Dir(rt) + ":/usr/bin:/bin", "FLOW_SINGULARITY_CACHE=" + filepath.Join(dir, "cache"),
-		"XDG_DATA_HOME=" + filepath.Join(dir, "home")}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-	b, err := cmd.CombinedOutput()
-	if err != nil {
+	as := newAccount(t)
+	env, cache := containerEnv(t)
+	siftest.Build(t, cache, siftest.Options{Name: "flowtest_marker:1.sif", Files: map[string]string{"/etc/image-name": "marker-image\n"}})
+	src := t.TempDir()
+	writeFile(t, filepath.Join(src, "tool.cwl"), containerTool)
+	writeFile(t, filepath.Join(src, "in.txt"), "input-data\n")
+	src = as.copy(t, src)
+	out := filepath.Join(as.mkdir(t, "work"), "out")
+	cmd := exec.Command(as.copy(t, flowBin), "run", "--singularity", "--no-provenance", "--outdir", out,
+		filepath.Join(src, "tool.cwl"), "--f", filepath.Join(src, "in.txt"))
+	cmd.Dir = filepath.Dir(out)
+	cmd.Env = append(os.Environ(), env...)
+	as.apply(t, cmd)
+	cmd.Env = append(cmd.Env, "TMPDIR="+filepath.Dir(out), "FLOW_SINGULARITY_CACHE="+as.copy(t, cache))
+	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("flow run as %s: %v\n%s", siftest.Unprivileged, err, b)
 	}
 	got := readFile(t, filepath.Join(out, "out.txt"))
-	for _, want := range []string{"marker-image\n", "/var/spool/cwl\n", "input-data\n", "input-read-only\n"} {
+	for _, want := range []string{"marker-image\n", "/var/spool/cwl\n", "input-data\n", "input-read-only\n", "secret=\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the step's output lacks %q:\n%s", want, got)
 		}
 	}
-	if st, err := os.Stat(filepath.Join(out, "out.txt")); err == nil && st.Sys().(*syscall.Stat_t).Uid != uint32(uid) {
+	if st, err := os.Stat(filepath.Join(out, "out.txt")); err == nil && st.Sys().(*syscall.Stat_t).Uid != uint32(as.uid) {
 		t.Errorf("the output belongs to uid %d, not to %s", st.Sys().(*syscall.Stat_t).Uid, siftest.Unprivileged)
 	}
 }
@@ -277,44 +260,122 @@ func TestDockerConformanceInSingularity(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	suite := copySuite(t)
-	// Alone, with the runtime itself in each job's sandbox, and in Slurm
-	// jobs on the test cluster over SSH (its workdir on this machine's
-	// file system: shared_fs true).
-	for _, args := range [][]string{
-		{"run", "--singularity", "--no-provenance"},
-		{"run", "--singularity", "--sandbox", "--no-provenance"},
-		{"run", "--singularity", "--no-provenance", "--run_compute", "--cluster", "test"},
+	// Alone, with the runtime itself in each job's sandbox, in Slurm jobs
+	// on the test cluster over SSH (its workdir on this machine's file
+	// system: shared_fs true), and as an unprivileged user.
+	for _, v := range []struct {
+		args         []string
+		unprivileged bool
+	}{
+		{args: []string{"run", "--singularity", "--no-provenance"}},
+		{args: []string{"run", "--singularity", "--sandbox", "--no-provenance"}},
+		{args: []string{"run", "--singularity", "--no-provenance", "--run_compute", "--cluster", "test"}},
+		{args: []string{"run", "--singularity", "--no-provenance"}, unprivileged: true},
 	} {
-		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
+		name := strings.Join(v.args[1:], " ")
+		if v.unprivileged {
+			name += " as " + siftest.Unprivileged
+		}
+		t.Run(name, func(t *testing.T) {
+			args := v.args
 			if slices.Contains(args, "--sandbox") {
 				needSandbox(t)
 			}
 			if slices.Contains(args, "--run_compute") {
 				args = append(slices.Clone(args), "--compute-config", sshConfig(t, testcluster.Require(t)))
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			report := filepath.Join(t.TempDir(), "report.xml")
-			cmd := cwltest.Command(ctx, cwltest.Options{Source: source, Suite: suite, Tool: flowBin, Args: args,
-				Tags: "docker", Jobs: 2, Timeout: 300, JUnit: report, TempDir: t.TempDir()})
-			log, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("cwltest: %v\n%s", err, log)
+			o := cwltest.Options{Source: source, Suite: suite, Tool: flowBin, Args: args,
+				Tags: "docker", Jobs: 2, Timeout: 300, JUnit: filepath.Join(t.TempDir(), "report.xml"), TempDir: t.TempDir()}
+			var as *account
+			if v.unprivileged {
+				as = newAccount(t)
+				o.Suite, o.Tool = as.copy(t, suite), as.copy(t, flowBin)
+				o.JUnit, o.TempDir = filepath.Join(as.dir, "report.xml"), as.mkdir(t, "tmp")
 			}
-			cases, err := cwltest.ReadJUnitFile(report)
-			if err != nil {
-				t.Fatalf("%v\ncwltest's log:\n%s", err, log)
-			}
-			for _, c := range cases {
-				if c.Status != cwltest.Passed {
-					t.Errorf("%s: %s: %s\n%s", c.ID, c.Status, c.Message, c.Stderr)
-				}
-			}
-			if len(cases) < 8 {
-				t.Errorf("only %d tests are tagged docker, want the suite's 8", len(cases))
-			}
+			checkDockerConformance(t, o, as, cache)
 		})
 	}
+}
+
+// checkDockerConformance runs cwltest as o says (as the account as, if
+// not nil, with its own copy of the image cache) and checks that every
+// test passed.
+func checkDockerConformance(t *testing.T, o cwltest.Options, as *account, cache string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := cwltest.Command(ctx, o)
+	if as != nil {
+		as.apply(t, cmd)
+		cmd.Env = append(cmd.Env, "FLOW_SINGULARITY_CACHE="+as.copy(t, cache))
+	}
+	log, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("cwltest: %v\n%s", err, log)
+	}
+	cases, err := cwltest.ReadJUnitFile(o.JUnit)
+	if err != nil {
+		t.Fatalf("%v\ncwltest's log:\n%s", err, log)
+	}
+	for _, c := range cases {
+		if c.Status != cwltest.Passed {
+			t.Errorf("%s: %s: %s\n%s", c.ID, c.Status, c.Message, c.Stderr)
+		}
+	}
+	if len(cases) < 8 {
+		t.Errorf("only %d tests are tagged docker, want the suite's 8", len(cases))
+	}
+}
+
+// account is the unprivileged user (siftest.Account) and a directory of
+// its own, for running flow as that user.
+type account struct {
+	uid, gid int
+	dir      string
+}
+
+func newAccount(t *testing.T) *account {
+	uid, gid, dir := siftest.Account(t)
+	return &account{uid, gid, dir}
+}
+
+// mkdir makes a directory the account owns.
+func (a *account) mkdir(t *testing.T, name string) string {
+	t.Helper()
+	d := filepath.Join(a.dir, name)
+	if err := os.Mkdir(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(d, a.uid, a.gid); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// copy copies a file or tree into the account's directory, following
+// symbolic links, and gives the account the copy.
+func (a *account) copy(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(a.dir, filepath.Base(src))
+	if out, err := exec.Command("cp", "-rL", src, dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp %s: %v: %s", src, err, out)
+	}
+	if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", a.uid, a.gid), dst).CombinedOutput(); err != nil {
+		t.Fatalf("chown %s: %v: %s", dst, err, out)
+	}
+	return dst
+}
+
+// apply makes cmd run as the account, with a home and data directory of
+// its own.
+func (a *account) apply(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	home := a.mkdir(t, "home")
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(a.uid), Gid: uint32(a.gid)}
+	cmd.Env = append(cmd.Env, "HOME="+home, "XDG_DATA_HOME="+home, "XDG_CACHE_HOME="+home, "USER="+siftest.Unprivileged)
 }
 
 // copySuite copies the CWL conformance suite into a scratch directory, so
