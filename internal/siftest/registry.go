@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -97,10 +98,10 @@ func freeAddr(t testing.TB) string {
 	return l.Addr().String()
 }
 
-// Push builds an image as Build would (busybox, opts.Files, the
-// runscript's place aside: an OCI image has an entrypoint instead) and
-// pushes it as one layer to the registry under repo:tag. It returns the
-// reference a runtime pulls, "docker://ADDR/repo:tag".
+// Push builds the root file system Build would pack for opts and pushes
+// it, as the single layer of an OCI image, to the registry under repoTag
+// ("repo:tag"), with go-containerregistry. It returns the reference a
+// runtime pulls, "docker://ADDR/repo:tag".
 func (r *Registry) Push(t testing.TB, repoTag string, opts Options) string {
 	t.Helper()
 	busybox, err := findBusybox()
@@ -125,7 +126,7 @@ func (r *Registry) Push(t testing.TB, repoTag string, opts Options) string {
 		t.Fatal(err)
 	}
 	img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{
-		Architecture: "amd64", OS: "linux",
+		Architecture: runtime.GOARCH, OS: "linux",
 		Config: v1.Config{Env: []string{"PATH=/usr/bin:/bin"}, Cmd: []string{"/bin/sh"}},
 		RootFS: v1.RootFS{Type: "layers"},
 	})
