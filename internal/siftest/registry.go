@@ -36,16 +36,25 @@ type Registry struct {
 	log  string // the registry's log, access log lines included
 }
 
-// StartRegistry starts a registry for the test and stops it when the test
-// ends. It skips (fails in CI) where docker-registry is not installed.
+// StartRegistry starts a registry on 127.0.0.1 for the test and stops it
+// when the test ends. It skips (fails in CI) where docker-registry is not
+// installed.
 func StartRegistry(t testing.TB) *Registry {
+	t.Helper()
+	return StartRegistryOn(t, "127.0.0.1")
+}
+
+// StartRegistryOn is StartRegistry on another loopback address. Runtimes
+// speak plain HTTP to 127.0.0.1 and localhost unasked, but HTTPS to any
+// other address, such as 127.0.0.2, unless told otherwise.
+func StartRegistryOn(t testing.TB, ip string) *Registry {
 	t.Helper()
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
 		testenv.SkipOrFail(t, "pull tests need a local registry: the Debian package docker-registry")
 	}
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr := freeAddr(t, ip)
 	config := fmt.Sprintf(`version: 0.1
 log: {level: info, formatter: text}
 storage: {filesystem: {rootdirectory: %s}}
@@ -88,9 +97,9 @@ http: {addr: %s}
 	}
 }
 
-// freeAddr is a 127.0.0.1 address with a port nothing listens on now.
-func freeAddr(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// freeAddr is an address on ip with a port nothing listens on now.
+func freeAddr(t testing.TB, ip string) string {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
