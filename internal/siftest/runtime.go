@@ -35,7 +35,7 @@ var standIn struct {
 	skip string // why the stand-in cannot run here, if it cannot
 }
 
-var real struct {
+var realRuntime struct {
 	once sync.Once
 	path string // a real runtime that ran a container here
 	why  string // why there is none, if there is none
@@ -54,12 +54,12 @@ func Runtime(t testing.TB) string {
 		t.Fatalf("%s=0 asks for the stand-in runtime, which CI (%s=1) never uses", RealVar, testenv.RequireVar)
 	}
 	if !forced {
-		real.once.Do(findReal)
-		if real.path != "" {
-			return real.path
+		realRuntime.once.Do(findReal)
+		if realRuntime.path != "" {
+			return realRuntime.path
 		}
 		if testenv.Required() {
-			t.Fatalf("no real container runtime can run here (%s), and CI (%s=1) never uses the stand-in", real.why, testenv.RequireVar)
+			t.Fatalf("no real container runtime can run here (%s), and CI (%s=1) never uses the stand-in", realRuntime.why, testenv.RequireVar)
 		}
 	}
 	standIn.once.Do(prepareStandIn)
@@ -86,16 +86,16 @@ func findReal() {
 		}
 	}
 	candidates = append(candidates, installed...)
-	real.why = "neither apptainer nor singularity is on PATH or in /opt/singularity; scripts/test installs SingularityCE from ../shared/runtimes"
+	realRuntime.why = "neither apptainer nor singularity is on PATH or in /opt/singularity; scripts/test installs SingularityCE from ../shared/runtimes"
 	for _, p := range candidates {
 		if _, err := os.Stat(p); err != nil {
 			continue
 		}
 		if err := tryRuntime(p); err != nil {
-			real.why = fmt.Sprintf("%s cannot run a container: %v", p, err)
+			realRuntime.why = fmt.Sprintf("%s cannot run a container: %v", p, err)
 			continue
 		}
-		real.path = p
+		realRuntime.path = p
 		return
 	}
 }
