@@ -20,7 +20,7 @@ import (
 	"github.com/flow-cwl/flow/internal/testenv"
 )
 
-// containerEnv prepares a Singularity runtime (the stand-in in CI, see
+// containerEnv prepares a Singularity runtime (a real one, see
 // siftest.Runtime) and an empty image cache, and returns the environment
 // a flow process needs to use them.
 func containerEnv(t *testing.T) (env []string, cache string) {
