@@ -47,6 +47,11 @@ type RuntimePuller struct {
 	// on 127.0.0.1. Pulls from them run with the runtime's NOHTTPS
 	// setting; every other registry needs HTTPS.
 	Insecure []string
+	// CADir, if not "", is a directory of PEM CA certificates that pulls
+	// trust beside the system's: a private registry's own CA. Both
+	// runtimes are Go programs, which read such directories from
+	// SSL_CERT_DIR.
+	CADir string
 }
 
 // Pull runs the runtime's pull command. A bare ref gets "docker://".
@@ -74,16 +79,7 @@ func (p RuntimePuller) Pull(ctx context.Context, ref, dest string) error {
 		out = io.MultiWriter(tail, p.Output)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	if slices.Contains(p.Insecure, registryHost(ref)) {
-		// The environment rather than a flag: its name has been
-		// --nohttps and --no-https across versions; the variable,
-		// read under the program's own prefix, has not changed.
-		prefix := "SINGULARITY_"
-		if strings.Contains(filepath.Base(rt), "apptainer") {
-			prefix = "APPTAINER_"
-		}
-		cmd.Env = append(os.Environ(), prefix+"NOHTTPS=true")
-	}
+	cmd.Env = p.env(rt, ref)
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(string(tail.buf))
 		if msg == "" {
@@ -92,6 +88,33 @@ func (p RuntimePuller) Pull(ctx context.Context, ref, dest string) error {
 		return fmt.Errorf("%s pull %s failed: %w: %s", filepath.Base(rt), ref, err, msg)
 	}
 	return nil
+}
+
+// env is the runtime's environment for pulling ref: flow's, with the
+// registry settings of p; nil (flow's own) when there are none.
+func (p RuntimePuller) env(rt, ref string) []string {
+	var extra []string
+	if slices.Contains(p.Insecure, registryHost(ref)) {
+		// The environment rather than a flag: its name has been
+		// --nohttps and --no-https across versions; the variable,
+		// read under the program's own prefix, has not changed.
+		prefix := "SINGULARITY_"
+		if strings.Contains(filepath.Base(rt), "apptainer") {
+			prefix = "APPTAINER_"
+		}
+		extra = append(extra, prefix+"NOHTTPS=true")
+	}
+	if p.CADir != "" {
+		dirs := p.CADir
+		if old := os.Getenv("SSL_CERT_DIR"); old != "" {
+			dirs += ":" + old
+		}
+		extra = append(extra, "SSL_CERT_DIR="+dirs)
+	}
+	if extra == nil {
+		return nil
+	}
+	return append(os.Environ(), extra...)
 }
 
 // registryHost is the registry a docker:// or oras:// reference names:

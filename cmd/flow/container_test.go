@@ -490,7 +490,7 @@ func TestInsecureRegistryIsConfigured(t *testing.T) {
 	if rt := siftest.Runtime(t); siftest.IsStandIn(rt) {
 		testenv.SkipOrFail(t, "pulling from a registry needs a real runtime; the stand-in cannot")
 	}
-	reg := siftest.StartRegistryOn(t, "127.0.0.2")
+	reg := siftest.StartRegistryWith(t, siftest.RegistryOptions{IP: "127.0.0.2"})
 	env = append(env, "SINGULARITY_DISABLE_CACHE=true", "APPTAINER_DISABLE_CACHE=true")
 	reg.Push(t, "flowtest/marker:1", siftest.Options{})
 	tool := toolPulling(t, t.TempDir(), reg.Addr+"/flowtest/marker:1")
@@ -501,6 +501,28 @@ func TestInsecureRegistryIsConfigured(t *testing.T) {
 	r = flowEnv(t, append(env, "FLOW_INSECURE_REGISTRIES=other.example:5000, "+reg.Addr), "images", "pull", tool)
 	if r.code != 0 || !strings.Contains(r.stdout, reg.Addr+"/flowtest/marker:1") {
 		t.Errorf("configured as insecure: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A registry with a certificate from a private CA is pulled from over
+// HTTPS once flow's configuration names a directory holding that CA
+// ($FLOW_REGISTRY_CA_DIR), and refused without it.
+func TestRegistryWithAPrivateCA(t *testing.T) {
+	env, _ := containerEnv(t)
+	if rt := siftest.Runtime(t); siftest.IsStandIn(rt) {
+		testenv.SkipOrFail(t, "pulling from a registry needs a real runtime; the stand-in cannot")
+	}
+	reg := siftest.StartRegistryWith(t, siftest.RegistryOptions{IP: "127.0.0.2", TLS: true})
+	env = append(env, "SINGULARITY_DISABLE_CACHE=true", "APPTAINER_DISABLE_CACHE=true")
+	reg.Push(t, "flowtest/marker:1", siftest.Options{})
+	tool := toolPulling(t, t.TempDir(), reg.Addr+"/flowtest/marker:1")
+	r := flowEnv(t, env, "images", "pull", tool)
+	if r.code != 1 || !strings.Contains(r.stderr, "certificate") {
+		t.Errorf("a registry whose CA is not trusted: exit %d, want 1 and a certificate error: %s%s", r.code, r.stdout, r.stderr)
+	}
+	r = flowEnv(t, append(env, "FLOW_REGISTRY_CA_DIR="+reg.CADir), "images", "pull", tool)
+	if r.code != 0 || !strings.Contains(r.stdout, reg.Addr+"/flowtest/marker:1") {
+		t.Errorf("with the registry's CA configured: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 }
 

@@ -25,6 +25,10 @@ const runtimeEnv = "FLOW_SINGULARITY"
 // are pulled from over plain HTTP.
 const insecureEnv = "FLOW_INSECURE_REGISTRIES"
 
+// registryCAEnv names a directory of CA certificates that pulls trust
+// beside the system's.
+const registryCAEnv = "FLOW_REGISTRY_CA_DIR"
+
 // containerMode is what the flags ask of containers.
 type containerMode struct {
 	Require bool // --singularity: a runtime must be found
@@ -53,7 +57,7 @@ func findContainers(ctx context.Context, m containerMode, log zerolog.Logger) (*
 		return nil, nil, err
 	}
 	log.Debug().Str("runtime", rt.Path).Str("version", rt.Version).Str("cache", dir).Msg("containers")
-	puller := images.RuntimePuller{Runtime: rt.Path, Insecure: insecureRegistries()}
+	puller := images.RuntimePuller{Runtime: rt.Path, Insecure: insecureRegistries(), CADir: os.Getenv(registryCAEnv)}
 	cache := &images.Cache{Dir: dir, Puller: puller, Log: log}
 	return &rt, imageSource{cache}, nil
 }
