@@ -9,6 +9,15 @@
 // and /sys, any marker files a test wants) into a squashfs partition inside
 // a SIF file, the format Singularity and Apptainer run.
 //
+// Debian packs a Debian root file system, built once with mmdebstrap from
+// apt's mirror and kept between test runs, the stand-in for the Docker Hub
+// images CWL's conformance tests name. StartRegistry runs a real registry
+// (Debian's docker-registry) on a loopback address, plain HTTP or TLS with
+// a CA made for the test; Push puts an image there with
+// go-containerregistry, and the registry's access log tells how often it
+// was pulled. RerunUnprivileged and Account run tests, or flow, again as
+// an unprivileged user.
+//
 // Runtime returns the program to run them with: a real apptainer or
 // singularity (on PATH, or SingularityCE where scripts/test unpacks it,
 // /opt/singularity) once it has run a container here. Only where no real
