@@ -5,16 +5,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/flow-cwl/flow/internal/siftest"
+	"github.com/flow-cwl/flow/internal/testenv"
 )
 
 // A test binary started with IMAGES_TEST_CHILD=1 is one of the flow
@@ -27,45 +27,22 @@ func TestMain(m *testing.M) {
 }
 
 // child says "ready", waits for the parent's go (a line on stdin), asks
-// the cache for the image and prints its digest.
+// the cache for the image, pulling it with the real runtime from the
+// test's registry, and prints its digest.
 func child() int {
-	c := &Cache{Dir: os.Getenv("IMAGES_TEST_DIR"), Puller: httpPuller{os.Getenv("IMAGES_TEST_URL")}}
+	c := &Cache{Dir: os.Getenv("IMAGES_TEST_DIR"), Puller: RuntimePuller{Runtime: os.Getenv("IMAGES_TEST_RUNTIME")}}
 	fmt.Println("ready")
 	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	img, err := c.Ensure(context.Background(), Ref{Pull: "quay.io/biocontainers/samtools:1.9"})
+	img, err := c.Ensure(context.Background(), Ref{Pull: os.Getenv("IMAGES_TEST_IMAGE")})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	fmt.Println(img.Digest)
 	return 0
-}
-
-// httpPuller downloads the image from a test server.
-type httpPuller struct{ url string }
-
-func (p httpPuller) Pull(ctx context.Context, ref, dest string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url+"?ref="+ref, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	f, err := os.Create(dest)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 func TestEnsurePullsOnceForConcurrentGoroutines(t *testing.T) {
@@ -105,21 +82,34 @@ func TestEnsurePullsOnceForConcurrentGoroutines(t *testing.T) {
 	}
 }
 
+// Five processes that need the same image at once pull it once, with the
+// real runtime from a real registry, counted in the registry's access log
+// against a single pull of another image: the runtime reads a manifest
+// more than once per pull.
 func TestEnsurePullsOnceAcrossProcesses(t *testing.T) {
-	data := sifBytes(t, sifSpec{labels: map[string]string{"who": "server"}})
-	var requests atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		requests.Add(1)
-		time.Sleep(300 * time.Millisecond) // a slow registry: the others must wait, not pull
-		w.Write(data)
-	}))
-	defer srv.Close()
+	rt := siftest.Runtime(t)
+	if siftest.IsStandIn(rt) {
+		testenv.SkipOrFail(t, "pulling from a registry needs a real runtime; the stand-in cannot")
+	}
+	// Without the runtime's own cache, every pull reads the manifest
+	// again; with it, a second pull of a digest it holds reads less.
+	t.Setenv("SINGULARITY_DISABLE_CACHE", "true")
+	t.Setenv("APPTAINER_DISABLE_CACHE", "true")
+	reg := siftest.StartRegistry(t)
+	// Bare names, as in a dockerPull: 127.0.0.1 is plain HTTP to runtimes.
+	ref := strings.TrimPrefix(reg.Push(t, "biocontainers/samtools:1.9", siftest.Options{Files: map[string]string{"/etc/image-name": "samtools\n"}}), "docker://")
+	once := strings.TrimPrefix(reg.Push(t, "biocontainers/samtools:once", siftest.Options{Files: map[string]string{"/etc/image-name": "once\n"}}), "docker://")
+	single := &Cache{Dir: t.TempDir(), Puller: RuntimePuller{Runtime: rt}}
+	if _, err := single.Ensure(t.Context(), Ref{Pull: once}); err != nil {
+		t.Fatal(err)
+	}
+	onePull := reg.ManifestGets(t, "biocontainers/samtools:once")
 
 	dir := t.TempDir()
 	const n = 5
 	var procs []*childProc
 	for range n {
-		procs = append(procs, startChild(t, dir, srv.URL))
+		procs = append(procs, startChild(t, dir, rt, ref))
 	}
 	for _, p := range procs { // all ready, then all at once
 		if line, _ := p.out.ReadString('\n'); line != "ready\n" {
@@ -138,19 +128,16 @@ func TestEnsurePullsOnceAcrossProcesses(t *testing.T) {
 		digests = append(digests, strings.TrimSpace(string(out)))
 	}
 
-	if got := requests.Load(); got != 1 {
-		t.Errorf("%d processes caused %d downloads, want 1", n, got)
+	if got := reg.ManifestGets(t, "biocontainers/samtools:1.9"); got != onePull {
+		t.Errorf("%d processes read the manifest %d times; one pull reads it %d times", n, got, onePull)
 	}
-	want := make([]string, n)
-	for i := range want {
-		want[i] = digestOf(data)
+	for i, d := range digests {
+		if d != digests[0] || !strings.HasPrefix(d, "sha256:") {
+			t.Errorf("child %d got digest %q, child 0 %q", i, d, digests[0])
+		}
 	}
-	if !reflect.DeepEqual(digests, want) {
-		t.Errorf("children got digests %q, want %s each", digests, digestOf(data))
-	}
-	if names := dirNames(t, dir); !reflect.DeepEqual(names, []string{
-		"quay.io_biocontainers_samtools:1.9.sif", "quay.io_biocontainers_samtools:1.9.sif.lock", "quay.io_biocontainers_samtools:1.9.sif.used",
-	}) {
+	name := strings.ReplaceAll(ref, "/", "_") + ".sif"
+	if names := dirNames(t, dir); !reflect.DeepEqual(names, []string{name, name + lockSuffix, name + usedSuffix}) {
 		t.Errorf("cache holds %v", names)
 	}
 }
@@ -162,10 +149,10 @@ type childProc struct {
 	stderr *strings.Builder
 }
 
-func startChild(t *testing.T, dir, url string) *childProc {
+func startChild(t *testing.T, dir, runtime, image string) *childProc {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), os.Args[0])
-	cmd.Env = append(os.Environ(), "IMAGES_TEST_CHILD=1", "IMAGES_TEST_DIR="+dir, "IMAGES_TEST_URL="+url)
+	cmd.Env = append(os.Environ(), "IMAGES_TEST_CHILD=1", "IMAGES_TEST_DIR="+dir, "IMAGES_TEST_RUNTIME="+runtime, "IMAGES_TEST_IMAGE="+image)
 	p := &childProc{cmd: cmd, stderr: &strings.Builder{}}
 	cmd.Stderr = p.stderr
 	var err error

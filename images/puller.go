@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -40,6 +42,16 @@ type RuntimePuller struct {
 	// Output receives the runtime's progress messages, if not nil. The
 	// last of them go into the error of a failed pull either way.
 	Output io.Writer
+	// Insecure are registries (host or host:port, as in the image name)
+	// reached over plain HTTP: a private registry without TLS, a test one
+	// on 127.0.0.1. Pulls from them run with the runtime's NOHTTPS
+	// setting; every other registry needs HTTPS.
+	Insecure []string
+	// CADir, if not "", is a directory of PEM CA certificates that pulls
+	// trust beside the system's: a private registry's own CA. Both
+	// runtimes are Go programs, which read such directories from
+	// SSL_CERT_DIR.
+	CADir string
 }
 
 // Pull runs the runtime's pull command. A bare ref gets "docker://".
@@ -67,6 +79,7 @@ func (p RuntimePuller) Pull(ctx context.Context, ref, dest string) error {
 		out = io.MultiWriter(tail, p.Output)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Env = p.env(rt, ref)
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(string(tail.buf))
 		if msg == "" {
@@ -75,6 +88,48 @@ func (p RuntimePuller) Pull(ctx context.Context, ref, dest string) error {
 		return fmt.Errorf("%s pull %s failed: %w: %s", filepath.Base(rt), ref, err, msg)
 	}
 	return nil
+}
+
+// env is the runtime's environment for pulling ref: flow's, with the
+// registry settings of p; nil (flow's own) when there are none.
+func (p RuntimePuller) env(rt, ref string) []string {
+	var extra []string
+	if slices.Contains(p.Insecure, registryHost(ref)) {
+		// The environment rather than a flag: its name has been
+		// --nohttps and --no-https across versions; the variable,
+		// read under the program's own prefix, has not changed.
+		prefix := "SINGULARITY_"
+		if strings.Contains(filepath.Base(rt), "apptainer") {
+			prefix = "APPTAINER_"
+		}
+		extra = append(extra, prefix+"NOHTTPS=true")
+	}
+	if p.CADir != "" {
+		dirs := p.CADir
+		if old := os.Getenv("SSL_CERT_DIR"); old != "" {
+			dirs += ":" + old
+		}
+		extra = append(extra, "SSL_CERT_DIR="+dirs)
+	}
+	if extra == nil {
+		return nil
+	}
+	return append(os.Environ(), extra...)
+}
+
+// registryHost is the registry a docker:// or oras:// reference names:
+// its first path element when that has a '.' or ':' or is "localhost"
+// (Docker's rule); "" for Docker Hub and other schemes.
+func registryHost(ref string) string {
+	scheme, rest, ok := strings.Cut(ref, "://")
+	if !ok || scheme != "docker" && scheme != "oras" {
+		return ""
+	}
+	first, _, ok := strings.Cut(rest, "/")
+	if !ok || !strings.ContainsAny(first, ".:") && first != "localhost" {
+		return ""
+	}
+	return first
 }
 
 func (p RuntimePuller) runtime() (string, error) {

@@ -88,3 +88,38 @@ func TestRuntimePullerWithoutRuntime(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+// Only a registry configured as insecure is pulled from over plain HTTP;
+// the setting goes by the runtime's own name.
+func TestRuntimePullerInsecureRegistries(t *testing.T) {
+	for _, tc := range []struct {
+		runtime, ref, want string
+	}{
+		{"apptainer", "docker://127.0.0.1:5000/flowtest/x:1", "APPTAINER_NOHTTPS=true"},
+		{"singularity", "docker://127.0.0.1:5000/flowtest/x:1", "SINGULARITY_NOHTTPS=true"},
+		{"singularity", "docker://127.0.0.1:5001/flowtest/x:1", ""},
+		{"singularity", "docker://flowtest/127.0.0.1:5000", ""},
+		{"singularity", "library://127.0.0.1:5000/x", ""},
+	} {
+		dir := t.TempDir()
+		rt := filepath.Join(dir, tc.runtime)
+		envFile := filepath.Join(dir, "env.txt")
+		if err := os.WriteFile(rt, []byte("#!/bin/sh\nenv > "+envFile+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		p := RuntimePuller{Runtime: rt, Insecure: []string{"127.0.0.1:5000", "registry.example.org"}}
+		if err := p.Pull(t.Context(), tc.ref, filepath.Join(dir, "x.sif")); err != nil {
+			t.Fatal(err)
+		}
+		env, _ := os.ReadFile(envFile)
+		got := ""
+		for _, line := range strings.Split(string(env), "\n") {
+			if strings.HasSuffix(line, "NOHTTPS=true") {
+				got = line
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%s pull %s: NOHTTPS setting %q, want %q", tc.runtime, tc.ref, got, tc.want)
+		}
+	}
+}

@@ -4,15 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,7 +20,7 @@ import (
 	"github.com/flow-cwl/flow/internal/testenv"
 )
 
-// containerEnv prepares a Singularity runtime (the stand-in in CI, see
+// containerEnv prepares a Singularity runtime (a real one, see
 // siftest.Runtime) and an empty image cache, and returns the environment
 // a flow process needs to use them.
 func containerEnv(t *testing.T) (env []string, cache string) {
@@ -103,6 +101,38 @@ func TestStepRunsInItsImage(t *testing.T) {
 	}
 }
 
+// The same step, run by an unprivileged user: flow, its image cache and
+// the runtime all as that user, whose home and temporary directory are
+// its own.
+func TestStepRunsInItsImageAsAnUnprivilegedUser(t *testing.T) {
+	as := newAccount(t)
+	env, cache := containerEnv(t)
+	siftest.Build(t, cache, siftest.Options{Name: "flowtest_marker:1.sif", Files: map[string]string{"/etc/image-name": "marker-image\n"}})
+	src := t.TempDir()
+	writeFile(t, filepath.Join(src, "tool.cwl"), containerTool)
+	writeFile(t, filepath.Join(src, "in.txt"), "input-data\n")
+	src = as.copy(t, src)
+	out := filepath.Join(as.mkdir(t, "work"), "out")
+	cmd := exec.Command(as.copy(t, flowBin), "run", "--singularity", "--no-provenance", "--outdir", out,
+		filepath.Join(src, "tool.cwl"), "--f", filepath.Join(src, "in.txt"))
+	cmd.Dir = filepath.Dir(out)
+	cmd.Env = append(os.Environ(), env...)
+	as.apply(t, cmd)
+	cmd.Env = append(cmd.Env, "TMPDIR="+filepath.Dir(out), "FLOW_SINGULARITY_CACHE="+as.copy(t, cache))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("flow run as %s: %v\n%s", siftest.Unprivileged, err, b)
+	}
+	got := readFile(t, filepath.Join(out, "out.txt"))
+	for _, want := range []string{"marker-image\n", "/var/spool/cwl\n", "input-data\n", "input-read-only\n", "secret=\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the step's output lacks %q:\n%s", want, got)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(out, "out.txt")); err == nil && st.Sys().(*syscall.Stat_t).Uid != uint32(as.uid) {
+		t.Errorf("the output belongs to uid %d, not to %s", st.Sys().(*syscall.Stat_t).Uid, siftest.Unprivileged)
+	}
+}
+
 // A step reruns when its image changes, even under the same name.
 func TestChangingTheImageInvalidatesTheCache(t *testing.T) {
 	env, cache := containerEnv(t)
@@ -128,6 +158,38 @@ func TestChangingTheImageInvalidatesTheCache(t *testing.T) {
 	build("second\n")
 	if strings.Contains(run(), "reused from the cache") {
 		t.Error("the step was reused although its image changed")
+	}
+}
+
+// A tool that captures its stderr gets its own lines there and none of
+// the runtime's: SingularityCE warns about the task's /tmp bind, which
+// every CWL task has, unless told to be silent.
+func TestCapturedStderrHoldsOnlyTheTools(t *testing.T) {
+	env, cache := containerEnv(t)
+	siftest.Build(t, cache, siftest.Options{Name: "flowtest_marker:1.sif"})
+	dir := t.TempDir()
+	tool := filepath.Join(dir, "tool.cwl")
+	writeFile(t, tool, `cwlVersion: v1.2
+class: CommandLineTool
+requirements:
+  DockerRequirement: {dockerPull: "flowtest/marker:1"}
+baseCommand: [sh, -c, "echo to-stderr >&2; echo to-stdout"]
+inputs: []
+stdout: out.txt
+stderr: err.txt
+outputs:
+  out: stdout
+  err: stderr
+`)
+	r := flowEnv(t, env, "run", "--singularity", "--no-provenance", "--quiet", "--outdir", filepath.Join(dir, "out"), tool)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if got := readFile(t, filepath.Join(dir, "out", "err.txt")); got != "to-stderr\n" {
+		t.Errorf("the captured stderr holds %q, want only the tool's %q", got, "to-stderr\n")
+	}
+	if got := readFile(t, filepath.Join(dir, "out", "out.txt")); got != "to-stdout\n" {
+		t.Errorf("the captured stdout holds %q", got)
 	}
 }
 
@@ -168,8 +230,12 @@ func TestContainerErrors(t *testing.T) {
 	}
 }
 
-// The conformance tests tagged docker pass in containers, with stand-in
-// images under the names those tests use, as cwltest judges them.
+// The conformance tests tagged docker pass in containers with the real
+// runtime, as cwltest judges them. The images they name are Debian root
+// file systems built in the test (siftest.Debian), put into flow's image
+// cache under the names a pull of debian:stable-slim and bash:4.4 would
+// have given them; bash's image keeps its entrypoint, bash, as its
+// runscript.
 func TestDockerConformanceInSingularity(t *testing.T) {
 	source := os.Getenv("CWLTEST")
 	if source == "" {
@@ -179,43 +245,136 @@ func TestDockerConformanceInSingularity(t *testing.T) {
 		testenv.SkipOrFail(t, err.Error())
 	}
 	env, cache := containerEnv(t)
-	for _, name := range []string{"docker.io_debian:stable-slim.sif", "docker.io_bash:4.4.sif"} {
-		siftest.Build(t, cache, siftest.Options{Name: name})
+	for name, opts := range map[string]siftest.DebianOptions{
+		"docker.io/debian:stable-slim": {},
+		"docker.io/bash:4.4":           {Runscript: "#!/bin/sh\nexec /bin/bash \"$@\"\n"},
+	} {
+		cached := filepath.Join(cache, strings.ReplaceAll(name, "/", "_")+".sif")
+		if err := os.Symlink(siftest.Debian(t, opts), cached); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
 	suite := copySuite(t)
-	// Alone, and with the runtime itself in each job's sandbox.
-	for _, args := range [][]string{{"run", "--singularity", "--no-provenance"}, {"run", "--singularity", "--sandbox", "--no-provenance"}} {
-		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
+	// Alone, with the runtime itself in each job's sandbox, in Slurm jobs
+	// on the test cluster over SSH (its workdir on this machine's file
+	// system: shared_fs true), and as an unprivileged user.
+	for _, v := range []struct {
+		args         []string
+		unprivileged bool
+	}{
+		{args: []string{"run", "--singularity", "--no-provenance"}},
+		{args: []string{"run", "--singularity", "--sandbox", "--no-provenance"}},
+		{args: []string{"run", "--singularity", "--no-provenance", "--run_compute", "--cluster", "test"}},
+		{args: []string{"run", "--singularity", "--no-provenance"}, unprivileged: true},
+	} {
+		name := strings.Join(v.args[1:], " ")
+		if v.unprivileged {
+			name += " as " + siftest.Unprivileged
+		}
+		t.Run(name, func(t *testing.T) {
+			args := v.args
 			if slices.Contains(args, "--sandbox") {
 				needSandbox(t)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			report := filepath.Join(t.TempDir(), "report.xml")
-			cmd := cwltest.Command(ctx, cwltest.Options{Source: source, Suite: suite, Tool: flowBin, Args: args,
-				Tags: "docker", Jobs: 2, Timeout: 120, JUnit: report, TempDir: t.TempDir()})
-			log, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("cwltest: %v\n%s", err, log)
+			if slices.Contains(args, "--run_compute") {
+				args = append(slices.Clone(args), "--compute-config", sshConfig(t, testcluster.Require(t)))
 			}
-			cases, err := cwltest.ReadJUnitFile(report)
-			if err != nil {
-				t.Fatalf("%v\ncwltest's log:\n%s", err, log)
+			o := cwltest.Options{Source: source, Suite: suite, Tool: flowBin, Args: args,
+				Tags: "docker", Jobs: 2, Timeout: 300, JUnit: filepath.Join(t.TempDir(), "report.xml"), TempDir: t.TempDir()}
+			var as *account
+			if v.unprivileged {
+				as = newAccount(t)
+				o.Suite, o.Tool = as.copy(t, suite), as.copy(t, flowBin)
+				o.JUnit, o.TempDir = filepath.Join(as.dir, "report.xml"), as.mkdir(t, "tmp")
 			}
-			for _, c := range cases {
-				if c.Status != cwltest.Passed {
-					t.Errorf("%s: %s: %s\n%s", c.ID, c.Status, c.Message, c.Stderr)
-				}
-			}
-			if len(cases) < 8 {
-				t.Errorf("only %d tests are tagged docker", len(cases))
-			}
+			checkDockerConformance(t, o, as, cache)
 		})
 	}
+}
+
+// checkDockerConformance runs cwltest as o says (as the account as, if
+// not nil, with its own copy of the image cache) and checks that every
+// test passed.
+func checkDockerConformance(t *testing.T, o cwltest.Options, as *account, cache string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := cwltest.Command(ctx, o)
+	if as != nil {
+		as.apply(t, cmd)
+		cmd.Env = append(cmd.Env, "FLOW_SINGULARITY_CACHE="+as.copy(t, cache))
+	}
+	log, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("cwltest: %v\n%s", err, log)
+	}
+	cases, err := cwltest.ReadJUnitFile(o.JUnit)
+	if err != nil {
+		t.Fatalf("%v\ncwltest's log:\n%s", err, log)
+	}
+	for _, c := range cases {
+		if c.Status != cwltest.Passed {
+			t.Errorf("%s: %s: %s\n%s", c.ID, c.Status, c.Message, c.Stderr)
+		}
+	}
+	if len(cases) < 8 {
+		t.Errorf("only %d tests are tagged docker, want the suite's 8", len(cases))
+	}
+}
+
+// account is the unprivileged user (siftest.Account) and a directory of
+// its own, for running flow as that user.
+type account struct {
+	uid, gid int
+	dir      string
+}
+
+func newAccount(t *testing.T) *account {
+	uid, gid, dir := siftest.Account(t)
+	return &account{uid, gid, dir}
+}
+
+// mkdir makes a directory the account owns.
+func (a *account) mkdir(t *testing.T, name string) string {
+	t.Helper()
+	d := filepath.Join(a.dir, name)
+	if err := os.Mkdir(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(d, a.uid, a.gid); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// copy copies a file or tree into the account's directory, following
+// symbolic links, and gives the account the copy.
+func (a *account) copy(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(a.dir, filepath.Base(src))
+	if out, err := exec.Command("cp", "-rL", src, dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp %s: %v: %s", src, err, out)
+	}
+	if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", a.uid, a.gid), dst).CombinedOutput(); err != nil {
+		t.Fatalf("chown %s: %v: %s", dst, err, out)
+	}
+	return dst
+}
+
+// apply makes cmd run as the account, with a home and data directory of
+// its own.
+func (a *account) apply(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	home := a.mkdir(t, "home")
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(a.uid), Gid: uint32(a.gid)}
+	cmd.Env = append(cmd.Env, "HOME="+home, "XDG_DATA_HOME="+home, "XDG_CACHE_HOME="+home, "USER="+siftest.Unprivileged)
 }
 
 // copySuite copies the CWL conformance suite into a scratch directory, so
@@ -236,31 +395,49 @@ func copySuite(t *testing.T) string {
 	return dst
 }
 
+// registryEnv starts a local registry (siftest.StartRegistry) and returns
+// it with the environment that lets flow pull from it: the registry named
+// as insecure in flow's configuration (it speaks plain HTTP), and the
+// runtime's own cache off, so that every pull it makes shows in the
+// registry's log (a cached digest would be read less).
+func registryEnv(t *testing.T, env []string) (*siftest.Registry, []string) {
+	t.Helper()
+	if rt := siftest.Runtime(t); siftest.IsStandIn(rt) {
+		testenv.SkipOrFail(t, "pulling from a registry needs a real runtime; the stand-in cannot")
+	}
+	reg := siftest.StartRegistry(t)
+	return reg, append(env, "FLOW_INSECURE_REGISTRIES="+reg.Addr,
+		"SINGULARITY_DISABLE_CACHE=true", "APPTAINER_DISABLE_CACHE=true")
+}
+
+// toolPulling is containerTool with its dockerPull replaced.
+func toolPulling(t *testing.T, dir, image string) string {
+	t.Helper()
+	tool := filepath.Join(dir, "tool-"+strings.NewReplacer("/", "_", ":", "_").Replace(image)+".cwl")
+	writeFile(t, tool, strings.Replace(containerTool, `"flowtest/marker:1"`, `"`+image+`"`, 1))
+	return tool
+}
+
 // Ten runs at once that need the same missing image pull it once, and all
-// ten work; flow images then lists it.
+// ten work; flow images then lists it. The pulls are counted in the
+// registry's own access log, against a pull of another image by flow
+// images pull: the runtime reads a manifest more than once per pull.
 func TestConcurrentRunsPullAnImageOnce(t *testing.T) {
 	env, cache := containerEnv(t)
-	sif := siftest.Build(t, t.TempDir(), siftest.Options{Files: map[string]string{"/etc/image-name": "pulled\n"}})
-	image, err := os.ReadFile(sif)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pulls atomic.Int32
-	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/flowtest/marker:1" {
-			http.NotFound(w, r)
-			return
-		}
-		pulls.Add(1)
-		time.Sleep(200 * time.Millisecond) // a slow network: the others must wait, not pull too
-		w.Write(image)
-	}))
-	defer registry.Close()
-	env = append(env, "FLOW_TEST_REGISTRY="+registry.URL)
+	reg, env := registryEnv(t, env)
+	reg.Push(t, "flowtest/marker:1", siftest.Options{Files: map[string]string{"/etc/image-name": "pulled\n"}})
+	reg.Push(t, "flowtest/marker:once", siftest.Options{Files: map[string]string{"/etc/image-name": "pulled once\n"}})
 	dir := t.TempDir()
-	tool, in := filepath.Join(dir, "tool.cwl"), filepath.Join(dir, "in.txt")
-	writeFile(t, tool, containerTool)
+	in := filepath.Join(dir, "in.txt")
 	writeFile(t, in, "x\n")
+	if r := flowEnv(t, env, "images", "pull", toolPulling(t, dir, reg.Addr+"/flowtest/marker:once")); r.code != 0 {
+		t.Fatalf("flow images pull: exit %d: %s", r.code, r.stderr)
+	}
+	onePull := reg.ManifestGets(t, "flowtest/marker:once")
+	if onePull == 0 {
+		t.Fatal("the registry's log shows no manifest GET for a pull that worked")
+	}
+	tool := toolPulling(t, dir, reg.Addr+"/flowtest/marker:1")
 
 	var wg sync.WaitGroup
 	results := make([]result, 10)
@@ -277,11 +454,11 @@ func TestConcurrentRunsPullAnImageOnce(t *testing.T) {
 			t.Errorf("run %d: exit %d: %s", i, r.code, r.stderr)
 		}
 	}
-	if n := pulls.Load(); n != 1 {
-		t.Errorf("ten runs pulled the image %d times, want once", n)
+	if n := reg.ManifestGets(t, "flowtest/marker:1"); n != onePull {
+		t.Errorf("ten runs read the manifest %d times; one pull reads it %d times", n, onePull)
 	}
 	ls := flowEnv(t, env, "images", "ls")
-	if ls.code != 0 || !strings.Contains(ls.stdout, "flowtest_marker:1.sif") || !strings.Contains(ls.stdout, "sha256:") || !strings.Contains(ls.stdout, cache) {
+	if ls.code != 0 || !strings.Contains(ls.stdout, reg.Addr+"_flowtest_marker:1.sif") || !strings.Contains(ls.stdout, "sha256:") || !strings.Contains(ls.stdout, cache) {
 		t.Errorf("flow images ls: exit %d:\n%s%s", ls.code, ls.stdout, ls.stderr)
 	}
 }
@@ -290,22 +467,62 @@ func TestConcurrentRunsPullAnImageOnce(t *testing.T) {
 // names an image that cannot be had.
 func TestImagesPull(t *testing.T) {
 	env, _ := containerEnv(t)
+	reg, env := registryEnv(t, env)
 	dir := t.TempDir()
-	tool := filepath.Join(dir, "tool.cwl")
-	writeFile(t, tool, containerTool)
+	tool := toolPulling(t, dir, reg.Addr+"/flowtest/marker:1")
 	r := flowEnv(t, env, "images", "pull", tool)
-	if r.code != 1 || !strings.Contains(r.stderr, `"flowtest/marker:1"`) {
-		t.Errorf("pulling an image no registry has: exit %d: %s", r.code, r.stderr)
+	if r.code != 1 || !strings.Contains(r.stderr, `"`+reg.Addr+`/flowtest/marker:1"`) {
+		t.Errorf("pulling an image the registry lacks: exit %d: %s", r.code, r.stderr)
 	}
-	image, err := os.ReadFile(siftest.Build(t, t.TempDir(), siftest.Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(image) }))
-	defer registry.Close()
-	r = flowEnv(t, append(env, "FLOW_TEST_REGISTRY="+registry.URL), "images", "pull", tool)
-	if r.code != 0 || !strings.Contains(r.stdout, "flowtest/marker:1") || !strings.Contains(r.stdout, "sha256:") {
+	reg.Push(t, "flowtest/marker:1", siftest.Options{})
+	r = flowEnv(t, env, "images", "pull", tool)
+	if r.code != 0 || !strings.Contains(r.stdout, reg.Addr+"/flowtest/marker:1") || !strings.Contains(r.stdout, "sha256:") {
 		t.Errorf("flow images pull: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A registry is spoken to over plain HTTP only when flow's configuration
+// names it ($FLOW_INSECURE_REGISTRIES). 127.0.0.1 and localhost are
+// always plain HTTP to the runtimes, so this registry listens on
+// 127.0.0.2, another loopback address.
+func TestInsecureRegistryIsConfigured(t *testing.T) {
+	env, _ := containerEnv(t)
+	if rt := siftest.Runtime(t); siftest.IsStandIn(rt) {
+		testenv.SkipOrFail(t, "pulling from a registry needs a real runtime; the stand-in cannot")
+	}
+	reg := siftest.StartRegistryWith(t, siftest.RegistryOptions{IP: "127.0.0.2"})
+	env = append(env, "SINGULARITY_DISABLE_CACHE=true", "APPTAINER_DISABLE_CACHE=true")
+	reg.Push(t, "flowtest/marker:1", siftest.Options{})
+	tool := toolPulling(t, t.TempDir(), reg.Addr+"/flowtest/marker:1")
+	r := flowEnv(t, env, "images", "pull", tool)
+	if r.code != 1 || !strings.Contains(r.stderr, "https://"+reg.Addr) {
+		t.Errorf("a plain-HTTP registry not configured as insecure: exit %d, want 1 and an HTTPS error: %s%s", r.code, r.stdout, r.stderr)
+	}
+	r = flowEnv(t, append(env, "FLOW_INSECURE_REGISTRIES=other.example:5000, "+reg.Addr), "images", "pull", tool)
+	if r.code != 0 || !strings.Contains(r.stdout, reg.Addr+"/flowtest/marker:1") {
+		t.Errorf("configured as insecure: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A registry with a certificate from a private CA is pulled from over
+// HTTPS once flow's configuration names a directory holding that CA
+// ($FLOW_REGISTRY_CA_DIR), and refused without it.
+func TestRegistryWithAPrivateCA(t *testing.T) {
+	env, _ := containerEnv(t)
+	if rt := siftest.Runtime(t); siftest.IsStandIn(rt) {
+		testenv.SkipOrFail(t, "pulling from a registry needs a real runtime; the stand-in cannot")
+	}
+	reg := siftest.StartRegistryWith(t, siftest.RegistryOptions{IP: "127.0.0.2", TLS: true})
+	env = append(env, "SINGULARITY_DISABLE_CACHE=true", "APPTAINER_DISABLE_CACHE=true")
+	reg.Push(t, "flowtest/marker:1", siftest.Options{})
+	tool := toolPulling(t, t.TempDir(), reg.Addr+"/flowtest/marker:1")
+	r := flowEnv(t, env, "images", "pull", tool)
+	if r.code != 1 || !strings.Contains(r.stderr, "certificate") {
+		t.Errorf("a registry whose CA is not trusted: exit %d, want 1 and a certificate error: %s%s", r.code, r.stdout, r.stderr)
+	}
+	r = flowEnv(t, append(env, "FLOW_REGISTRY_CA_DIR="+reg.CADir), "images", "pull", tool)
+	if r.code != 0 || !strings.Contains(r.stdout, reg.Addr+"/flowtest/marker:1") {
+		t.Errorf("with the registry's CA configured: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -19,6 +20,14 @@ import (
 
 // runtimeEnv names the runtime to use instead of looking on PATH.
 const runtimeEnv = "FLOW_SINGULARITY"
+
+// insecureEnv lists registries (host:port, comma-separated) that images
+// are pulled from over plain HTTP.
+const insecureEnv = "FLOW_INSECURE_REGISTRIES"
+
+// registryCAEnv names a directory of CA certificates that pulls trust
+// beside the system's.
+const registryCAEnv = "FLOW_REGISTRY_CA_DIR"
 
 // containerMode is what the flags ask of containers.
 type containerMode struct {
@@ -48,7 +57,8 @@ func findContainers(ctx context.Context, m containerMode, log zerolog.Logger) (*
 		return nil, nil, err
 	}
 	log.Debug().Str("runtime", rt.Path).Str("version", rt.Version).Str("cache", dir).Msg("containers")
-	cache := &images.Cache{Dir: dir, Puller: images.RuntimePuller{Runtime: rt.Path}, Log: log}
+	puller := images.RuntimePuller{Runtime: rt.Path, Insecure: insecureRegistries(), CADir: os.Getenv(registryCAEnv)}
+	cache := &images.Cache{Dir: dir, Puller: puller, Log: log}
 	return &rt, imageSource{cache}, nil
 }
 
@@ -64,4 +74,15 @@ func (s imageSource) Image(ctx context.Context, docker map[string]any, baseDir s
 		return engine.Image{}, err
 	}
 	return engine.Image{Name: ref.String(), Path: img.Path, Digest: img.Digest}, nil
+}
+
+// insecureRegistries reads $FLOW_INSECURE_REGISTRIES.
+func insecureRegistries() []string {
+	var hosts []string
+	for _, h := range strings.Split(os.Getenv(insecureEnv), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
 }

@@ -34,7 +34,7 @@ func Command(rt Runtime, t *executors.Task) (argv []string, hostDir string, err 
 	if !ok {
 		return nil, "", fmt.Errorf("task %q: its working directory %s is not inside any of its mounts, so it does not exist on the host", t.ID, t.Dir)
 	}
-	argv = []string{rt.Path, "--quiet", verb(t), "--containall"}
+	argv = []string{rt.Path, "--silent", verb(t), "--containall"}
 	if rt.Sandboxed {
 		argv = append(argv, "--no-mount", "proc", "--bind", "/proc:/proc")
 	}

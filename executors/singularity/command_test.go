@@ -36,7 +36,7 @@ func TestCommandForATypicalTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"/usr/bin/apptainer", "--quiet", "exec", "--containall", "--no-eval",
+		"/usr/bin/apptainer", "--silent", "exec", "--containall", "--no-eval",
 		"--home", "/host/out:/var/spool/cwl", "--pwd", "/var/spool/cwl",
 		"--bind", "/host/tmp:/tmp", // parents first; the outdir is the --home bind
 		"--bind", "/host/in/data.txt:/var/lib/cwl/stg1/data.txt:ro",

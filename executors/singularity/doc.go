@@ -12,7 +12,7 @@
 // say which host paths appear where. Command turns that into the
 // runtime's command line, modelled on cwltool's Singularity mode:
 //
-//	singularity --quiet exec --containall --no-eval \
+//	singularity --silent exec --containall --no-eval \
 //	    --home <host outdir>:<HOME> --pwd <Dir> \
 //	    --bind <src>:<dst>[:ro]... --env K=V... IMAGE ARGV...
 //
@@ -23,6 +23,14 @@
 // converted from a Docker image keeps its ENTRYPOINT and CMD in its
 // runscript, which run executes with Argv as its arguments; in an image
 // without a runscript, both runtimes pass them to /bin/sh.
+//
+// --silent, not --quiet: the runtime process's stderr is the tool's
+// stderr (the container inherits it), so anything the runtime prints lands
+// in the tool's output, in a file a CWL tool captures with `stderr:`.
+// --quiet still lets WARNING lines through (SingularityCE warns, for one,
+// when a bind replaces the image's /tmp, which every CWL task's does);
+// --silent leaves only the runtime's errors, which mean the tool never ran.
+// Every SingularityCE, Singularity 3 and Apptainer release has it.
 //
 // --containall gives the task fresh /tmp, IPC and PID namespaces and an
 // environment that is exactly Task.Env plus what the runtime itself sets

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,8 +17,8 @@ import (
 )
 
 // These tests run real containers: the local executor wrapped with Wrap,
-// a SIF built by siftest, and siftest's runtime (the stand-in, or a real
-// one with FLOW_TEST_REAL_RUNTIME=1).
+// a SIF built by siftest, and siftest's runtime (a real one; the stand-in
+// only where none can run, and never in CI).
 
 const imageMarker = "flow-test-image\n"
 
@@ -287,4 +288,43 @@ func TestWrappedExecutorConformance(t *testing.T) {
 		}
 		return Wrap(inner, rt)
 	})
+}
+
+// What the runtime itself prints must not reach the tool's stderr, which
+// a CWL tool may capture as an output. Binding the task's /tmp over the
+// image's makes SingularityCE warn even under --quiet; the same task run
+// with --quiet shows the warning, so the check below can fail.
+func TestRuntimeMessagesStayOutOfTheToolsStderr(t *testing.T) {
+	t.Parallel()
+	b := newBox(t, "sh", "-c", "echo tool-says >&2")
+	b.task.Stderr = "err.txt"
+	if res := b.run(t); !res.Success() {
+		t.Fatalf("%+v", res)
+	}
+	if got := b.output(t, "err.txt"); got != "tool-says\n" {
+		t.Errorf("the tool's stderr holds %q, want only %q", got, "tool-says\n")
+	}
+	rt, err := FindRuntime(context.Background(), siftest.Runtime(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if siftest.IsStandIn(rt.Path) {
+		return // the stand-in prints no warnings to provoke
+	}
+	argv, dir, err := Command(rt, b.task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv[1] = "--quiet"
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "WARNING") {
+		t.Errorf("with --quiet the runtime printed %q (%v); this test no longer provokes a warning", out, err)
+	}
+}
+
+// Every container test above, again as an unprivileged user.
+func TestContainersAsAnUnprivilegedUser(t *testing.T) {
+	siftest.RerunUnprivileged(t, "^(TestContainer|TestRuntimeMessages)")
 }

@@ -59,48 +59,73 @@ var Applets = []string{
 // images give them different Files or Labels.
 func Build(t testing.TB, dir string, opts Options) string {
 	t.Helper()
-	busybox := findBusybox(t)
-	mksquashfs, err := exec.LookPath("mksquashfs")
-	if err != nil {
-		testenv.SkipOrFail(t, "building SIF test images needs mksquashfs (Debian package squashfs-tools)")
-	}
-	root := t.TempDir()
-	if err := makeRoot(root, busybox, opts); err != nil {
-		t.Fatalf("siftest: making the image's root file system: %v", err)
-	}
-	squash := filepath.Join(t.TempDir(), "root.squashfs")
-	// Fixed times make the image a function of opts (see Build).
-	cmd := exec.Command(mksquashfs, root, squash, "-noappend", "-all-root", "-quiet", "-no-progress",
-		"-all-time", "0", "-mkfs-time", "0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("siftest: %s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
-	}
 	name := opts.Name
 	if name == "" {
 		name = "image.sif"
 	}
 	out := filepath.Join(dir, name)
-	if err := writeSIF(out, squash, opts.Labels); err != nil {
-		t.Fatalf("siftest: writing %s: %v", out, err)
+	var missing *missingTool
+	if err := build(out, opts); errors.As(err, &missing) {
+		testenv.SkipOrFail(t, err.Error())
+	} else if err != nil {
+		t.Fatalf("siftest: building %s: %v", out, err)
 	}
 	return out
 }
 
+// missingTool is a program Build needs that is not installed.
+type missingTool struct{ msg string }
+
+func (e *missingTool) Error() string { return e.msg }
+
+// build writes the image opts describe to out.
+func build(out string, opts Options) error {
+	busybox, err := findBusybox()
+	if err != nil {
+		return err
+	}
+	mksquashfs, err := exec.LookPath("mksquashfs")
+	if err != nil {
+		return &missingTool{"building SIF test images needs mksquashfs (Debian package squashfs-tools)"}
+	}
+	tmp, err := os.MkdirTemp("", "siftest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	root := filepath.Join(tmp, "root")
+	if err := os.Mkdir(root, 0o755); err != nil {
+		return err
+	}
+	if err := os.Chmod(root, 0o755); err != nil {
+		return err
+	}
+	if err := makeRoot(root, busybox, opts); err != nil {
+		return fmt.Errorf("making the image's root file system: %w", err)
+	}
+	squash := filepath.Join(tmp, "root.squashfs")
+	// Fixed times make the image a function of opts (see Build).
+	cmd := exec.Command(mksquashfs, root, squash, "-noappend", "-all-root", "-quiet", "-no-progress",
+		"-all-time", "0", "-mkfs-time", "0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
+	}
+	return writeSIF(out, squash, opts.Labels)
+}
+
 // findBusybox returns a statically linked busybox: the image has no
 // libraries for a dynamic one to load.
-func findBusybox(t testing.TB) string {
-	t.Helper()
+func findBusybox() (string, error) {
 	for _, p := range []string{"/usr/bin/busybox", "/bin/busybox"} {
 		if _, err := os.Stat(p); err != nil {
 			continue
 		}
 		if static, err := isStatic(p); err != nil || !static {
-			testenv.SkipOrFail(t, fmt.Sprintf("%s is not a statically linked busybox (%v); SIF test images need the Debian package busybox-static", p, err))
+			return "", &missingTool{fmt.Sprintf("%s is not a statically linked busybox (%v); SIF test images need the Debian package busybox-static", p, err)}
 		}
-		return p
+		return p, nil
 	}
-	testenv.SkipOrFail(t, "building SIF test images needs busybox (Debian package busybox-static)")
-	return ""
+	return "", &missingTool{"building SIF test images needs busybox (Debian package busybox-static)"}
 }
 
 // isStatic reports whether the ELF file at p asks for no interpreter.
@@ -118,9 +143,17 @@ func isStatic(p string) (bool, error) {
 	return true, nil
 }
 
-// makeRoot lays out the image's file system in root. Mount points such as
-// /proc or the task's directories are left to the runtime, as in images
-// built from Docker ones.
+// mountPoints are the directories an image converted from a Docker one
+// has and a real runtime mounts over: SingularityCE and Apptainer refuse
+// to start a container whose image lacks /dev, and bind /proc, /sys, the
+// user's home and the host's /etc files onto what is there. The task's
+// own directories are left to the runtime, which makes them.
+var mountPoints = []string{"/dev", "/proc", "/sys", "/home", "/root", "/run", "/mnt", "/etc"}
+
+// mountFiles are the files a runtime binds from the host, as Docker does.
+var mountFiles = []string{"/etc/hosts", "/etc/resolv.conf", "/etc/hostname", "/etc/localtime"}
+
+// makeRoot lays out the image's file system in root.
 func makeRoot(root, busybox string, opts Options) error {
 	if _, ok := opts.Files[runscriptPath]; ok && opts.Runscript != "" {
 		return fmt.Errorf("%s is given both as a file and as Runscript", runscriptPath)
@@ -132,6 +165,17 @@ func makeRoot(root, busybox string, opts Options) error {
 	base := map[string]string{
 		"/etc/passwd": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
 		"/etc/group":  "root:x:0:\nnogroup:x:65534:\n",
+	}
+	for _, d := range mountPoints {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			return err
+		}
+		if err := os.Chmod(filepath.Join(root, d), 0o755); err != nil {
+			return err
+		}
+	}
+	for _, f := range mountFiles {
+		base[f] = ""
 	}
 	for p, content := range base {
 		if err := writeFile(root, p, []byte(content), 0o644); err != nil {
@@ -156,11 +200,13 @@ func makeRoot(root, busybox string, opts Options) error {
 	if err := os.Symlink("../../bin/busybox", filepath.Join(root, "usr/bin/env")); err != nil {
 		return err
 	}
-	if err := os.Mkdir(filepath.Join(root, "tmp"), 0o755); err != nil {
-		return err
-	}
-	if err := os.Chmod(filepath.Join(root, "tmp"), 0o1777); err != nil {
-		return err
+	for _, tmp := range []string{"tmp", "var/tmp"} {
+		if err := os.MkdirAll(filepath.Join(root, tmp), 0o755); err != nil {
+			return err
+		}
+		if err := os.Chmod(filepath.Join(root, tmp), 0o1777); err != nil {
+			return err
+		}
 	}
 	for p, content := range opts.Files {
 		if err := writeFile(root, p, []byte(content), 0o644); err != nil {

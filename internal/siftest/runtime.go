@@ -8,15 +8,21 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/flow-cwl/flow/internal/testenv"
 )
 
-// RealVar, set to 1, makes Runtime return a real apptainer or singularity
-// from PATH instead of the stand-in.
+// RealVar, set to 0, makes Runtime use the stand-in even where a real
+// runtime works, for a developer checking the stand-in itself. CI
+// (testenv.Required) refuses it.
 const RealVar = "FLOW_TEST_REAL_RUNTIME"
+
+// installed are where a real runtime is looked for after PATH: the
+// prefix scripts/test unpacks SingularityCE into.
+var installed = []string{"/opt/singularity/bin/singularity", "/opt/apptainer/bin/apptainer"}
 
 // standInPackage is the stand-in's import path, for go build.
 const standInPackage = "github.com/flow-cwl/flow/internal/siftest/fakesingularity"
@@ -29,19 +35,32 @@ var standIn struct {
 	skip string // why the stand-in cannot run here, if it cannot
 }
 
-// Runtime returns the path of a `singularity` program for tests: the
-// stand-in, built once per test binary, or with FLOW_TEST_REAL_RUNTIME=1 a
-// real runtime from PATH. It skips the test (fails it, in CI) when what it
-// needs is missing.
+var realRuntime struct {
+	once sync.Once
+	path string // a real runtime that ran a container here
+	why  string // why there is none, if there is none
+}
+
+// Runtime returns the path of a `singularity` program for tests: a real
+// apptainer or singularity (from PATH, else /opt/singularity) that can run
+// a container on this machine, or else the stand-in, built once per test
+// binary. In CI (FLOW_REQUIRE_INTEGRATION=1) there is no else: a test that
+// would run against the stand-in fails, saying why the real runtime
+// cannot be used. Elsewhere the test skips when neither can run.
 func Runtime(t testing.TB) string {
 	t.Helper()
-	if os.Getenv(RealVar) == "1" {
-		for _, name := range []string{"apptainer", "singularity"} {
-			if p, err := exec.LookPath(name); err == nil {
-				return p
-			}
+	forced := os.Getenv(RealVar) == "0"
+	if forced && testenv.Required() {
+		t.Fatalf("%s=0 asks for the stand-in runtime, which CI (%s=1) never uses", RealVar, testenv.RequireVar)
+	}
+	if !forced {
+		realRuntime.once.Do(findReal)
+		if realRuntime.path != "" {
+			return realRuntime.path
 		}
-		testenv.SkipOrFail(t, RealVar+"=1, but neither apptainer nor singularity is on PATH")
+		if testenv.Required() {
+			t.Fatalf("no real container runtime can run here (%s), and CI (%s=1) never uses the stand-in", realRuntime.why, testenv.RequireVar)
+		}
 	}
 	standIn.once.Do(prepareStandIn)
 	standIn.mu.Lock()
@@ -54,6 +73,49 @@ func Runtime(t testing.TB) string {
 		t.Fatalf("siftest: building the stand-in Singularity runtime: %v", err)
 	}
 	return p
+}
+
+// findReal looks for a real runtime and checks that it runs a container
+// from an image Build makes: one that is installed but cannot work here
+// (no user namespaces, a missing library) is no runtime for the tests.
+func findReal() {
+	var candidates []string
+	for _, name := range []string{"apptainer", "singularity"} {
+		if p, err := exec.LookPath(name); err == nil {
+			candidates = append(candidates, p)
+		}
+	}
+	candidates = append(candidates, installed...)
+	realRuntime.why = "neither apptainer nor singularity is on PATH or in /opt/singularity; scripts/test installs SingularityCE from ../shared/runtimes"
+	for _, p := range candidates {
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		if err := tryRuntime(p); err != nil {
+			realRuntime.why = fmt.Sprintf("%s cannot run a container: %v", p, err)
+			continue
+		}
+		realRuntime.path = p
+		return
+	}
+}
+
+// tryRuntime runs `true` in a fresh test image with the runtime at p.
+func tryRuntime(p string) error {
+	dir, err := os.MkdirTemp("", "siftest-probe-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	img := filepath.Join(dir, "probe.sif")
+	if err := build(img, Options{}); err != nil {
+		return err
+	}
+	cmd := exec.Command(p, "--silent", "exec", "--containall", img, "true")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
 // IsStandIn reports whether the runtime at p, as returned by Runtime, is

@@ -161,3 +161,58 @@ func TestRunExecutesTheRunscript(t *testing.T) {
 		t.Errorf("NoShell took more than /bin/sh away: exit %d, stdout %q", code, out)
 	}
 }
+
+// The Debian image is what the CWL tests' Docker images are: bash,
+// coreutils and a Debian release, run by the same runtime; a second call
+// takes it from the cache rather than building it again.
+func TestDebianImageRuns(t *testing.T) {
+	rt := Runtime(t)
+	img := Debian(t, DebianOptions{Runscript: "#!/bin/sh\nexec /bin/bash \"$@\"\n"})
+	out, errOut, code := run(t, nil, rt, "--silent", "exec", "--containall", img, "bash", "-c", "test -s /etc/debian_version && echo ok; ls -d /dev /proc /sys")
+	if code != 0 || out != "ok\n/dev\n/proc\n/sys\n" {
+		t.Errorf("in the Debian image: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	out, errOut, code = run(t, nil, rt, "--silent", "run", "--containall", img, "-c", "echo entrypoint $0")
+	if code != 0 || out != "entrypoint /bin/bash\n" {
+		t.Errorf("run with bash as the entrypoint: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	st, err := os.Stat(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := Debian(t, DebianOptions{Runscript: "#!/bin/sh\nexec /bin/bash \"$@\"\n"})
+	if st2, err := os.Stat(again); again != img || err != nil || !st2.ModTime().Equal(st.ModTime()) {
+		t.Errorf("the second call gave %s (%v), not the cached %s", again, err, img)
+	}
+}
+
+// An image pushed to the local registry comes back through the runtime's
+// own pull, over plain HTTP, and runs; the registry's log shows the pull.
+func TestPullFromTheLocalRegistry(t *testing.T) {
+	rt := Runtime(t)
+	if IsStandIn(rt) {
+		t.Skip("the stand-in does not speak the registry protocol")
+	}
+	reg := StartRegistry(t)
+	ref := reg.Push(t, "flowtest/pushed:1", Options{Files: map[string]string{"/etc/image-name": "pushed\n"}})
+	dest := filepath.Join(t.TempDir(), "pulled.sif")
+	env := []string{"SINGULARITY_DISABLE_CACHE=true", "APPTAINER_DISABLE_CACHE=true"}
+	if _, errOut, code := run(t, env, rt, "--silent", "pull", dest, ref); code != 0 {
+		t.Fatalf("pull %s: exit %d: %s", ref, code, errOut)
+	}
+	if out, errOut, code := run(t, nil, rt, "--silent", "exec", "--containall", dest, "cat", "/etc/image-name"); code != 0 || out != "pushed\n" {
+		t.Errorf("the pulled image: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if n := reg.ManifestGets(t, "flowtest/pushed:1"); n < 1 {
+		t.Errorf("the registry logged no GET of the manifest, yet the pull worked")
+	}
+	if n := reg.ManifestGets(t, "flowtest/pushed:2"); n != 0 {
+		t.Errorf("the registry logged %d GETs of a tag nobody pulled", n)
+	}
+}
+
+// The runtime's tests, again as an unprivileged user; the Debian image
+// and the registry stay root's (they are built and started once).
+func TestRuntimeAsAnUnprivilegedUser(t *testing.T) {
+	RerunUnprivileged(t, "^(TestBuiltImageRuns|TestRunExecutesTheRunscript)$")
+}

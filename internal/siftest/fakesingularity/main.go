@@ -1,12 +1,13 @@
 // Command fakesingularity is a stand-in for the `singularity` program, for
 // flow's tests only; it is never shipped.
 //
-// Debian packages neither Singularity nor Apptainer, so CI runs the
-// container tests against this program instead. It implements exactly the
-// subset flow uses, with the same syntax and, as far as a test can tell,
-// the same behaviour:
+// Debian packages neither Singularity nor Apptainer. The container tests
+// run against a real one (scripts/test installs SingularityCE); this
+// program is for machines where none can run, and CI never uses it. It
+// implements exactly the subset flow uses, with the same syntax and, as far
+// as a test can tell, the same behaviour:
 //
-//	singularity [--quiet] --version
+//	singularity [--quiet|--silent] --version
 //	singularity [--quiet] exec [--containall|--contain] [--cleanenv] [--ipc] [--pid]
 //	        [--no-eval] [--no-mount proc] [--no-home | --home SRC[:DST]] [--pwd DIR]
 //	        [--bind SRC[:DST[:ro|rw]]]... [--env K=V]... IMAGE COMMAND [ARG...]
@@ -26,7 +27,7 @@
 // and URI, without its scheme, is the path under it.
 //
 // Errors are reported as real runtimes do: "FATAL:" on stderr and exit
-// status 255; warnings ("WARNING:") are silenced by --quiet.
+// status 255; warnings ("WARNING:") are silenced by --quiet and --silent.
 package main
 
 import (
