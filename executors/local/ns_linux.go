@@ -1,0 +1,282 @@
+package local
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/flow-cwl/flow/executors"
+)
+
+// jobNamespace is flow's side of the PID namespace its tasks run in: the
+// socket to its init, and the tasks started through it.
+type jobNamespace struct {
+	conn *nsConn
+	pid  int // the init, as flow sees it
+
+	mu    sync.Mutex
+	seq   uint64
+	tasks map[uint64]*nsTask
+	gone  error // why the init ended; set once
+}
+
+// nsTask is a task started through the init: its start reply and its end
+// arrive on these channels, which are closed if the init ends first.
+type nsTask struct {
+	seq     uint64
+	started chan *nsMsg
+	exit    chan *nsMsg
+}
+
+// startNamespace starts the init of a new PID namespace: flow's own
+// executable, which this package's init function turns into the init.
+// As root it needs CLONE_NEWPID only; otherwise (or where root may not)
+// also a user namespace in which the user is themself, uid and gid
+// mapped to their own.
+func startNamespace() (*jobNamespace, error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	ours, theirs := os.NewFile(uintptr(fds[0]), "jobs-init"), os.NewFile(uintptr(fds[1]), "jobs-init")
+	defer theirs.Close()
+	c, err := net.FileConn(ours)
+	ours.Close()
+	if err != nil {
+		return nil, err
+	}
+	var pid int
+	var errs []error
+	for _, sys := range namespaceAttrs() {
+		if pid, err = spawnInit(theirs, sys); err == nil {
+			break
+		}
+		errs = append(errs, err)
+	}
+	if err != nil {
+		c.Close()
+		return nil, errors.Join(errs...)
+	}
+	ns := &jobNamespace{conn: &nsConn{c: c.(*net.UnixConn)}, pid: pid, tasks: map[uint64]*nsTask{}}
+	m, files, err := ns.conn.recv()
+	closeAll(files)
+	if err != nil || m.Op != "ready" {
+		c.Close() // the init ends when it reads EOF, if it got that far
+		return nil, fmt.Errorf("the init of the job namespace did not start (%v)", err)
+	}
+	go ns.read()
+	return ns, nil
+}
+
+// namespaceAttrs are the ways to make the namespace, in order of
+// preference.
+func namespaceAttrs() []*syscall.SysProcAttr {
+	base := func(flags uintptr) *syscall.SysProcAttr {
+		// Its own process group, so a Ctrl-C at the terminal reaches flow
+		// (which stops its tasks with SIGTERM) and not the init.
+		return &syscall.SysProcAttr{Cloneflags: flags, Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	}
+	withUser := base(syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID)
+	uid, gid := os.Getuid(), os.Getgid()
+	withUser.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
+	withUser.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
+	if os.Geteuid() == 0 {
+		return []*syscall.SysProcAttr{base(syscall.CLONE_NEWPID), withUser}
+	}
+	return []*syscall.SysProcAttr{withUser}
+}
+
+// spawnInit starts the init from a goroutine locked to its thread, which
+// then waits for the init to end. The kernel sends the parent-death
+// signal when the thread that started a process ends, not when the whole
+// process does; this thread lives as long as the init, so the init dies
+// with flow and only with flow.
+func spawnInit(sock *os.File, sys *syscall.SysProcAttr) (int, error) {
+	self, err := os.Executable()
+	if err != nil {
+		self = "/proc/self/exe"
+	}
+	type started struct {
+		pid int
+		err error
+	}
+	ch := make(chan started, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
+		attr := &syscall.ProcAttr{
+			Env:   []string{"GOMAXPROCS=1"},
+			Files: []uintptr{devNullFD(), devNullFD(), os.Stderr.Fd(), sock.Fd()},
+			Sys:   sys,
+		}
+		pid, _, err := syscall.StartProcess("/proc/self/exe", []string{nsInitArg0}, attr)
+		if err != nil {
+			err = fmt.Errorf("starting %s in a new PID namespace: %w", self, err)
+		}
+		ch <- started{pid, err}
+		if err != nil {
+			return
+		}
+		var ws syscall.WaitStatus
+		ignoringEINTR(func() error { _, err := syscall.Wait4(pid, &ws, 0, nil); return err })
+	}()
+	s := <-ch
+	return s.pid, s.err
+}
+
+var devNull struct {
+	once sync.Once
+	f    *os.File
+}
+
+func devNullFD() uintptr {
+	devNull.once.Do(func() { devNull.f, _ = os.Open(os.DevNull) })
+	if devNull.f == nil {
+		return os.Stdin.Fd()
+	}
+	return devNull.f.Fd()
+}
+
+// read delivers the init's replies. When the socket ends, the init and
+// every task in its namespace are gone: the tasks' waits are released.
+func (ns *jobNamespace) read() {
+	for {
+		m, files, err := ns.conn.recv()
+		closeAll(files)
+		if err != nil {
+			ns.mu.Lock()
+			ns.gone = fmt.Errorf("the init of the tasks' PID namespace (pid %d) ended: %v", ns.pid, err)
+			for _, t := range ns.tasks {
+				close(t.started)
+				close(t.exit)
+			}
+			ns.tasks = nil
+			ns.mu.Unlock()
+			ns.conn.c.Close()
+			return
+		}
+		ns.mu.Lock()
+		t := ns.tasks[m.Seq]
+		switch {
+		case t == nil:
+		case m.Op == "started":
+			t.started <- m
+		case m.Op == "exit":
+			t.exit <- m
+			delete(ns.tasks, m.Seq)
+		}
+		ns.mu.Unlock()
+	}
+}
+
+// start has the init start a task with the given stdin, stdout and
+// stderr, and returns the task with its pid and start time as flow sees
+// them. An execve failure comes back as its errno, as from StartProcess.
+func (ns *jobNamespace) start(path string, argv, env []string, dir string, files [3]*os.File) (*nsTask, *nsMsg, error) {
+	ns.mu.Lock()
+	if ns.gone != nil {
+		ns.mu.Unlock()
+		return nil, nil, ns.gone
+	}
+	ns.seq++
+	t := &nsTask{seq: ns.seq, started: make(chan *nsMsg, 1), exit: make(chan *nsMsg, 1)}
+	ns.tasks[t.seq] = t
+	ns.mu.Unlock()
+
+	req := &nsMsg{Op: "start", Seq: t.seq, Path: path, Argv: argv, Env: env, Dir: dir}
+	err := ns.conn.send(req, int(files[0].Fd()), int(files[1].Fd()), int(files[2].Fd()))
+	runtime.KeepAlive(files)
+	if err != nil {
+		ns.forget(t)
+		return nil, nil, fmt.Errorf("cannot reach the init of the tasks' PID namespace: %w", err)
+	}
+	m, ok := <-t.started
+	if !ok {
+		return nil, nil, ns.err()
+	}
+	switch {
+	case m.Errno != 0:
+		ns.forget(t)
+		return nil, nil, syscall.Errno(m.Errno)
+	case m.Err != "":
+		ns.forget(t)
+		return nil, nil, errors.New(m.Err)
+	}
+	return t, m, nil
+}
+
+func (ns *jobNamespace) forget(t *nsTask) {
+	ns.mu.Lock()
+	if ns.tasks != nil {
+		delete(ns.tasks, t.seq)
+	}
+	ns.mu.Unlock()
+}
+
+func (ns *jobNamespace) err() error {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	return ns.gone
+}
+
+// alive reports whether the init is still there to start tasks.
+func (ns *jobNamespace) alive() bool { return ns.err() == nil }
+
+// signal asks the init to send sig to the task's process group; the init
+// does nothing if the task has already been reaped.
+func (ns *jobNamespace) signal(t *nsTask, sig syscall.Signal) {
+	_ = ns.conn.send(&nsMsg{Op: "signal", Seq: t.seq, Sig: int(sig)}) // fails only if the init, and so the task, is gone
+}
+
+// wait blocks until the task ends and returns its wait status and usage.
+func (ns *jobNamespace) wait(t *nsTask) (syscall.WaitStatus, syscall.Rusage, error) {
+	m, ok := <-t.exit
+	if !ok {
+		return 0, syscall.Rusage{}, ns.err()
+	}
+	ru := syscall.Rusage{
+		Maxrss: m.MaxRSS,
+		Utime:  syscall.NsecToTimeval(m.UserNsec),
+		Stime:  syscall.NsecToTimeval(m.SysNsec),
+	}
+	return syscall.WaitStatus(m.Status), ru, nil
+}
+
+// namespaceFor returns the executor's job namespace, starting it on first
+// use and again if its init ended. Nil means tasks run as flow's direct
+// children: the executor was told so, or no namespace can be made here,
+// which is logged once.
+func (e *Executor) namespaceFor() *jobNamespace {
+	if e.opts.SharedPIDNamespace {
+		return nil
+	}
+	e.nsMu.Lock()
+	defer e.nsMu.Unlock()
+	if e.nsFailed || (e.ns != nil && e.ns.alive()) {
+		return e.ns
+	}
+	began := time.Now()
+	ns, err := startNamespace()
+	if err != nil {
+		e.nsFailed, e.ns = true, nil
+		e.log.Warn().Err(err).Msg("tasks cannot run in a PID namespace of their own here, so a task's processes that leave its process group (setsid) may outlive a killed flow")
+		return nil
+	}
+	e.log.Debug().Int("init_pid", ns.pid).Dur("took", time.Since(began)).Msg("tasks run in a PID namespace of their own")
+	e.ns = ns
+	return ns
+}
+
+// startInNamespace starts the task through the namespace's init.
+func (p *proc) startInNamespace(ns *jobNamespace, t *executors.Task, path string, fds *stdio) error {
+	task, m, err := ns.start(path, t.Argv, environ(t.Env), t.Dir, [3]*os.File{fds.stdin, fds.stdout, fds.stderr})
+	if err != nil {
+		return err
+	}
+	p.ns, p.nsTask, p.pid, p.startTicks = ns, task, m.PID, m.StartTicks
+	return nil
+}
