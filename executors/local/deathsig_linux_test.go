@@ -150,9 +150,15 @@ func TestTaskDiesWithFlow(t *testing.T) {
 }
 
 // setsidScript starts a grandchild in a session of its own, which no
-// process group kill reaches, and has it write its pid (as the test's
-// /proc shows it: the shell opens /proc/self itself) to grandchild.pid.
-const setsidScript = `setsid sh -c 'read pid rest </proc/self/stat; echo $pid >grandchild.pid.tmp; mv grandchild.pid.tmp grandchild.pid; exec sleep 300' & wait`
+// process group kill reaches; marker makes its command line unique, so
+// the test can find it in /proc whatever pid it has in the task's
+// namespace (the task's own command line spells it in two parts). It
+// writes grandchild.up once it runs; the task first writes its uid to
+// uid.
+func setsidScript(marker string) string {
+	head, tail, _ := strings.Cut(marker, "-")
+	return fmt.Sprintf(`id -u >uid; m=%s; setsid sh -c "echo >grandchild.up; sleep 300; : $m-%s" & wait`, head, tail)
+}
 
 // TestSetsidGrandchildDiesWithFlow: a task's grandchild that called
 // setsid goes too, because the task's PID namespace ends with flow. As
@@ -173,19 +179,22 @@ func setsidGrandchild(t *testing.T, cred *syscall.Credential, shared bool) {
 	if cred != nil {
 		bin, dir = reachableCopy(t, cred)
 	}
-	h := startHelper(t, bin, cred, helperRequest{Argv: []string{"sh", "-c", setsidScript}, Dir: dir, Shared: shared})
+	marker := fmt.Sprintf("flow-test-grandchild-%d-%d", os.Getpid(), time.Now().UnixNano())
+	h := startHelper(t, bin, cred, helperRequest{Argv: []string{"sh", "-c", setsidScript(marker)}, Dir: dir, Shared: shared})
 	if !shared && !h.namespace {
 		testenv.SkipOrFail(t, "tasks cannot run in a PID namespace here (is creating user namespaces forbidden?): "+h.stderr.String())
 	}
-	pidFile := filepath.Join(dir, "grandchild.pid")
-	waitFor(t, "the grandchild to write its pid", func() bool { _, err := os.Stat(pidFile); return err == nil })
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
+	waitFor(t, "the grandchild to start", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "grandchild.up"))
+		return err == nil
+	})
+	gpid := findByMarker(t, marker)
+	wantUID := os.Geteuid()
+	if cred != nil {
+		wantUID = int(cred.Uid)
 	}
-	gpid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatalf("grandchild.pid holds %q", b)
+	if b, _ := os.ReadFile(filepath.Join(dir, "uid")); strings.TrimSpace(string(b)) != strconv.Itoa(wantUID) {
+		t.Errorf("the task ran as uid %q, want %d, the uid of its flow", b, wantUID)
 	}
 	g := grandchild(t, gpid)
 	t.Cleanup(func() {
@@ -222,6 +231,31 @@ func grandchild(t *testing.T, pid int) alive {
 		t.Fatalf("the grandchild (pid %d) is not running: %v", pid, err)
 	}
 	return alive{pid, ticks}
+}
+
+// findByMarker returns the pid of the one process whose command line
+// holds marker.
+func findByMarker(t *testing.T, marker string) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if strings.Contains(string(b), marker) {
+			found = append(found, pid)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d processes hold %s in their command line, want the grandchild alone: %v", len(found), marker, found)
+	}
+	return found[0]
 }
 
 // session reads a process's session id from /proc/PID/stat (field 6).

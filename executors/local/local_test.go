@@ -429,3 +429,25 @@ func TestStartWaitsNoLongerThanItsContext(t *testing.T) {
 	ex.Cancel(context.Background(), h)
 	mustWait(t, ex, h)
 }
+
+// TestTaskSeesItsOwnProcesses: in its PID namespace a task's /proc is the
+// namespace's, so its pid and /proc agree and it sees no process of the
+// machine's other than its namespace's init and spawner.
+func TestTaskSeesItsOwnProcesses(t *testing.T) {
+	ex := newTestExecutor(t, Options{})
+	tk := shTask(t, "self", `read pid rest </proc/self/stat; [ "$pid" = "$$" ] || exit 3; set -- /proc/[0-9]*; echo $# >count`)
+	res := mustWait(t, ex, mustStart(t, ex, tk))
+	if ex.ns == nil {
+		testenv.SkipOrFail(t, "tasks cannot run in a PID namespace here")
+	}
+	if res.ExitCode == 3 {
+		t.Fatal("the task's /proc/self is not the task: its pid and /proc disagree")
+	}
+	if !res.Success() {
+		t.Fatalf("the task failed: %+v", res)
+	}
+	b, _ := os.ReadFile(filepath.Join(tk.Dir, "count"))
+	if n := strings.TrimSpace(string(b)); n != "3" {
+		t.Errorf("the task sees %s processes in /proc, want 3: its namespace's init and spawner, and itself", n)
+	}
+}

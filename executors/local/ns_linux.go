@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -33,62 +34,85 @@ type nsTask struct {
 	exit    chan *nsMsg
 }
 
-// startNamespace starts the init of a new PID namespace: flow's own
-// executable, which this package's init function turns into the init.
-// As root it needs CLONE_NEWPID only; otherwise (or where root may not)
-// also a user namespace in which the user is themself, uid and gid
-// mapped to their own.
+// startNamespace starts the init of a new PID namespace, with a mount
+// namespace for its own /proc: flow's own executable, which this
+// package's init function turns into the init. As root that is all it
+// needs; otherwise (or where root may not) the init also gets a user
+// namespace in which it is root, and hands tasks one in which the user is
+// themself again.
 func startNamespace() (*jobNamespace, error) {
+	var errs []error
+	for _, how := range namespaceAttrs() {
+		ns, err := tryNamespace(how.sys, how.args)
+		if err == nil {
+			return ns, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+type nsAttrs struct {
+	sys  *syscall.SysProcAttr
+	args []string // the init's, after its name
+}
+
+// namespaceAttrs are the ways to make the namespace, in order of
+// preference.
+func namespaceAttrs() []nsAttrs {
+	base := func(flags uintptr) *syscall.SysProcAttr {
+		// Its own process group, so a Ctrl-C at the terminal reaches flow
+		// (which stops its tasks with SIGTERM) and not the init.
+		return &syscall.SysProcAttr{Cloneflags: flags | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS, Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	}
+	withUser := base(syscall.CLONE_NEWUSER)
+	uid, gid := os.Getuid(), os.Getgid()
+	withUser.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}}
+	withUser.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: gid, Size: 1}}
+	user := nsAttrs{withUser, []string{strconv.Itoa(uid), strconv.Itoa(gid)}}
+	if os.Geteuid() == 0 {
+		return []nsAttrs{{base(0), nil}, user}
+	}
+	return []nsAttrs{user}
+}
+
+// tryNamespace starts the init one way, and waits for its spawner to say
+// it is ready (or for the init to say why not).
+func tryNamespace(sys *syscall.SysProcAttr, args []string) (*jobNamespace, error) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
 	ours, theirs := os.NewFile(uintptr(fds[0]), "jobs-init"), os.NewFile(uintptr(fds[1]), "jobs-init")
-	defer theirs.Close()
 	c, err := net.FileConn(ours)
 	ours.Close()
 	if err != nil {
+		theirs.Close()
 		return nil, err
 	}
-	var pid int
-	var errs []error
-	for _, sys := range namespaceAttrs() {
-		if pid, err = spawnInit(theirs, sys); err == nil {
-			break
-		}
-		errs = append(errs, err)
-	}
+	pid, err := spawnInit(theirs, sys, args)
+	theirs.Close()
 	if err != nil {
 		c.Close()
-		return nil, errors.Join(errs...)
+		return nil, err
 	}
 	ns := &jobNamespace{conn: &nsConn{c: c.(*net.UnixConn)}, pid: pid, tasks: map[uint64]*nsTask{}}
 	m, files, err := ns.conn.recv()
 	closeAll(files)
-	if err != nil || m.Op != "ready" {
+	switch {
+	case err != nil:
+		err = fmt.Errorf("the init of the job namespace ended before it was ready (%v)", err)
+	case m.Op == "failed":
+		err = errors.New(m.Err)
+	case m.Op != "ready":
+		err = fmt.Errorf("the init of the job namespace said %q", m.Op)
+	}
+	if err != nil {
 		c.Close() // the init ends when it reads EOF, if it got that far
-		return nil, fmt.Errorf("the init of the job namespace did not start (%v)", err)
+		return nil, err
 	}
 	go ns.read()
 	return ns, nil
-}
-
-// namespaceAttrs are the ways to make the namespace, in order of
-// preference.
-func namespaceAttrs() []*syscall.SysProcAttr {
-	base := func(flags uintptr) *syscall.SysProcAttr {
-		// Its own process group, so a Ctrl-C at the terminal reaches flow
-		// (which stops its tasks with SIGTERM) and not the init.
-		return &syscall.SysProcAttr{Cloneflags: flags, Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	}
-	withUser := base(syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID)
-	uid, gid := os.Getuid(), os.Getgid()
-	withUser.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
-	withUser.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
-	if os.Geteuid() == 0 {
-		return []*syscall.SysProcAttr{base(syscall.CLONE_NEWPID), withUser}
-	}
-	return []*syscall.SysProcAttr{withUser}
 }
 
 // spawnInit starts the init from a goroutine locked to its thread, which
@@ -96,11 +120,7 @@ func namespaceAttrs() []*syscall.SysProcAttr {
 // signal when the thread that started a process ends, not when the whole
 // process does; this thread lives as long as the init, so the init dies
 // with flow and only with flow.
-func spawnInit(sock *os.File, sys *syscall.SysProcAttr) (int, error) {
-	self, err := os.Executable()
-	if err != nil {
-		self = "/proc/self/exe"
-	}
+func spawnInit(sock *os.File, sys *syscall.SysProcAttr, args []string) (int, error) {
 	type started struct {
 		pid int
 		err error
@@ -113,9 +133,9 @@ func spawnInit(sock *os.File, sys *syscall.SysProcAttr) (int, error) {
 			Files: []uintptr{devNullFD(), devNullFD(), os.Stderr.Fd(), sock.Fd()},
 			Sys:   sys,
 		}
-		pid, _, err := syscall.StartProcess("/proc/self/exe", []string{nsInitArg0}, attr)
+		pid, _, err := syscall.StartProcess("/proc/self/exe", append([]string{nsInitArg0}, args...), attr)
 		if err != nil {
-			err = fmt.Errorf("starting %s in a new PID namespace: %w", self, err)
+			err = fmt.Errorf("starting a process in a new PID namespace (clone flags %#x): %w", sys.Cloneflags, err)
 		}
 		ch <- started{pid, err}
 		if err != nil {

@@ -1,9 +1,9 @@
 package local
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -11,53 +11,147 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
-// nsInitArg0 is the whole command line of the job namespace's init: flow's
-// own executable, run again. Nothing else runs a program under this name,
-// and the init also checks that it is PID 1 of a namespace.
-const nsInitArg0 = "flow-jobs-init"
+// The namespace holds two processes of flow's own executable, run again
+// under these names (nothing else runs a program so named, and each checks
+// where it runs):
+//
+//   - the init, PID 1 of the namespace: it mounts the namespace's own
+//     /proc, starts the spawner, reaps the orphans that the kernel
+//     reparents to it, and ends when the spawner ends, which ends the
+//     namespace;
+//   - the spawner, its child: it starts, signals and reaps tasks for
+//     flow, over the socket.
+//
+// Two processes, because the init must be root in its user namespace to
+// mount /proc, and tasks must not be: the spawner runs in a nested user
+// namespace where the user is themself again, without capabilities.
+const (
+	nsInitArg0    = "flow-jobs-init"
+	nsSpawnerArg0 = "flow-jobs-spawner"
+)
 
-// nsInitFD is the init's end of the socket to flow.
-const nsInitFD = 3
+// The files the init and the spawner start with, after stdin, stdout and
+// stderr.
+const (
+	nsSockFD     = 3 // the socket to flow
+	nsHostProcFD = 4 // the spawner's: flow's /proc, where pids are flow's
+)
 
-// The init is this package's code in flow's executable, so it is reached
+// Both are this package's code in flow's executable, so they are reached
 // from whatever binary links the local executor (flow, its tests), before
 // that binary's main runs and without its cooperation.
 func init() {
-	if len(os.Args) == 1 && os.Args[0] == nsInitArg0 && os.Getpid() == 1 {
-		os.Exit(runNsInit())
+	if len(os.Args) == 0 {
+		return
+	}
+	switch {
+	case os.Args[0] == nsInitArg0 && os.Getpid() == 1:
+		os.Exit(runNsInit(os.Args[1:]))
+	case os.Args[0] == nsSpawnerArg0 && len(os.Args) == 1 && os.Getppid() == 1:
+		os.Exit(runSpawner())
 	}
 }
 
-// nsInit is the state of the init: the tasks it started, by their pid in
-// the namespace, and the socket to flow.
-type nsInit struct {
+// dropSignals takes the signals that would end a Go program and drops
+// them: neither process may end because a task signalled it (the whole
+// namespace would go), and tasks get these signals at their default (a
+// handled signal is reset on exec, an ignored one would not be).
+func dropSignals() {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
+		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGVTALRM, syscall.SIGPROF, syscall.SIGXCPU, syscall.SIGXFSZ)
+}
+
+// runNsInit is PID 1. args are empty when flow runs as root, else the
+// user's uid and gid, for the spawner's user namespace.
+func runNsInit(args []string) int {
+	dropSignals()
+	pid, err := startSpawner(args)
+	if err != nil {
+		// Flow reads this instead of the spawner's "ready", and runs its
+		// tasks without a namespace.
+		c, cerr := net.FileConn(os.NewFile(nsSockFD, "flow"))
+		if cerr == nil {
+			(&nsConn{c: c.(*net.UnixConn)}).send(&nsMsg{Op: "failed", Err: err.Error()})
+		}
+		return 2
+	}
+	for {
+		var ws syscall.WaitStatus
+		got, err := syscall.Wait4(-1, &ws, 0, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || got == pid {
+			return 0 // the spawner is gone: flow is, or soon will be
+		}
+	}
+}
+
+// startSpawner gives the namespace its own /proc (so a task's pid and
+// /proc agree: /proc/$$ is itself, ps shows the run's processes) and
+// starts the spawner.
+func startSpawner(args []string) (int, error) {
+	hostProc, err := unix.Open("/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, err
+	}
+	// Slave: mounts made on the machine still appear here; the /proc
+	// mounted here appears nowhere else.
+	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_SLAVE, ""); err != nil {
+		return 0, fmt.Errorf("making the namespace's mounts private: %w", err)
+	}
+	if err := syscall.Mount("proc", "/proc", "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
+		return 0, fmt.Errorf("mounting the namespace's /proc: %w", err)
+	}
+	sys := &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if len(args) == 2 {
+		uid, err1 := strconv.Atoi(args[0])
+		gid, err2 := strconv.Atoi(args[1])
+		if err := errors.Join(err1, err2); err != nil {
+			return 0, err
+		}
+		sys.Cloneflags = syscall.CLONE_NEWUSER
+		sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: 0, Size: 1}}
+		sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: 0, Size: 1}}
+	}
+	attr := &syscall.ProcAttr{
+		Env:   os.Environ(),
+		Files: []uintptr{0, 1, 2, nsSockFD, uintptr(hostProc)},
+		Sys:   sys,
+	}
+	pid, _, err := syscall.StartProcess("/proc/self/exe", []string{nsSpawnerArg0}, attr)
+	syscall.Close(hostProc)
+	if err != nil {
+		return 0, fmt.Errorf("starting the spawner: %w", err)
+	}
+	return pid, nil
+}
+
+// spawner is the state of the spawner: the tasks it started, by their
+// pid in the namespace, and the socket to flow.
+type spawner struct {
 	conn *nsConn
 
-	mu    sync.Mutex // held while starting and while reaping, so a fast exit is never taken for an orphan
+	mu    sync.Mutex // held while starting and while reaping, so a fast exit is never missed
 	tasks map[int]uint64
 	bySeq map[uint64]int
 }
 
-// runNsInit serves flow until flow's end of the socket closes, then
-// returns, which ends the namespace and every process left in it.
-func runNsInit() int {
-	// Signals that would end a Go program are taken and dropped: PID 1
-	// must not end because a task signalled it, and tasks get these back
-	// at their default (a handled signal is reset on exec, an ignored one
-	// would not be).
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
-		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGVTALRM, syscall.SIGPROF, syscall.SIGXCPU, syscall.SIGXFSZ)
+// runSpawner serves flow until flow's end of the socket closes, then
+// returns, which ends the init, the namespace and every process in it.
+func runSpawner() int {
+	dropSignals()
 	chld := make(chan os.Signal, 1)
 	signal.Notify(chld, syscall.SIGCHLD)
-
-	c, err := net.FileConn(os.NewFile(nsInitFD, "flow"))
+	c, err := net.FileConn(os.NewFile(nsSockFD, "flow"))
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "flow-jobs-init: no socket to flow: %v\n", err)
 		return 2
 	}
-	s := &nsInit{conn: &nsConn{c: c.(*net.UnixConn)}, tasks: map[int]uint64{}, bySeq: map[uint64]int{}}
+	s := &spawner{conn: &nsConn{c: c.(*net.UnixConn)}, tasks: map[int]uint64{}, bySeq: map[uint64]int{}}
 	if err := s.conn.send(&nsMsg{Op: "ready"}); err != nil {
 		return 2
 	}
@@ -81,7 +175,7 @@ func runNsInit() int {
 
 // start runs a task in a process group of its own, with the three files
 // flow sent, and tells flow its pid as flow sees it.
-func (s *nsInit) start(m *nsMsg, files []int) {
+func (s *spawner) start(m *nsMsg, files []int) {
 	defer closeAll(files)
 	reply := &nsMsg{Op: "started", Seq: m.Seq}
 	if len(files) != 3 {
@@ -110,7 +204,7 @@ func (s *nsInit) start(m *nsMsg, files []int) {
 		return
 	}
 	// Read before the task can be reaped (s.mu is held), so the numbers
-	// are this process's.
+	// are this process's. Flow knows tasks by the pid its own /proc shows.
 	reply.PID = pid
 	if pidfd >= 0 {
 		if host, err := pidfdPID(pidfd); err == nil {
@@ -118,31 +212,41 @@ func (s *nsInit) start(m *nsMsg, files []int) {
 		}
 		syscall.Close(pidfd)
 	}
-	reply.StartTicks, _ = processStartTicks(reply.PID)
+	if b, err := readHostProc(strconv.Itoa(reply.PID) + "/stat"); err == nil {
+		_, reply.StartTicks, _ = parseStat(b)
+	}
 	s.tasks[pid], s.bySeq[m.Seq] = m.Seq, pid
 	s.conn.send(reply)
 }
 
-// pidfdPID reads the pid a pidfd stands for in the /proc this process
-// sees, which is flow's: the init's own /proc is the one flow mounted.
+// pidfdPID reads the pid a pidfd stands for in flow's /proc.
 func pidfdPID(fd int) (int, error) {
-	f, err := os.Open("/proc/self/fdinfo/" + strconv.Itoa(fd))
+	b, err := readHostProc("self/fdinfo/" + strconv.Itoa(fd))
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "Pid:"); ok {
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pid:"); ok {
 			return strconv.Atoi(strings.TrimSpace(v))
 		}
 	}
 	return 0, fmt.Errorf("no Pid line in the fdinfo of a pidfd")
 }
 
+// readHostProc reads a file of flow's /proc, which the init handed down.
+func readHostProc(name string) ([]byte, error) {
+	fd, err := unix.Openat(nsHostProcFD, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
 // signal sends sig to a task's process group, if the task is still
 // running: a task is reaped only under s.mu, so its pid is not reused.
-func (s *nsInit) signal(seq uint64, sig syscall.Signal) {
+func (s *spawner) signal(seq uint64, sig syscall.Signal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if pid, ok := s.bySeq[seq]; ok {
@@ -158,7 +262,7 @@ func (s *nsInit) signal(seq uint64, sig syscall.Signal) {
 // The group is killed just after its leader is reaped. Its number stays
 // taken while any member is left, and pids in a namespace are handed out
 // in increasing order, so it names no other group.
-func (s *nsInit) reap(chld <-chan os.Signal) {
+func (s *spawner) reap(chld <-chan os.Signal) {
 	for range chld {
 		s.mu.Lock()
 		for {
