@@ -199,7 +199,7 @@ func setsidGrandchild(t *testing.T, cred *syscall.Credential, shared bool) {
 	g := grandchild(t, gpid)
 	t.Cleanup(func() {
 		if g.running() {
-			syscall.Kill(gpid, syscall.SIGKILL)
+			syscall.Kill(-gpid, syscall.SIGKILL) // its group: it and its sleep
 		}
 	})
 	if sid := session(t, gpid); sid == h.taskPID || sid != gpid {
