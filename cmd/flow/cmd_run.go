@@ -330,6 +330,9 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 			return nil, nil, err
 		}
 		opts.Executor = ex
+		if c, ok := ex.(io.Closer); ok { // the local executor ends its jobs' PID namespace
+			done = func() { c.Close() }
+		}
 	}
 	if err := wireSandbox(o, &opts); err != nil {
 		done()

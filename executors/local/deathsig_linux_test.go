@@ -313,3 +313,30 @@ func reachableCopy(t *testing.T, cred *syscall.Credential) (bin, dir string) {
 	}
 	return bin, dir
 }
+
+// TestCloseEndsLeftovers: a task ended but left a process that called
+// setsid; once Close returns (at the end of a run), that process is gone.
+func TestCloseEndsLeftovers(t *testing.T) {
+	ex := newTestExecutor(t, Options{})
+	marker := fmt.Sprintf("flow-test-leftover-%d-%d", os.Getpid(), time.Now().UnixNano())
+	head, tail, _ := strings.Cut(marker, "-")
+	tk := shTask(t, "leaves", fmt.Sprintf(`m=%s; setsid sh -c "echo >up; sleep 300; : $m-%s" & until [ -e up ]; do sleep 0.01; done`, head, tail))
+	if res := mustWait(t, ex, mustStart(t, ex, tk)); !res.Success() {
+		t.Fatalf("the task failed: %+v", res)
+	}
+	if ex.ns == nil {
+		testenv.SkipOrFail(t, "tasks cannot run in a PID namespace here")
+	}
+	left := grandchild(t, findByMarker(t, marker))
+	t.Cleanup(func() { syscall.Kill(-left.pid, syscall.SIGKILL) })
+	if err := ex.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left.running() {
+		t.Errorf("the task's leftover (pid %d) runs on after Close", left.pid)
+	}
+	// The executor still runs tasks, in a new namespace.
+	if res := mustWait(t, ex, mustStart(t, ex, shTask(t, "after", "true"))); !res.Success() {
+		t.Errorf("a task after Close: %+v", res)
+	}
+}

@@ -17,8 +17,9 @@ import (
 // jobNamespace is flow's side of the PID namespace its tasks run in: the
 // socket to its init, and the tasks started through it.
 type jobNamespace struct {
-	conn *nsConn
-	pid  int // the init, as flow sees it
+	conn  *nsConn
+	pid   int           // the init, as flow sees it
+	ended chan struct{} // closed once the init has ended and been reaped
 
 	mu    sync.Mutex
 	seq   uint64
@@ -90,13 +91,14 @@ func tryNamespace(sys *syscall.SysProcAttr, args []string) (*jobNamespace, error
 		theirs.Close()
 		return nil, err
 	}
-	pid, err := spawnInit(theirs, sys, args)
+	ended := make(chan struct{})
+	pid, err := spawnInit(theirs, sys, args, ended)
 	theirs.Close()
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	ns := &jobNamespace{conn: &nsConn{c: c.(*net.UnixConn)}, pid: pid, tasks: map[uint64]*nsTask{}}
+	ns := &jobNamespace{conn: &nsConn{c: c.(*net.UnixConn)}, pid: pid, ended: ended, tasks: map[uint64]*nsTask{}}
 	m, files, err := ns.conn.recv()
 	closeAll(files)
 	switch {
@@ -119,8 +121,8 @@ func tryNamespace(sys *syscall.SysProcAttr, args []string) (*jobNamespace, error
 // then waits for the init to end. The kernel sends the parent-death
 // signal when the thread that started a process ends, not when the whole
 // process does; this thread lives as long as the init, so the init dies
-// with flow and only with flow.
-func spawnInit(sock *os.File, sys *syscall.SysProcAttr, args []string) (int, error) {
+// with flow and only with flow. ended is closed once the init is reaped.
+func spawnInit(sock *os.File, sys *syscall.SysProcAttr, args []string, ended chan<- struct{}) (int, error) {
 	type started struct {
 		pid int
 		err error
@@ -143,6 +145,7 @@ func spawnInit(sock *os.File, sys *syscall.SysProcAttr, args []string) (int, err
 		}
 		var ws syscall.WaitStatus
 		ignoringEINTR(func() error { _, err := syscall.Wait4(pid, &ws, 0, nil); return err })
+		close(ended)
 	}()
 	s := <-ch
 	return s.pid, s.err
@@ -265,6 +268,32 @@ func (ns *jobNamespace) wait(t *nsTask) (syscall.WaitStatus, syscall.Rusage, err
 	}
 	return syscall.WaitStatus(m.Status), ru, nil
 }
+
+// Close ends the executor's PID namespace, and so every process still in
+// it (a task's leftovers that called setsid), and waits a little for the
+// kernel to clear it: when flow returns, nothing it started runs on, and
+// the CPU time of its tasks counts in flow's own (as a shell's time
+// shows it). Tasks started afterwards get a new namespace.
+func (e *Executor) Close() error {
+	e.nsMu.Lock()
+	ns := e.ns
+	e.ns = nil
+	e.nsMu.Unlock()
+	if ns == nil {
+		return nil
+	}
+	ns.conn.c.Close() // the spawner reads EOF and ends, and with it the init
+	select {
+	case <-ns.ended:
+	case <-time.After(closeWait):
+		// A process stuck in the kernel (a hung NFS read) holds the
+		// namespace; it goes once it can, flow need not wait for it.
+	}
+	return nil
+}
+
+// closeWait bounds how long Close waits for the namespace to be cleared.
+const closeWait = 5 * time.Second
 
 // namespaceFor returns the executor's job namespace, starting it on first
 // use and again if its init ended. Nil means tasks run as flow's direct

@@ -17,6 +17,9 @@ type nsTask struct{}
 
 func (e *Executor) namespaceFor() *jobNamespace { return nil }
 
+// Close does nothing: there is no namespace to end.
+func (e *Executor) Close() error { return nil }
+
 func (ns *jobNamespace) signal(*nsTask, syscall.Signal) {}
 
 func (ns *jobNamespace) wait(*nsTask) (syscall.WaitStatus, syscall.Rusage, error) {
