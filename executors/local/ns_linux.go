@@ -3,7 +3,6 @@ package local
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"runtime"
 	"strconv"
@@ -84,21 +83,19 @@ func tryNamespace(sys *syscall.SysProcAttr, args []string) (*jobNamespace, error
 	if err != nil {
 		return nil, err
 	}
-	ours, theirs := os.NewFile(uintptr(fds[0]), "jobs-init"), os.NewFile(uintptr(fds[1]), "jobs-init")
-	c, err := net.FileConn(ours)
-	ours.Close()
-	if err != nil {
-		theirs.Close()
-		return nil, err
-	}
+	// Ours stays open for as long as flow runs (one per namespace): closed,
+	// its number could be reused under a late send. Shutting it down is
+	// what ends the namespace.
+	theirs := os.NewFile(uintptr(fds[1]), "jobs-init")
 	ended := make(chan struct{})
 	pid, err := spawnInit(theirs, sys, args, ended)
 	theirs.Close()
+	conn := &nsConn{fd: fds[0]}
 	if err != nil {
-		c.Close()
+		syscall.Close(fds[0])
 		return nil, err
 	}
-	ns := &jobNamespace{conn: &nsConn{c: c.(*net.UnixConn)}, pid: pid, ended: ended, tasks: map[uint64]*nsTask{}}
+	ns := &jobNamespace{conn: conn, pid: pid, ended: ended, tasks: map[uint64]*nsTask{}}
 	m, files, err := ns.conn.recv()
 	closeAll(files)
 	switch {
@@ -110,7 +107,7 @@ func tryNamespace(sys *syscall.SysProcAttr, args []string) (*jobNamespace, error
 		err = fmt.Errorf("the init of the job namespace said %q", m.Op)
 	}
 	if err != nil {
-		c.Close() // the init ends when it reads EOF, if it got that far
+		syscall.Close(fds[0]) // the init ends when it reads EOF, if it got that far
 		return nil, err
 	}
 	go ns.read()
@@ -179,7 +176,7 @@ func (ns *jobNamespace) read() {
 			}
 			ns.tasks = nil
 			ns.mu.Unlock()
-			ns.conn.c.Close()
+			ns.conn.hangUp()
 			return
 		}
 		ns.mu.Lock()
@@ -282,7 +279,7 @@ func (e *Executor) Close() error {
 	if ns == nil {
 		return nil
 	}
-	ns.conn.c.Close() // the spawner reads EOF and ends, and with it the init
+	ns.conn.hangUp() // the spawner reads EOF and ends, and with it the init
 	select {
 	case <-ns.ended:
 	case <-time.After(closeWait):

@@ -4,12 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -73,10 +71,7 @@ func runNsInit(args []string) int {
 	if err != nil {
 		// Flow reads this instead of the spawner's "ready", and runs its
 		// tasks without a namespace.
-		c, cerr := net.FileConn(os.NewFile(nsSockFD, "flow"))
-		if cerr == nil {
-			(&nsConn{c: c.(*net.UnixConn)}).send(&nsMsg{Op: "failed", Err: err.Error()})
-		}
+		(&nsConn{fd: nsSockFD}).send(&nsMsg{Op: "failed", Err: err.Error()})
 		return 2
 	}
 	for {
@@ -131,45 +126,75 @@ func startSpawner(args []string) (int, error) {
 	return pid, nil
 }
 
-// spawner is the state of the spawner: the tasks it started, by their
-// pid in the namespace, and the socket to flow.
+// spawner is the state of the spawner: the tasks it started, and the
+// socket to flow. It serves both from one loop, on one goroutine.
 type spawner struct {
-	conn *nsConn
+	conn  *nsConn
+	tasks map[uint64]*spawned // by flow's number
+}
 
-	mu    sync.Mutex // held while starting and while reaping, so a fast exit is never missed
-	tasks map[int]uint64
-	bySeq map[uint64]int
+// spawned is a running task: its pid in the namespace, and a pidfd that
+// becomes readable when it exits.
+type spawned struct {
+	seq   uint64
+	pid   int
+	pidfd int
 }
 
 // runSpawner serves flow until flow's end of the socket closes, then
 // returns, which ends the init, the namespace and every process in it.
 func runSpawner() int {
 	dropSignals()
-	chld := make(chan os.Signal, 1)
-	signal.Notify(chld, syscall.SIGCHLD)
-	c, err := net.FileConn(os.NewFile(nsSockFD, "flow"))
+	s := &spawner{conn: &nsConn{fd: nsSockFD}, tasks: map[uint64]*spawned{}}
+	fd, err := unix.PidfdOpen(os.Getpid(), 0)
 	if err != nil {
+		s.conn.send(&nsMsg{Op: "failed", Err: fmt.Sprintf("this kernel has no pidfds (Linux 5.3 or later): %v", err)})
 		return 2
 	}
-	s := &spawner{conn: &nsConn{c: c.(*net.UnixConn)}, tasks: map[int]uint64{}, bySeq: map[uint64]int{}}
+	syscall.Close(fd)
 	if err := s.conn.send(&nsMsg{Op: "ready"}); err != nil {
 		return 2
 	}
-	go s.reap(chld)
 	for {
-		m, files, err := s.conn.recv()
-		if err != nil {
-			return 0 // flow is gone
+		fds := make([]unix.PollFd, 0, 1+len(s.tasks))
+		fds = append(fds, unix.PollFd{Fd: nsSockFD, Events: unix.POLLIN})
+		for _, t := range s.tasks {
+			fds = append(fds, unix.PollFd{Fd: int32(t.pidfd), Events: unix.POLLIN})
 		}
-		switch m.Op {
-		case "start":
-			s.start(m, files)
-		case "signal":
-			s.signal(m.Seq, syscall.Signal(m.Sig))
-			closeAll(files)
-		default:
-			closeAll(files)
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return 2
 		}
+		for _, p := range fds[1:] {
+			if p.Revents != 0 {
+				s.finish(int(p.Fd))
+			}
+		}
+		if fds[0].Revents != 0 {
+			m, files, err := s.conn.recv()
+			if err != nil {
+				return 0 // flow is gone
+			}
+			s.serve(m, files)
+		}
+	}
+}
+
+func (s *spawner) serve(m *nsMsg, files []int) {
+	switch m.Op {
+	case "start":
+		s.start(m, files)
+	case "signal":
+		// A task is reaped only here, so its pid (the group's id) is
+		// not reused while it is in s.tasks.
+		if t := s.tasks[m.Seq]; t != nil {
+			syscall.Kill(-t.pid, syscall.Signal(m.Sig))
+		}
+		closeAll(files)
+	default:
+		closeAll(files)
 	}
 }
 
@@ -179,12 +204,10 @@ func (s *spawner) start(m *nsMsg, files []int) {
 	defer closeAll(files)
 	reply := &nsMsg{Op: "started", Seq: m.Seq}
 	if len(files) != 3 {
-		reply.Err = fmt.Sprintf("the init got %d files for the task's stdin, stdout and stderr, not 3", len(files))
+		reply.Err = fmt.Sprintf("the spawner got %d files for the task's stdin, stdout and stderr, not 3", len(files))
 		s.conn.send(reply)
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	pidfd := -1
 	attr := &syscall.ProcAttr{
 		Dir:   m.Dir,
@@ -193,6 +216,11 @@ func (s *spawner) start(m *nsMsg, files []int) {
 		Sys:   &syscall.SysProcAttr{Setpgid: true, PidFD: &pidfd},
 	}
 	pid, _, err := syscall.StartProcess(m.Path, m.Argv, attr)
+	if err == nil && pidfd < 0 {
+		syscall.Kill(pid, syscall.SIGKILL)
+		syscall.Wait4(pid, nil, 0, nil)
+		err = errors.New("the spawner got no pidfd for a task")
+	}
 	if err != nil {
 		var errno syscall.Errno
 		if errors.As(err, &errno) {
@@ -203,20 +231,44 @@ func (s *spawner) start(m *nsMsg, files []int) {
 		s.conn.send(reply)
 		return
 	}
-	// Read before the task can be reaped (s.mu is held), so the numbers
-	// are this process's. Flow knows tasks by the pid its own /proc shows.
+	// The task is not reaped before finish, so these are its numbers.
+	// Flow knows tasks by the pid its own /proc shows.
 	reply.PID = pid
-	if pidfd >= 0 {
-		if host, err := pidfdPID(pidfd); err == nil {
-			reply.PID = host
-		}
-		syscall.Close(pidfd)
+	if host, err := pidfdPID(pidfd); err == nil {
+		reply.PID = host
 	}
 	if b, err := readHostProc(strconv.Itoa(reply.PID) + "/stat"); err == nil {
 		_, reply.StartTicks, _ = parseStat(b)
 	}
-	s.tasks[pid], s.bySeq[m.Seq] = m.Seq, pid
+	s.tasks[m.Seq] = &spawned{seq: m.Seq, pid: pid, pidfd: pidfd}
 	s.conn.send(reply)
+}
+
+// finish collects the task whose pidfd became readable: whatever it left
+// in its process group is killed first, as the executor does outside a
+// namespace (the leader is not yet reaped, so the group's id is still
+// its own), then its status and usage go to flow.
+func (s *spawner) finish(pidfd int) {
+	var t *spawned
+	for _, c := range s.tasks {
+		if c.pidfd == pidfd {
+			t = c
+		}
+	}
+	if t == nil {
+		return
+	}
+	syscall.Kill(-t.pid, syscall.SIGKILL)
+	var ws syscall.WaitStatus
+	var ru syscall.Rusage
+	err := ignoringEINTR(func() error { _, err := syscall.Wait4(t.pid, &ws, 0, &ru); return err })
+	syscall.Close(t.pidfd)
+	delete(s.tasks, t.seq)
+	if err != nil {
+		return // cannot happen: the task is this process's child
+	}
+	s.conn.send(&nsMsg{Op: "exit", Seq: t.seq, Status: int(ws), MaxRSS: maxRSSKiB(&ru),
+		UserNsec: ru.Utime.Nano(), SysNsec: ru.Stime.Nano()})
 }
 
 // pidfdPID reads the pid a pidfd stands for in flow's /proc.
@@ -242,49 +294,4 @@ func readHostProc(name string) ([]byte, error) {
 	f := os.NewFile(uintptr(fd), name)
 	defer f.Close()
 	return io.ReadAll(f)
-}
-
-// signal sends sig to a task's process group, if the task is still
-// running: a task is reaped only under s.mu, so its pid is not reused.
-func (s *spawner) signal(seq uint64, sig syscall.Signal) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if pid, ok := s.bySeq[seq]; ok {
-		syscall.Kill(-pid, sig)
-	}
-}
-
-// reap collects every child that ended: a task's status goes to flow,
-// together with the killing of whatever it left in its process group (as
-// the executor does outside a namespace); an orphan that was reparented
-// here is only reaped.
-//
-// The group is killed just after its leader is reaped. Its number stays
-// taken while any member is left, and pids in a namespace are handed out
-// in increasing order, so it names no other group.
-func (s *spawner) reap(chld <-chan os.Signal) {
-	for range chld {
-		s.mu.Lock()
-		for {
-			var ws syscall.WaitStatus
-			var ru syscall.Rusage
-			pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, &ru)
-			if err == syscall.EINTR {
-				continue
-			}
-			if err != nil || pid <= 0 {
-				break
-			}
-			seq, ok := s.tasks[pid]
-			if !ok {
-				continue
-			}
-			syscall.Kill(-pid, syscall.SIGKILL)
-			delete(s.tasks, pid)
-			delete(s.bySeq, seq)
-			s.conn.send(&nsMsg{Op: "exit", Seq: seq, Status: int(ws), MaxRSS: maxRSSKiB(&ru),
-				UserNsec: ru.Utime.Nano(), SysNsec: ru.Stime.Nano()})
-		}
-		s.mu.Unlock()
-	}
 }

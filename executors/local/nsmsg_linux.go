@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"sync"
 	"syscall"
 )
@@ -46,10 +45,12 @@ type nsMsg struct {
 // without bound.
 const maxNsMsg = 64 << 20
 
-// nsConn frames messages on the socket. Writes may come from several
+// nsConn frames messages on the socket, a blocking file descriptor read
+// and written with plain system calls: the spawner serves tasks from one
+// loop with no goroutine in between. Writes may come from several
 // goroutines; reads from one.
 type nsConn struct {
-	c   *net.UnixConn
+	fd  int
 	wmu sync.Mutex
 }
 
@@ -67,31 +68,40 @@ func (n *nsConn) send(m *nsMsg, files ...int) error {
 	}
 	n.wmu.Lock()
 	defer n.wmu.Unlock()
-	w, _, err := n.c.WriteMsgUnix(b, oob, nil)
-	if err == nil && w < len(b) { // a stream socket may take part of it
-		_, err = n.c.Write(b[w:])
+	var w int
+	// MSG_NOSIGNAL: a closed other end is an error here, not a SIGPIPE.
+	err = ignoringEINTR(func() (err error) { w, err = syscall.SendmsgN(n.fd, b, oob, nil, syscall.MSG_NOSIGNAL); return err })
+	for err == nil && w < len(b) { // a stream socket may take part of it
+		var k int
+		err = ignoringEINTR(func() (err error) { k, err = syscall.SendmsgN(n.fd, b[w:], nil, nil, syscall.MSG_NOSIGNAL); return err })
+		w += k
 	}
 	return err
 }
 
 // recv reads one message and the files that came with it, which the
-// caller must close.
+// caller must close. The end of the stream is io.EOF.
 func (n *nsConn) recv() (*nsMsg, []int, error) {
 	var hdr [4]byte
 	oob := make([]byte, syscall.CmsgSpace(3*4))
-	h, oobn, _, _, err := n.c.ReadMsgUnix(hdr[:], oob)
+	var h, oobn int
+	err := ignoringEINTR(func() (err error) {
+		h, oobn, _, _, err = syscall.Recvmsg(n.fd, hdr[:], oob, syscall.MSG_CMSG_CLOEXEC)
+		return err
+	})
 	if err != nil {
 		return nil, nil, err
+	}
+	if h == 0 {
+		return nil, nil, io.EOF
 	}
 	files, err := unixRights(oob[:oobn])
 	if err != nil {
 		return nil, nil, err
 	}
-	if h < len(hdr) {
-		if _, err := io.ReadFull(n.c, hdr[h:]); err != nil {
-			closeAll(files)
-			return nil, nil, err
-		}
+	if err := n.readFull(hdr[h:]); err != nil {
+		closeAll(files)
+		return nil, nil, err
 	}
 	size := binary.BigEndian.Uint32(hdr[:])
 	if size > maxNsMsg {
@@ -99,7 +109,7 @@ func (n *nsConn) recv() (*nsMsg, []int, error) {
 		return nil, nil, fmt.Errorf("a message of %d bytes on the job namespace's socket", size)
 	}
 	body := make([]byte, size)
-	if _, err := io.ReadFull(n.c, body); err != nil {
+	if err := n.readFull(body); err != nil {
 		closeAll(files)
 		return nil, nil, err
 	}
@@ -110,6 +120,25 @@ func (n *nsConn) recv() (*nsMsg, []int, error) {
 	}
 	return &m, files, nil
 }
+
+func (n *nsConn) readFull(b []byte) error {
+	for len(b) > 0 {
+		var k int
+		err := ignoringEINTR(func() (err error) { k, err = syscall.Read(n.fd, b); return err })
+		if err != nil {
+			return err
+		}
+		if k == 0 {
+			return io.ErrUnexpectedEOF
+		}
+		b = b[k:]
+	}
+	return nil
+}
+
+// hangUp ends the connection both ways: a recv blocked on it returns, and
+// the other end reads EOF.
+func (n *nsConn) hangUp() { syscall.Shutdown(n.fd, syscall.SHUT_RDWR) }
 
 func unixRights(oob []byte) ([]int, error) {
 	if len(oob) == 0 {
