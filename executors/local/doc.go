@@ -39,12 +39,13 @@
 //
 // There is one namespace per executor, that is per run, not one per task:
 // a task's init must be a program, and the only one flow can count on is
-// its own executable, which takes milliseconds to start (about 7 ms on a
-// busy 2-core machine), several times the cost of a one-line task. Once
-// per run that is nothing; per task it would double a scatter of short
-// jobs. A namespace per run meets the need, since every task and all
-// its descendants are in it and die with flow; what it does not do is end
-// a task's setsid leftovers when the task ends rather than when the run
+// its own executable, which takes milliseconds to start (the namespace's
+// two processes take 10 to 30 ms on a busy 2-core machine), many times
+// the cost of a one-line task (under 1 ms). Once per run that is nothing;
+// per task it would multiply the time of a scatter of short jobs. A
+// namespace per run meets the need, since every task and all its
+// descendants are in it and die with flow; what it does not do is end a
+// task's setsid leftovers when the task ends rather than when the run
 // does (a group kill still ends the rest).
 //
 // The namespace holds two processes of flow's executable, run again under

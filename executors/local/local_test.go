@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -449,5 +450,33 @@ func TestTaskSeesItsOwnProcesses(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(tk.Dir, "count"))
 	if n := strings.TrimSpace(string(b)); n != "3" {
 		t.Errorf("the task sees %s processes in /proc, want 3: its namespace's init and spawner, and itself", n)
+	}
+}
+
+// TestNoNamespaceFallsBack: where no PID namespace can be made (here the
+// kernel refuses the clone flags), tasks still run, as flow's children,
+// and the executor warns once.
+func TestNoNamespaceFallsBack(t *testing.T) {
+	ways := namespaceWays
+	t.Cleanup(func() { namespaceWays = ways })
+	namespaceWays = func() []nsAttrs {
+		// CLONE_NEWUSER with CLONE_FS is always EINVAL.
+		return []nsAttrs{{sys: &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_FS}}}
+	}
+	var log testenv.Buffer
+	ex, err := New(Options{Logger: zerolog.New(&log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"one", "two"} {
+		if res := mustWait(t, ex, mustStart(t, ex, shTask(t, id, "exit 7"))); res.ExitCode != 7 {
+			t.Errorf("task %s without a namespace: %+v", id, res)
+		}
+	}
+	if ex.ns != nil {
+		t.Fatal("the executor has a namespace although none could be made")
+	}
+	if n := strings.Count(log.String(), `"level":"warn"`); n != 1 || !strings.Contains(log.String(), "cannot run in a PID namespace") {
+		t.Errorf("%d warnings, want 1 about the missing PID namespace:\n%s", n, log.String())
 	}
 }

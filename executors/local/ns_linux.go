@@ -42,7 +42,7 @@ type nsTask struct {
 // themself again.
 func startNamespace() (*jobNamespace, error) {
 	var errs []error
-	for _, how := range namespaceAttrs() {
+	for _, how := range namespaceWays() {
 		ns, err := tryNamespace(how.sys, how.args)
 		if err == nil {
 			return ns, nil
@@ -51,6 +51,9 @@ func startNamespace() (*jobNamespace, error) {
 	}
 	return nil, errors.Join(errs...)
 }
+
+// namespaceWays is namespaceAttrs, but for tests that make every way fail.
+var namespaceWays = namespaceAttrs
 
 type nsAttrs struct {
 	sys  *syscall.SysProcAttr
