@@ -14,7 +14,7 @@ import (
 )
 
 // jobNamespace is flow's side of the PID namespace its tasks run in: the
-// socket to its init, and the tasks started through it.
+// socket to its spawner, and the tasks started through it.
 type jobNamespace struct {
 	conn  *nsConn
 	pid   int           // the init, as flow sees it
@@ -26,8 +26,9 @@ type jobNamespace struct {
 	gone  error // why the init ended; set once
 }
 
-// nsTask is a task started through the init: its start reply and its end
-// arrive on these channels, which are closed if the init ends first.
+// nsTask is a task started through the spawner: its start reply and its
+// end arrive on these channels, which are closed if the namespace ends
+// first.
 type nsTask struct {
 	seq     uint64
 	started chan *nsMsg
@@ -123,6 +124,11 @@ func tryNamespace(sys *syscall.SysProcAttr, args []string) (*jobNamespace, error
 // process does; this thread lives as long as the init, so the init dies
 // with flow and only with flow. ended is closed once the init is reaped.
 func spawnInit(sock *os.File, sys *syscall.SysProcAttr, args []string, ended chan<- struct{}) (int, error) {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return 0, err
+	}
+	defer null.Close()
 	type started struct {
 		pid int
 		err error
@@ -132,7 +138,7 @@ func spawnInit(sock *os.File, sys *syscall.SysProcAttr, args []string, ended cha
 		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
 		attr := &syscall.ProcAttr{
 			Env:   []string{"GOMAXPROCS=1"},
-			Files: []uintptr{devNullFD(), devNullFD(), os.Stderr.Fd(), sock.Fd()},
+			Files: []uintptr{null.Fd(), null.Fd(), os.Stderr.Fd(), sock.Fd()},
 			Sys:   sys,
 		}
 		pid, _, err := syscall.StartProcess("/proc/self/exe", append([]string{nsInitArg0}, args...), attr)
@@ -151,28 +157,16 @@ func spawnInit(sock *os.File, sys *syscall.SysProcAttr, args []string, ended cha
 	return s.pid, s.err
 }
 
-var devNull struct {
-	once sync.Once
-	f    *os.File
-}
-
-func devNullFD() uintptr {
-	devNull.once.Do(func() { devNull.f, _ = os.Open(os.DevNull) })
-	if devNull.f == nil {
-		return os.Stdin.Fd()
-	}
-	return devNull.f.Fd()
-}
-
-// read delivers the init's replies. When the socket ends, the init and
-// every task in its namespace are gone: the tasks' waits are released.
+// read delivers the spawner's replies. When the socket ends, the spawner,
+// the init and every task in the namespace are gone: the tasks' waits are
+// released.
 func (ns *jobNamespace) read() {
 	for {
 		m, files, err := ns.conn.recv()
 		closeAll(files)
 		if err != nil {
 			ns.mu.Lock()
-			ns.gone = fmt.Errorf("the init of the tasks' PID namespace (pid %d) ended: %v", ns.pid, err)
+			ns.gone = fmt.Errorf("the tasks' PID namespace (its init: pid %d) ended: %v", ns.pid, err)
 			for _, t := range ns.tasks {
 				close(t.started)
 				close(t.exit)
@@ -196,7 +190,7 @@ func (ns *jobNamespace) read() {
 	}
 }
 
-// start has the init start a task with the given stdin, stdout and
+// start has the spawner start a task with the given stdin, stdout and
 // stderr, and returns the task with its pid and start time as flow sees
 // them. An execve failure comes back as its errno, as from StartProcess.
 func (ns *jobNamespace) start(path string, argv, env []string, dir string, files [3]*os.File) (*nsTask, *nsMsg, error) {
@@ -215,7 +209,7 @@ func (ns *jobNamespace) start(path string, argv, env []string, dir string, files
 	runtime.KeepAlive(files)
 	if err != nil {
 		ns.forget(t)
-		return nil, nil, fmt.Errorf("cannot reach the init of the tasks' PID namespace: %w", err)
+		return nil, nil, fmt.Errorf("cannot reach the spawner of the tasks' PID namespace: %w", err)
 	}
 	m, ok := <-t.started
 	if !ok {
@@ -246,13 +240,13 @@ func (ns *jobNamespace) err() error {
 	return ns.gone
 }
 
-// alive reports whether the init is still there to start tasks.
+// alive reports whether the namespace is still there to start tasks.
 func (ns *jobNamespace) alive() bool { return ns.err() == nil }
 
-// signal asks the init to send sig to the task's process group; the init
+// signal asks the spawner to send sig to the task's process group; it
 // does nothing if the task has already been reaped.
 func (ns *jobNamespace) signal(t *nsTask, sig syscall.Signal) {
-	_ = ns.conn.send(&nsMsg{Op: "signal", Seq: t.seq, Sig: int(sig)}) // fails only if the init, and so the task, is gone
+	_ = ns.conn.send(&nsMsg{Op: "signal", Seq: t.seq, Sig: int(sig)}) // fails only if the namespace, and so the task, is gone
 }
 
 // wait blocks until the task ends and returns its wait status and usage.
@@ -320,7 +314,7 @@ func (e *Executor) namespaceFor() *jobNamespace {
 	return ns
 }
 
-// startInNamespace starts the task through the namespace's init.
+// startInNamespace starts the task through the namespace's spawner.
 func (p *proc) startInNamespace(ns *jobNamespace, t *executors.Task, path string, fds *stdio) error {
 	task, m, err := ns.start(path, t.Argv, environ(t.Env), t.Dir, [3]*os.File{fds.stdin, fds.stdout, fds.stderr})
 	if err != nil {
