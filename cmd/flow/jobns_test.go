@@ -1,5 +1,3 @@
-//go:build linux
-
 package main
 
 import (
@@ -191,4 +189,43 @@ func copyExecutable(t *testing.T, from, to string) {
 	if err := dst.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// jobPID turns the pid a job of the flow process flowPID wrote for itself
+// ($$, as its PID namespace numbers it) into the pid this test sees: the
+// descendant of flow whose innermost pid (the last of NSpid in
+// /proc/PID/status) it is.
+func jobPID(t *testing.T, flowPID, inner int) int {
+	t.Helper()
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "NSpid:" && f[len(f)-1] == strconv.Itoa(inner) && descends(pid, flowPID) {
+				return pid
+			}
+		}
+	}
+	t.Fatalf("no process of flow (pid %d) has pid %d in its namespace", flowPID, inner)
+	return 0
+}
+
+// descends reports whether pid is a descendant of ancestor.
+func descends(pid, ancestor int) bool {
+	for pid > 1 {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return false
+		}
+		ppid, _ := strconv.Atoi(statFields(b)[1])
+		if ppid == ancestor {
+			return true
+		}
+		pid = ppid
+	}
+	return false
 }
