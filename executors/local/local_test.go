@@ -480,3 +480,26 @@ func TestNoNamespaceFallsBack(t *testing.T) {
 		t.Errorf("%d warnings, want 1 about the missing PID namespace:\n%s", n, log.String())
 	}
 }
+
+// TestTaskInheritsOnlyItsStreams: a task in the PID namespace holds
+// nothing of the machinery that started it: not the socket to flow, not
+// flow's /proc.
+func TestTaskInheritsOnlyItsStreams(t *testing.T) {
+	ex := newTestExecutor(t, Options{})
+	tk := shTask(t, "fds", `ls -l /proc/$$/fd/ >fds.txt`)
+	if res := mustWait(t, ex, mustStart(t, ex, tk)); !res.Success() {
+		t.Fatalf("the task failed: %+v", res)
+	}
+	if ex.ns == nil {
+		testenv.SkipOrFail(t, "tasks cannot run in a PID namespace here")
+	}
+	b, err := os.ReadFile(filepath.Join(tk.Dir, "fds.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "socket:") || strings.HasSuffix(line, "-> /proc") {
+			t.Errorf("the task inherited %q", line)
+		}
+	}
+}

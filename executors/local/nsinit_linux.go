@@ -67,6 +67,7 @@ func dropSignals() {
 // user's uid and gid, for the spawner's user namespace.
 func runNsInit(args []string) int {
 	dropSignals()
+	syscall.CloseOnExec(nsSockFD) // only the spawner gets it (Files clears the flag for it)
 	pid, err := startSpawner(args)
 	if err != nil {
 		// Flow reads this instead of the spawner's "ready", and runs its
@@ -74,6 +75,7 @@ func runNsInit(args []string) int {
 		(&nsConn{fd: nsSockFD}).send(&nsMsg{Op: "failed", Err: err.Error()})
 		return 2
 	}
+	syscall.Close(nsSockFD) // the spawner's end of flow's socket is the only one
 	for {
 		var ws syscall.WaitStatus
 		got, err := syscall.Wait4(-1, &ws, 0, nil)
@@ -145,6 +147,9 @@ type spawned struct {
 // returns, which ends the init, the namespace and every process in it.
 func runSpawner() int {
 	dropSignals()
+	// Tasks inherit only their three streams.
+	syscall.CloseOnExec(nsSockFD)
+	syscall.CloseOnExec(nsHostProcFD)
 	s := &spawner{conn: &nsConn{fd: nsSockFD}, tasks: map[uint64]*spawned{}}
 	fd, err := unix.PidfdOpen(os.Getpid(), 0)
 	if err != nil {
