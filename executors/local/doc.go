@@ -40,7 +40,7 @@
 // There is one namespace per executor, that is per run, not one per task:
 // a task's init must be a program, and the only one flow can count on is
 // its own executable, which takes milliseconds to start (the namespace's
-// two processes take 10 to 30 ms on a busy 2-core machine), many times
+// two processes take 10 to 160 ms on a busy 2-core machine), many times
 // the cost of a one-line task (under 1 ms). Once per run that is nothing;
 // per task it would multiply the time of a scatter of short jobs. A
 // namespace per run meets the need, since every task and all its
