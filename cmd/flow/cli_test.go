@@ -279,7 +279,7 @@ func TestInterrupt(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	pid := waitForPID(t, pidfile)
+	pid := jobPID(t, cmd.Process.Pid, waitForPID(t, pidfile))
 	_ = cmd.Process.Signal(os.Interrupt)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

@@ -49,6 +49,7 @@ type runOptions struct {
 	ComputeURL    string   // --run_compute through a flowd daemon at this URL
 	ComputeToken  string   // the daemon's bearer token
 	Sandbox       bool     // confine each job to its own files (executors/sandbox)
+	SharedPIDNS   bool     // run local jobs as flow's direct children, in its PID namespace
 	SandboxHide   []string // paths under the system directories that sandboxed jobs must not see
 	AllowPaths    []string // --allow-path: when set, the only directories the run may read files from
 	EnableDev     bool     // read documents of CWL's development releases
@@ -95,6 +96,7 @@ func newRunFlags(o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.Containers.Require, "singularity", false, "run steps with a DockerRequirement in Singularity/Apptainer, and fail if no runtime is found (default: when one is found)")
 	fs.BoolVar(&o.Containers.Off, "no-container", false, "run every step on the host, DockerRequirement or not")
 	fs.BoolVar(&o.Sandbox, "sandbox", false, "run each job in a sandbox that shows it only the system's directories, its own directory and its inputs (read-only), with no network unless the tool asks for it")
+	fs.BoolVar(&o.SharedPIDNS, "shared-pid-namespace", false, "run local jobs in flow's own PID namespace rather than one that ends with flow (a job's processes that call setsid may then outlive a killed flow)")
 	fs.Func("sandbox-hide", "with --sandbox: do not show jobs `path` (repeatable)", func(s string) error {
 		o.SandboxHide = append(o.SandboxHide, s)
 		return nil
@@ -334,6 +336,9 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 			return nil, nil, err
 		}
 		opts.Executor = ex
+		if c, ok := ex.(io.Closer); ok { // the local executor ends its jobs' PID namespace
+			done = func() { c.Close() }
+		}
 	}
 	if err := wireSandbox(o, &opts); err != nil {
 		done()

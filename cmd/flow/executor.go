@@ -15,7 +15,7 @@ import (
 func registry(o runOptions, log zerolog.Logger) executors.Registry {
 	return executors.Registry{
 		local.Name: func(context.Context) (executors.Executor, error) {
-			return local.New(local.Options{MaxParallel: o.Parallel, Logger: log})
+			return local.New(local.Options{MaxParallel: o.Parallel, SharedPIDNamespace: o.SharedPIDNS, Logger: log})
 		},
 	}
 }

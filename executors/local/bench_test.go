@@ -20,7 +20,17 @@ import (
 const benchTasks = 1000
 
 func BenchmarkStartWait(b *testing.B) {
-	ex, err := New(Options{MaxParallel: 2, Logger: zerolog.Nop()})
+	benchmarkStartWait(b, Options{MaxParallel: 2, Logger: zerolog.Nop()})
+}
+
+// BenchmarkStartWaitSharedPIDNamespace: the same, with tasks as flow's
+// direct children; the difference is the cost of the PID namespace.
+func BenchmarkStartWaitSharedPIDNamespace(b *testing.B) {
+	benchmarkStartWait(b, Options{MaxParallel: 2, SharedPIDNamespace: true, Logger: zerolog.Nop()})
+}
+
+func benchmarkStartWait(b *testing.B, opts Options) {
+	ex, err := New(opts)
 	if err != nil {
 		b.Fatal(err)
 	}

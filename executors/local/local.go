@@ -26,7 +26,13 @@ type Options struct {
 	MaxParallel  int           // most tasks at once; 0 means no cap beyond cores and memory
 	KillGrace    time.Duration // SIGTERM to SIGKILL; 0 means 5s
 	PollInterval time.Duration // how often Wait looks at a recovered process; 0 means 1s
-	Logger       zerolog.Logger
+	// SharedPIDNamespace runs tasks in flow's own PID namespace, as
+	// direct children of flow. A task's processes that leave its process
+	// group (setsid) can then outlive a flow killed with SIGKILL. By
+	// default tasks run in a PID namespace of the executor's own (see the
+	// package documentation), where one can be made.
+	SharedPIDNamespace bool
+	Logger             zerolog.Logger
 }
 
 // Executor runs tasks as local child processes. Make one with New.
@@ -41,6 +47,10 @@ type Executor struct {
 	procs map[string]*proc // by task id; nil while a Start is in progress
 
 	found sync.Map // foundKey -> the program's path, see lookPath
+
+	nsMu     sync.Mutex
+	ns       *jobNamespace // where tasks run; nil: as flow's children
+	nsFailed bool          // no namespace can be made here; warned once
 }
 
 // New makes an executor. It fails only if it cannot open /dev/null.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -428,4 +429,77 @@ func TestStartWaitsNoLongerThanItsContext(t *testing.T) {
 	}
 	ex.Cancel(context.Background(), h)
 	mustWait(t, ex, h)
+}
+
+// TestTaskSeesItsOwnProcesses: in its PID namespace a task's /proc is the
+// namespace's, so its pid and /proc agree and it sees no process of the
+// machine's other than its namespace's init and spawner.
+func TestTaskSeesItsOwnProcesses(t *testing.T) {
+	ex := newTestExecutor(t, Options{})
+	tk := shTask(t, "self", `read pid rest </proc/self/stat; [ "$pid" = "$$" ] || exit 3; set -- /proc/[0-9]*; echo $# >count`)
+	res := mustWait(t, ex, mustStart(t, ex, tk))
+	if ex.ns == nil {
+		testenv.SkipOrFail(t, "tasks cannot run in a PID namespace here")
+	}
+	if res.ExitCode == 3 {
+		t.Fatal("the task's /proc/self is not the task: its pid and /proc disagree")
+	}
+	if !res.Success() {
+		t.Fatalf("the task failed: %+v", res)
+	}
+	b, _ := os.ReadFile(filepath.Join(tk.Dir, "count"))
+	if n := strings.TrimSpace(string(b)); n != "3" {
+		t.Errorf("the task sees %s processes in /proc, want 3: its namespace's init and spawner, and itself", n)
+	}
+}
+
+// TestNoNamespaceFallsBack: where no PID namespace can be made (here the
+// kernel refuses the clone flags), tasks still run, as flow's children,
+// and the executor warns once.
+func TestNoNamespaceFallsBack(t *testing.T) {
+	ways := namespaceWays
+	t.Cleanup(func() { namespaceWays = ways })
+	namespaceWays = func() []nsAttrs {
+		// CLONE_NEWUSER with CLONE_FS is always EINVAL.
+		return []nsAttrs{{sys: &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_FS}}}
+	}
+	var log testenv.Buffer
+	ex, err := New(Options{Logger: zerolog.New(&log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"one", "two"} {
+		if res := mustWait(t, ex, mustStart(t, ex, shTask(t, id, "exit 7"))); res.ExitCode != 7 {
+			t.Errorf("task %s without a namespace: %+v", id, res)
+		}
+	}
+	if ex.ns != nil {
+		t.Fatal("the executor has a namespace although none could be made")
+	}
+	if n := strings.Count(log.String(), `"level":"warn"`); n != 1 || !strings.Contains(log.String(), "cannot run in a PID namespace") {
+		t.Errorf("%d warnings, want 1 about the missing PID namespace:\n%s", n, log.String())
+	}
+}
+
+// TestTaskInheritsOnlyItsStreams: a task in the PID namespace holds
+// nothing of the machinery that started it: not the socket to flow, not
+// flow's /proc.
+func TestTaskInheritsOnlyItsStreams(t *testing.T) {
+	ex := newTestExecutor(t, Options{})
+	tk := shTask(t, "fds", `ls -l /proc/$$/fd/ >fds.txt`)
+	if res := mustWait(t, ex, mustStart(t, ex, tk)); !res.Success() {
+		t.Fatalf("the task failed: %+v", res)
+	}
+	if ex.ns == nil {
+		testenv.SkipOrFail(t, "tasks cannot run in a PID namespace here")
+	}
+	b, err := os.ReadFile(filepath.Join(tk.Dir, "fds.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "socket:") || strings.HasSuffix(line, "-> /proc") {
+			t.Errorf("the task inherited %q", line)
+		}
+	}
 }

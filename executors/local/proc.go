@@ -28,6 +28,11 @@ type proc struct {
 	grace      time.Duration
 	recovered  bool // not our child: adopted by Recover
 
+	// A task in the executor's PID namespace is the init's child, not
+	// flow's: the init signals and reaps it.
+	ns     *jobNamespace
+	nsTask *nsTask
+
 	stderrFile *os.File // the task's stderr file, kept open to read its tail
 	tail       *tailBuf // stderr tail when stderr goes nowhere, fed by a pipe
 	tailDone   chan struct{}
@@ -64,9 +69,14 @@ func (p *proc) terminate(why stopReason) {
 
 // signal sends sig to the whole group. Callers hold p.mu and have checked
 // p.exited, so for a child the pid cannot have been reused: it is reaped
-// only under p.mu. A recovered process is not our child, so its identity is
+// only under p.mu. The init of the PID namespace makes the same check for
+// its children. A recovered process is not our child, so its identity is
 // checked against /proc first.
 func (p *proc) signal(sig syscall.Signal) {
+	if p.nsTask != nil {
+		p.ns.signal(p.nsTask, sig)
+		return
+	}
 	if p.recovered && !sameProcess(p.pid, p.startTicks) {
 		return
 	}

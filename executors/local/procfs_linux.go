@@ -45,12 +45,18 @@ func processStat(pid int) (state byte, startTicks uint64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
+	return parseStat(b)
+}
+
+// parseStat reads the state and start time from the text of a
+// /proc/PID/stat file.
+func parseStat(b []byte) (state byte, startTicks uint64, err error) {
 	// "pid (comm) S ppid ...": comm may hold spaces and parentheses, so
 	// the fields start after the last ')'. State is field 3, starttime 22.
 	i := bytes.LastIndexByte(b, ')')
 	fields := strings.Fields(string(b[i+1:]))
 	if i < 0 || len(fields) < 20 {
-		return 0, 0, fmt.Errorf("cannot parse /proc/%d/stat", pid)
+		return 0, 0, fmt.Errorf("cannot parse a /proc/PID/stat line: %.60q", b)
 	}
 	startTicks, err = strconv.ParseUint(fields[19], 10, 64)
 	return fields[0][0], startTicks, err

@@ -88,40 +88,32 @@ func demand(r executors.Resources) amount {
 	return amount{milliCores: toMilli(cores), ramMiB: r.RAMMiB}
 }
 
-// spawn opens the task's files and starts its process.
+// spawn opens the task's files and starts its process: through the init
+// of the executor's PID namespace, or else as flow's own child.
 func (e *Executor) spawn(t *executors.Task, path string, need amount) (*proc, error) {
 	fds, err := e.openStdio(t)
 	if err != nil {
 		return nil, err
 	}
-	attr := &syscall.ProcAttr{
-		Dir:   t.Dir,
-		Env:   environ(t.Env),
-		Files: []uintptr{fds.stdin.Fd(), fds.stdout.Fd(), fds.stderr.Fd()},
-		Sys:   sysProcAttr(),
-	}
-	started := time.Now()
-	pid, _, err := syscall.StartProcess(path, t.Argv, attr)
-	runtime.KeepAlive(fds)
-	fds.closeChildSide()
-	if err != nil {
-		fds.abandon()
-		return nil, startError(t, path, err)
-	}
 	p := &proc{
 		id:         t.ID,
-		pid:        pid,
 		need:       need,
-		started:    started,
 		grace:      e.opts.KillGrace,
 		stderrFile: fds.keep,
 		tail:       fds.tail,
 		tailDone:   fds.tailDone,
 		tailPipe:   fds.tailPipe,
 	}
-	if e.bootID != "" {
-		// The process is ours and not yet reaped, so its /proc entry is there.
-		p.startTicks, _ = processStartTicks(pid)
+	p.started = time.Now()
+	if ns := e.namespaceFor(); ns != nil {
+		err = p.startInNamespace(ns, t, path, fds)
+	} else {
+		err = p.startChild(t, path, fds, e.bootID != "")
+	}
+	fds.closeChildSide()
+	if err != nil {
+		fds.abandon()
+		return nil, startError(t, path, err)
 	}
 	if t.TimeLimit > 0 {
 		p.mu.Lock()
@@ -129,6 +121,27 @@ func (e *Executor) spawn(t *executors.Task, path string, need amount) (*proc, er
 		p.mu.Unlock()
 	}
 	return p, nil
+}
+
+// startChild starts the task as flow's own child.
+func (p *proc) startChild(t *executors.Task, path string, fds *stdio, recognisable bool) error {
+	attr := &syscall.ProcAttr{
+		Dir:   t.Dir,
+		Env:   environ(t.Env),
+		Files: []uintptr{fds.stdin.Fd(), fds.stdout.Fd(), fds.stderr.Fd()},
+		Sys:   sysProcAttr(),
+	}
+	pid, _, err := syscall.StartProcess(path, t.Argv, attr)
+	runtime.KeepAlive(fds)
+	if err != nil {
+		return err
+	}
+	p.pid = pid
+	if recognisable {
+		// The process is ours and not yet reaped, so its /proc entry is there.
+		p.startTicks, _ = processStartTicks(pid)
+	}
+	return nil
 }
 
 // environ turns the task's environment into execve form. Nothing of flow's

@@ -59,7 +59,17 @@ func (e *Executor) claim(h *executors.Handle) (*proc, error) {
 
 // waitChild waits for a process flow started, and reaps it.
 func (p *proc) waitChild() (executors.Result, error) {
-	ws, ru, err := p.reap()
+	var ws syscall.WaitStatus
+	var ru syscall.Rusage
+	var err error
+	if p.nsTask != nil {
+		ws, ru, err = p.ns.wait(p.nsTask)
+		p.mu.Lock()
+		p.retire()
+		p.mu.Unlock()
+	} else {
+		ws, ru, err = p.reap()
+	}
 	res := executors.Result{Started: p.started, Finished: time.Now()}
 	if err != nil {
 		// Someone else reaped it, or waitid failed: the pid is no longer
