@@ -102,7 +102,7 @@ func clusterRunner(ctx context.Context, c *clusters.Cluster, log zerolog.Logger)
 	}
 	cl, err := remote.Dial(ctx, remote.Config{
 		Host: c.Host, Port: c.Port, User: c.Username, KeyPath: c.SSHKey.Path, KeyPassphrase: pass,
-		UseAgent: c.SSHKey.Agent, KnownHosts: c.KnownHosts, Logger: log,
+		UseAgent: c.SSHKey.Agent, KnownHosts: c.KnownHosts, MaxSessions: c.MaxSessions, Logger: log,
 	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("cluster %s: %w", c.Name, err)

@@ -15,6 +15,7 @@
 //	    partition: normal
 //	    account: proj42
 //	    max_array_size: 1000
+//	    max_sessions: 8          # below sshd's MaxSessions (OpenSSH: 10)
 //	    prologue: ["module load singularity"]
 //
 // A cluster with `ssh: false` (its host is this machine) runs sbatch and
@@ -34,21 +35,24 @@ import (
 
 // Cluster is one entry of the configuration.
 type Cluster struct {
-	Name         string   `yaml:"name"`
-	Host         string   `yaml:"host"`
-	Port         int      `yaml:"port"`
-	Username     string   `yaml:"username"`
-	SSH          *bool    `yaml:"ssh"` // nil: true
-	Scheduler    string   `yaml:"scheduler"`
-	SSHKey       SSHKey   `yaml:"ssh_key"`
-	KnownHosts   string   `yaml:"known_hosts"`
-	Workdir      string   `yaml:"workdir"`
-	SharedFS     bool     `yaml:"shared_fs"`
-	Partition    string   `yaml:"partition"`
-	Account      string   `yaml:"account"`
-	QOS          string   `yaml:"qos"`
-	MaxArraySize int      `yaml:"max_array_size"`
-	Prologue     []string `yaml:"prologue"`
+	Name         string `yaml:"name"`
+	Host         string `yaml:"host"`
+	Port         int    `yaml:"port"`
+	Username     string `yaml:"username"`
+	SSH          *bool  `yaml:"ssh"` // nil: true
+	Scheduler    string `yaml:"scheduler"`
+	SSHKey       SSHKey `yaml:"ssh_key"`
+	KnownHosts   string `yaml:"known_hosts"`
+	Workdir      string `yaml:"workdir"`
+	SharedFS     bool   `yaml:"shared_fs"`
+	Partition    string `yaml:"partition"`
+	Account      string `yaml:"account"`
+	QOS          string `yaml:"qos"`
+	MaxArraySize int    `yaml:"max_array_size"`
+	// MaxSessions bounds the SSH sessions flow opens at once for commands
+	// (one more carries SFTP); keep it below the server's MaxSessions.
+	MaxSessions int      `yaml:"max_sessions"`
+	Prologue    []string `yaml:"prologue"`
 	// Env is set for the scheduler's commands on the login side, e.g.
 	// SLURM_CONF for a cluster whose configuration is not in /etc.
 	Env map[string]string `yaml:"env"`
@@ -147,6 +151,12 @@ func (c *Cluster) normalise() error {
 	}
 	if c.MaxArraySize == 0 {
 		c.MaxArraySize = 1000
+	}
+	if c.MaxSessions < 0 {
+		return fmt.Errorf("max_sessions is %d; it must be at least 1 (default 8)", c.MaxSessions)
+	}
+	if c.MaxSessions == 0 {
+		c.MaxSessions = 8
 	}
 	for _, p := range []*string{&c.SSHKey.Path, &c.KnownHosts, &c.Workdir} {
 		*p = expandHome(*p)
