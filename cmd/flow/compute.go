@@ -23,8 +23,9 @@ import (
 // configuration. The engine is the same; only the executor and the work
 // directory change. Starts that come together are submitted as one job
 // array. On a cluster whose workdir this machine mounts (shared_fs: true)
-// jobs work in it directly; on one it does not, each job's inputs are
-// staged over SFTP and its outputs brought back (executors/staging).
+// jobs work in it directly; on one it does not, the inputs of each batch
+// of jobs are staged over SFTP together before its one submission, and
+// each job's outputs are brought back (executors/staging).
 
 // computeTarget is the cluster a run uses, with what must be closed after.
 type computeTarget struct {
@@ -79,14 +80,15 @@ func openCompute(ctx context.Context, o runOptions, log zerolog.Logger) (*comput
 		closeRunner()
 		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
 	}
-	ex := executors.Coalesce(sx, 200*time.Millisecond, 2*time.Second, c.MaxArraySize)
-	target := &computeTarget{cluster: c, executor: ex, close: closeRunner}
+	target := &computeTarget{cluster: c, close: closeRunner}
+	var batches executors.BatchExecutor = sx
 	if !c.SharedFS {
 		target.remoteRoot = path.Join(c.Workdir, "mirror")
-		target.executor = staging.Wrap(ex, cl, staging.Options{
+		batches = staging.Wrap(sx, cl, staging.Options{
 			Root: target.remoteRoot, StoreDir: path.Join(c.Workdir, "inputs"), Keep: o.LeaveTmp, Log: log,
 		})
 	}
+	target.executor = executors.Coalesce(batches, 200*time.Millisecond, 2*time.Second, c.MaxArraySize)
 	return target, nil
 }
 

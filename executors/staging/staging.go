@@ -53,8 +53,10 @@ type Options struct {
 }
 
 // Wrap returns an executor that stages each task's mounts to the remote
-// side, runs it with inner, and brings its output directory back.
-func Wrap(inner executors.Executor, r Remote, o Options) executors.Executor {
+// side, runs it with inner, and brings its output directory back. It
+// starts batches (executors.Coalesce over it gathers a scatter's starts)
+// and hands each batch to inner whole when inner takes batches.
+func Wrap(inner executors.Executor, r Remote, o Options) executors.BatchExecutor {
 	return &stager{inner: inner, remote: r, opts: o}
 }
 
@@ -77,32 +79,86 @@ func (s *stager) Name() string { return s.inner.Name() }
 
 func (s *stager) Capabilities() executors.Capabilities { return s.inner.Capabilities() }
 
-// Start uploads the task's inputs and starts it on the remote side.
+var _ executors.BatchExecutor = (*stager)(nil)
+
+// Start stages one task and starts it: a batch of one.
 func (s *stager) Start(ctx context.Context, t *executors.Task) (*executors.Handle, error) {
-	if t.Image != "" {
-		return nil, fmt.Errorf("task %q runs in a container, which needs a cluster that shares flow's file system (shared_fs: true)", t.ID)
-	}
-	out, ok := outdirMount(t)
-	if !ok {
-		return nil, fmt.Errorf("task %q has no writable mount for its working directory %s, so its outputs could not come back", t.ID, t.Dir)
-	}
-	p := &plan{remote: s.remote, store: s.opts.StoreDir}
-	for _, m := range t.Mounts {
-		if err := p.add(ctx, m); err != nil {
-			return nil, fmt.Errorf("task %q: %w", t.ID, err)
-		}
-	}
-	if err := p.run(ctx); err != nil {
-		return nil, fmt.Errorf("task %q: cannot stage its inputs: %w", t.ID, err)
-	}
-	rt := *t
-	rt.Mounts = nil
-	h, err := s.inner.Start(ctx, &rt)
+	hs, err := s.StartBatch(ctx, []*executors.Task{t})
 	if err != nil {
 		return nil, err
 	}
-	st := state{Inner: h.State, Outdir: out.Target, Local: out.Source, Remove: s.taskRoots(t)}
-	return wrapHandle(h, st)
+	return hs[0], nil
+}
+
+// StartBatch stages every task of the batch, then starts them together:
+// one remote script makes all their directories and links (uploads share
+// the one SFTP session, each content once), and the inner executor gets
+// the whole batch, so that a scheduler submits one job array for it.
+func (s *stager) StartBatch(ctx context.Context, ts []*executors.Task) ([]*executors.Handle, error) {
+	p := &plan{remote: s.remote, store: s.opts.StoreDir}
+	states := make([]state, len(ts))
+	inner := make([]*executors.Task, len(ts))
+	for i, t := range ts {
+		if t.Image != "" {
+			return nil, fmt.Errorf("task %q runs in a container, which needs a cluster that shares flow's file system (shared_fs: true)", t.ID)
+		}
+		out, ok := outdirMount(t)
+		if !ok {
+			return nil, fmt.Errorf("task %q has no writable mount for its working directory %s, so its outputs could not come back", t.ID, t.Dir)
+		}
+		for _, m := range t.Mounts {
+			if err := p.add(ctx, m); err != nil {
+				return nil, fmt.Errorf("task %q: %w", t.ID, err)
+			}
+		}
+		rt := *t
+		rt.Mounts = nil
+		inner[i] = &rt
+		states[i] = state{Outdir: out.Target, Local: out.Source, Remove: s.taskRoots(t)}
+	}
+	if err := p.run(ctx); err != nil {
+		return nil, fmt.Errorf("task %q: cannot stage its inputs: %w", ts[0].ID, batchNote(err, len(ts)))
+	}
+	hs, err := s.startInner(ctx, inner)
+	if err != nil {
+		return nil, err
+	}
+	for i, h := range hs {
+		states[i].Inner = h.State
+		if hs[i], err = wrapHandle(h, states[i]); err != nil {
+			return nil, err
+		}
+	}
+	return hs, nil
+}
+
+// startInner starts the staged tasks as one batch when the inner executor
+// takes batches, else one by one.
+func (s *stager) startInner(ctx context.Context, ts []*executors.Task) ([]*executors.Handle, error) {
+	if b, ok := s.inner.(executors.BatchStarter); ok {
+		return b.StartBatch(ctx, ts)
+	}
+	hs := make([]*executors.Handle, 0, len(ts))
+	for _, t := range ts {
+		h, err := s.inner.Start(ctx, t)
+		if err != nil {
+			for _, started := range hs {
+				_ = s.inner.Cancel(context.WithoutCancel(ctx), started)
+			}
+			return nil, err
+		}
+		hs = append(hs, h)
+	}
+	return hs, nil
+}
+
+// batchNote says that the error is the whole batch's, when it has more
+// than one task.
+func batchNote(err error, n int) error {
+	if n == 1 {
+		return err
+	}
+	return fmt.Errorf("%w (staged together with %d other tasks)", err, n-1)
 }
 
 // taskRoots are the directories under Root that hold t's mounts.
