@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -57,13 +58,16 @@ type Options struct {
 // starts batches (executors.Coalesce over it gathers a scatter's starts)
 // and hands each batch to inner whole when inner takes batches.
 func Wrap(inner executors.Executor, r Remote, o Options) executors.BatchExecutor {
-	return &stager{inner: inner, remote: r, opts: o}
+	return &stager{inner: inner, remote: r, opts: o, scripts: &scripts{remote: r, idle: 100 * time.Millisecond}}
 }
 
 type stager struct {
 	inner  executors.Executor
 	remote Remote
 	opts   Options
+	// scripts batches the listing and removal scripts of jobs that end
+	// together into one remote command.
+	scripts *scripts
 }
 
 // state is what a handle carries, besides the inner executor's own
