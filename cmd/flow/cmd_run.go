@@ -210,6 +210,9 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 		if rec, err = startRecording(ctx, &o); err != nil {
 			return err
 		}
+		if rec.warning != "" {
+			log.Warn().Msg(rec.warning)
+		}
 	}
 	check, err := pathCheck(o.AllowPaths)
 	if err != nil {
@@ -317,7 +320,7 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 			opts.WorkDir = filepath.Join(target.cluster.Workdir, "work")
 		}
 		if rec != nil {
-			rec.run.Executor = "slurm:" + target.cluster.Name
+			rec.run.Executor, rec.run.ComputeConfig = "slurm:"+target.cluster.Name, target.config
 			if rec.cache != nil && o.CacheDir == "" && target.remoteRoot == "" {
 				rec.cache.Dir = filepath.Join(target.cluster.Workdir, "cache")
 			}

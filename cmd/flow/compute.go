@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"github.com/flow-cwl/flow/internal/shell"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +21,7 @@ import (
 	"github.com/flow-cwl/flow/executors/staging"
 	"github.com/flow-cwl/flow/internal/clusters"
 	"github.com/flow-cwl/flow/internal/remote"
+	"github.com/flow-cwl/flow/provenance"
 )
 
 // --run_compute: the same workflow on a Slurm cluster named in the compute
@@ -35,32 +40,89 @@ type computeTarget struct {
 	// remoteRoot is where this machine's paths appear on the cluster
 	// when it does not share them; "" when it does.
 	remoteRoot string
+	// config is the compute configuration file as it was read, recorded
+	// with the run so that --resume finds it again.
+	config *provenance.FileRef
 }
 
-// loadCluster reads the compute configuration and finds the cluster.
-func loadCluster(path, name string) (*clusters.Cluster, error) {
-	if path == "" {
+// loadCluster reads the compute configuration and finds the cluster. It
+// also returns the file's absolute path and checksum.
+func loadCluster(file, name string) (*clusters.Cluster, *provenance.FileRef, error) {
+	if file == "" {
 		var err error
-		if path, err = clusters.DefaultPath(); err != nil {
-			return nil, err
+		if file, err = clusters.DefaultPath(); err != nil {
+			return nil, nil, err
 		}
 	}
-	cfg, err := clusters.Load(path)
-	if err != nil {
-		return nil, err
+	if abs, err := filepath.Abs(file); err == nil {
+		file = abs
 	}
+	cfg, err := clusters.Load(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	ref := configRef(file)
 	if name == "" {
 		if len(cfg.Clusters) != 1 {
-			return nil, fmt.Errorf("%s describes %d clusters; choose one with --cluster NAME", path, len(cfg.Clusters))
+			return nil, nil, fmt.Errorf("%s describes %d clusters; choose one with --cluster NAME", file, len(cfg.Clusters))
 		}
-		return &cfg.Clusters[0], nil
+		return &cfg.Clusters[0], ref, nil
 	}
-	return cfg.Find(name)
+	c, err := cfg.Find(name)
+	return c, ref, err
+}
+
+// configRef names the configuration file by content; nil if it cannot be
+// read (Load just read it, so only a race makes that happen).
+func configRef(file string) *provenance.FileRef {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	sum := sha1.Sum(data)
+	return &provenance.FileRef{Path: file, SHA1: "sha1$" + hex.EncodeToString(sum[:]), Size: int64(len(data))}
+}
+
+// resumeCluster points a resumed run at the cluster and the compute
+// configuration it ran with, unless the command line names them. A
+// configuration that is gone is an error saying so; one that changed
+// since is used, with a warning (returned), and must still describe the
+// cluster.
+func resumeCluster(r *provenance.Run, o *runOptions) (warning string, err error) {
+	name, ok := strings.CutPrefix(r.Executor, "slurm:")
+	if !ok || o.Compute {
+		return "", nil
+	}
+	o.Compute, o.Cluster = true, name
+	if o.ComputeConfig != "" || r.ComputeConfig == nil {
+		return "", nil
+	}
+	rec := r.ComputeConfig
+	o.ComputeConfig = rec.Path
+	data, err := os.ReadFile(rec.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("run %s ran on cluster %s as described in %s, which is gone; to resume it, pass --compute-config FILE describing that cluster", r.ID, name, rec.Path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("run %s ran on cluster %s as described in %s, which cannot be read now: %w", r.ID, name, rec.Path, err)
+	}
+	sum := sha1.Sum(data)
+	if "sha1$"+hex.EncodeToString(sum[:]) != rec.SHA1 {
+		cfg, err := clusters.Load(rec.Path)
+		if err != nil {
+			return "", fmt.Errorf("run %s ran on cluster %s; its compute configuration %s has changed since and no longer loads: %w", r.ID, name, rec.Path, err)
+		}
+		if _, err := cfg.Find(name); err != nil {
+			return "", fmt.Errorf("run %s ran on cluster %s; its compute configuration %s has changed since and no longer describes that cluster", r.ID, name, rec.Path)
+		}
+		return fmt.Sprintf("the compute configuration %s has changed since run %s started; resuming on cluster %s as it describes it now", rec.Path, r.ID, name), nil
+	}
+	return "", nil
 }
 
 // openCompute connects to the cluster and builds its executor.
 func openCompute(ctx context.Context, o runOptions, log zerolog.Logger) (*computeTarget, error) {
-	c, err := loadCluster(o.ComputeConfig, o.Cluster)
+	c, ref, err := loadCluster(o.ComputeConfig, o.Cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +142,7 @@ func openCompute(ctx context.Context, o runOptions, log zerolog.Logger) (*comput
 		closeRunner()
 		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
 	}
-	target := &computeTarget{cluster: c, close: closeRunner}
+	target := &computeTarget{cluster: c, close: closeRunner, config: ref}
 	var batches executors.BatchExecutor = sx
 	if !c.SharedFS {
 		target.remoteRoot = path.Join(c.Workdir, "mirror")
