@@ -16,7 +16,10 @@
 //	    account: proj42
 //	    max_array_size: 1000
 //	    max_sessions: 8          # below sshd's MaxSessions (OpenSSH: 10)
-//	    prologue: ["module load singularity"]
+//	    prologue: ["module load gcc"]
+//	    containers:               # how jobs run images on this cluster
+//	      singularity: /opt/singularity/bin/singularity
+//	      module: singularity/4.5  # or loaded with `module load` first
 //
 // A cluster with `ssh: false` (its host is this machine) runs sbatch and
 // squeue here.
@@ -56,6 +59,30 @@ type Cluster struct {
 	// Env is set for the scheduler's commands on the login side, e.g.
 	// SLURM_CONF for a cluster whose configuration is not in /etc.
 	Env map[string]string `yaml:"env"`
+	// Containers says how jobs run container images on the cluster.
+	Containers Containers `yaml:"containers"`
+}
+
+// Containers is the cluster's container runtime, as its jobs find it:
+// never the runtime of the machine flow runs on.
+type Containers struct {
+	// Singularity is the runtime's path (or name, looked up on PATH once
+	// Module is loaded) on the compute nodes.
+	Singularity string `yaml:"singularity"`
+	// Module is loaded (`module load`) in each job before the runtime runs.
+	Module string `yaml:"module"`
+}
+
+// HasRuntime reports whether the configuration names a container runtime.
+func (c Containers) HasRuntime() bool { return c.Singularity != "" || c.Module != "" }
+
+// Runtime is the program jobs start: Singularity, else the name a module
+// of that kind puts on PATH.
+func (c Containers) Runtime() string {
+	if c.Singularity != "" {
+		return c.Singularity
+	}
+	return "singularity"
 }
 
 // SSHKey names the private key flow logs in with.
@@ -157,6 +184,9 @@ func (c *Cluster) normalise() error {
 	}
 	if c.MaxSessions == 0 {
 		c.MaxSessions = 8
+	}
+	if strings.ContainsAny(c.Containers.Module, " \t\n;&|") {
+		return fmt.Errorf("containers.module %q is not a module name", c.Containers.Module)
 	}
 	for _, p := range []*string{&c.SSHKey.Path, &c.KnownHosts, &c.Workdir} {
 		*p = expandHome(*p)

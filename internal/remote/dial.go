@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -67,7 +68,8 @@ type Client struct {
 	gen    uint64
 	closed bool
 
-	hashes  hashCache
+	hashes  hashCache // SHA-1, for the input store
+	digests hashCache // SHA-256, for images
 	flights flightGroup
 
 	// Counters for tests and `flow clusters status`.
@@ -75,6 +77,8 @@ type Client struct {
 	keepalives atomic.Int64
 	dials      atomic.Int64
 	refusals   atomic.Int64 // session opens the server refused (and were retried)
+	images     atomic.Int64 // images uploaded (verified and renamed into place)
+	imageBytes atomic.Int64 // bytes of images sent
 }
 
 // Dial checks the configuration, loads the keys and the known hosts, and
@@ -97,6 +101,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		cfg.MaxSessions = defaultMaxSessions
 	}
 	c := &Client{cfg: cfg, addr: joinHostPort(cfg.Host, cfg.Port), dialSlot: make(chan struct{}, 1),
+		digests:  hashCache{newHash: sha256.New},
 		sessions: make(chan struct{}, cfg.MaxSessions)}
 	c.log = cfg.Logger.With().Str("host", c.addr).Str("user", cfg.User).Logger()
 	if err := c.configure(); err != nil {
