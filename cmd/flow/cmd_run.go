@@ -359,10 +359,7 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 func wireContainers(ctx context.Context, o runOptions, opts *engine.Options, log zerolog.Logger) error {
 	opts.NoContainers = o.Containers.Off
 	if opts.RemoteRoot != "" { // the cluster does not share flow's files
-		if o.Containers.Require {
-			return fmt.Errorf("--singularity: containers need a cluster whose workdir is shared with this machine (shared_fs: true)")
-		}
-		return nil
+		return wireStagedContainers(ctx, o, opts, log)
 	}
 	rt, src, err := findContainers(ctx, o.Containers, log)
 	if err != nil || rt == nil {

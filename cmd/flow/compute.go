@@ -16,9 +16,12 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/flow-cwl/flow/engine"
 	"github.com/flow-cwl/flow/executors"
+	"github.com/flow-cwl/flow/executors/singularity"
 	"github.com/flow-cwl/flow/executors/slurm"
 	"github.com/flow-cwl/flow/executors/staging"
+	"github.com/flow-cwl/flow/images"
 	"github.com/flow-cwl/flow/internal/clusters"
 	"github.com/flow-cwl/flow/internal/remote"
 	"github.com/flow-cwl/flow/provenance"
@@ -148,6 +151,7 @@ func openCompute(ctx context.Context, o runOptions, log zerolog.Logger) (*comput
 		target.remoteRoot = path.Join(c.Workdir, "mirror")
 		batches = staging.Wrap(sx, cl, staging.Options{
 			Root: target.remoteRoot, StoreDir: path.Join(c.Workdir, "inputs"), Keep: o.LeaveTmp, Log: log,
+			Containers: stagedContainers(c, runner),
 		})
 	}
 	target.executor = executors.Coalesce(batches, 200*time.Millisecond, 2*time.Second, c.MaxArraySize)
@@ -197,4 +201,61 @@ func envList(env map[string]string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// stagedContainers is how jobs on a cluster that does not share flow's
+// files run images: with the runtime its configuration names, checked
+// (run with --version, where jobs would run it) before the first such
+// job; images go to its workdir/images. Nil when none is configured.
+func stagedContainers(c *clusters.Cluster, r slurm.Runner) *staging.Containers {
+	if !c.Containers.HasRuntime() {
+		return nil
+	}
+	return &staging.Containers{
+		ImageDir: path.Join(c.Workdir, "images"),
+		Runtime: func(ctx context.Context) (staging.Runtime, error) {
+			out, err := clusters.CheckRuntime(ctx, c, r, shell.Quote)
+			if err != nil {
+				return staging.Runtime{}, err
+			}
+			name, version, err := staging.ParseVersion(out)
+			if err != nil {
+				return staging.Runtime{}, fmt.Errorf("cluster %s: the container runtime %s: %w", c.Name, c.Containers.Runtime(), err)
+			}
+			return staging.Runtime{Argv: clusters.RuntimeArgv(c.Containers), Name: name, Version: version}, nil
+		},
+	}
+}
+
+// wireStagedContainers lets steps with a DockerRequirement run on a
+// cluster that does not share flow's files, when its configuration names
+// a runtime (the staging executor then says it has containers): images
+// come from this machine's image cache and are uploaded by the executor.
+// Otherwise a step that must run in a container is refused saying why.
+func wireStagedContainers(ctx context.Context, o runOptions, opts *engine.Options, log zerolog.Logger) error {
+	if o.Containers.Off {
+		return nil
+	}
+	if !opts.Executor.Capabilities().Containers {
+		reason := "this cluster does not share flow's file system (shared_fs: false) and its configuration names no container runtime; set containers.singularity (or containers.module) for it in the compute configuration, or run it on the host with --no-container"
+		if o.Containers.Require {
+			return fmt.Errorf("--singularity: %s", strings.TrimPrefix(reason, "this "))
+		}
+		opts.NoContainersReason = reason
+		return nil
+	}
+	dir, err := images.DefaultDir()
+	if err != nil {
+		return err
+	}
+	// Pulling a docker:// image into the cache takes a runtime here;
+	// local SIF files do not.
+	puller := images.RuntimePuller{}
+	if rt, err := singularity.FindRuntime(ctx, os.Getenv(runtimeEnv)); err == nil {
+		puller.Runtime = rt.Path
+	} else {
+		log.Debug().Err(err).Msg("no container runtime on this machine: images can be local SIF files only")
+	}
+	opts.Containers = imageSource{&images.Cache{Dir: dir, Puller: puller, Log: log}}
+	return nil
 }

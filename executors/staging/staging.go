@@ -20,6 +20,17 @@
 // listing, then a download of each file into the local directory, where
 // the engine collects outputs as it does for local jobs. The remote
 // directories are then removed (unless Options.Keep).
+//
+// A task that runs in a container (Task.Image) needs the remote side's
+// own runtime (Options.Containers): its image is uploaded once per
+// SHA-256 into an image directory, its mounts are staged under a
+// directory of the task's own, and it runs as that runtime's command line
+// binding them where the container expects them.
+//
+// Start takes a batch (StartBatch): a scatter's jobs, gathered by
+// executors.Coalesce, are staged by one remote script and handed to the
+// inner executor together, which submits them as one job array. Jobs that
+// end together list and remove their directories in one remote command.
 package staging
 
 import (
@@ -40,6 +51,7 @@ import (
 type Remote interface {
 	Run(ctx context.Context, script string) ([]byte, error)
 	StageFile(ctx context.Context, local, remoteRoot string) (string, error)
+	StageImage(ctx context.Context, local, remoteDir string) (string, error)
 	Download(ctx context.Context, remote, local string) error
 }
 
@@ -50,7 +62,10 @@ type Options struct {
 	Root     string
 	StoreDir string // the remote content-addressed store of inputs
 	Keep     bool   // leave the remote job directories after the job
-	Log      zerolog.Logger
+	// Containers, when set, runs tasks with an Image on the remote side;
+	// without it they are refused with a message saying why.
+	Containers *Containers
+	Log        zerolog.Logger
 }
 
 // Wrap returns an executor that stages each task's mounts to the remote
@@ -68,6 +83,7 @@ type stager struct {
 	// scripts batches the listing and removal scripts of jobs that end
 	// together into one remote command.
 	scripts *scripts
+	rt      containerRuntime
 }
 
 // state is what a handle carries, besides the inner executor's own
@@ -81,7 +97,12 @@ type state struct {
 
 func (s *stager) Name() string { return s.inner.Name() }
 
-func (s *stager) Capabilities() executors.Capabilities { return s.inner.Capabilities() }
+// Capabilities are inner's, with containers when a runtime is configured.
+func (s *stager) Capabilities() executors.Capabilities {
+	c := s.inner.Capabilities()
+	c.Containers = c.Containers || s.opts.Containers != nil
+	return c
+}
 
 var _ executors.BatchExecutor = (*stager)(nil)
 
@@ -103,12 +124,19 @@ func (s *stager) StartBatch(ctx context.Context, ts []*executors.Task) ([]*execu
 	states := make([]state, len(ts))
 	inner := make([]*executors.Task, len(ts))
 	for i, t := range ts {
-		if t.Image != "" {
-			return nil, fmt.Errorf("task %q runs in a container, which needs a cluster that shares flow's file system (shared_fs: true)", t.ID)
-		}
 		out, ok := outdirMount(t)
 		if !ok {
 			return nil, fmt.Errorf("task %q has no writable mount for its working directory %s, so its outputs could not come back", t.ID, t.Dir)
+		}
+		if t.Image != "" {
+			root := taskDir(s.opts.Root, t)
+			ct, err := s.containerTask(ctx, p, t, root)
+			if err != nil {
+				return nil, err
+			}
+			inner[i] = ct
+			states[i] = state{Outdir: path.Join(root, out.Source), Local: out.Source, Remove: []string{root}}
+			continue
 		}
 		for _, m := range t.Mounts {
 			if err := p.add(ctx, m); err != nil {
