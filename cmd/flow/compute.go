@@ -216,7 +216,7 @@ func stagedContainers(c *clusters.Cluster, r slurm.Runner) *staging.Containers {
 		Runtime: func(ctx context.Context) (staging.Runtime, error) {
 			out, err := clusters.CheckRuntime(ctx, c, r, shell.Quote)
 			if err != nil {
-				return staging.Runtime{}, err
+				return staging.Runtime{}, fmt.Errorf("cluster %s: %w", c.Name, err)
 			}
 			name, version, err := staging.ParseVersion(out)
 			if err != nil {

@@ -91,3 +91,44 @@ func appendFile(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// A container runtime path that is wrong on the cluster is one line from
+// `flow clusters status` and one line when a step needs it, each naming
+// the path and the configuration key; a right one is reported with its
+// version.
+func TestWrongClusterRuntimeIsOneClearLine(t *testing.T) {
+	c := testcluster.Require(t)
+	cfg, _ := unsharedConfig(t, c)
+	wrong := "/nonexistent/bin/singularity"
+	appendFile(t, cfg, "    containers: {singularity: "+wrong+"}\n")
+	dir := t.TempDir()
+	sif := siftest.Build(t, dir, siftest.Options{})
+	tool := filepath.Join(dir, "in-image.cwl")
+	writeFile(t, tool, `cwlVersion: v1.2
+class: CommandLineTool
+requirements: {DockerRequirement: {dockerPull: `+sif+`}}
+baseCommand: [echo, hello]
+inputs: []
+outputs: {out: stdout}
+`)
+	env := []string{"XDG_CACHE_HOME=" + filepath.Join(dir, "cache")}
+	r := flowEnv(t, env, "run", "--quiet", "--no-provenance", "--run_compute", "--cluster", "test", "--compute-config", cfg,
+		"--outdir", filepath.Join(dir, "out"), tool)
+	lines := stderrLines(r.stderr)
+	if r.code == 0 || len(lines) != 1 || !strings.Contains(lines[0], wrong) || !strings.Contains(lines[0], "containers.singularity") {
+		t.Errorf("a run with a wrong runtime path: exit %d, stderr %q; want one line naming %s and containers.singularity", r.code, r.stderr, wrong)
+	}
+
+	r = flow(t, "clusters", "status", "--compute-config", cfg)
+	if !strings.Contains(r.stdout, "test: the container runtime "+wrong+" (containers.singularity) does not run on the cluster") {
+		t.Errorf("flow clusters status does not report the wrong runtime path:\n%s%s", r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(clusterRuntime); err == nil {
+		cfg2, _ := unsharedConfig(t, c)
+		appendFile(t, cfg2, "    containers: {singularity: "+clusterRuntime+"}\n")
+		r = flow(t, "clusters", "status", "--compute-config", cfg2)
+		if !strings.Contains(r.stdout, "test: containers run with singularity-ce version") {
+			t.Errorf("flow clusters status does not report the runtime's version:\n%s%s", r.stdout, r.stderr)
+		}
+	}
+}

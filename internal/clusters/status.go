@@ -96,11 +96,11 @@ func RuntimeArgv(c Containers, args ...string) []string {
 func CheckRuntime(ctx context.Context, c *Cluster, r Runner, quote func(string) string) (string, error) {
 	out, err := r.Run(ctx, RuntimeScript(c, quote))
 	if err != nil {
-		what := "containers.singularity " + c.Containers.Runtime()
+		what := c.Containers.Runtime() + " (containers.singularity)"
 		if c.Containers.Module != "" {
-			what += " (after module load " + c.Containers.Module + ")"
+			what += " after module load " + c.Containers.Module + " (containers.module)"
 		}
-		return "", fmt.Errorf("cluster %s: the container runtime %s does not run there: %w", c.Name, what, err)
+		return "", fmt.Errorf("the container runtime %s does not run on the cluster: %w", what, err)
 	}
 	return strings.TrimSpace(string(out)), nil
 }
