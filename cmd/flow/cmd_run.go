@@ -309,9 +309,10 @@ func runInputs(p *schema.Process, o runOptions, rec *recording) (map[string]any,
 func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []schema.Requirement, check func(string) error, log zerolog.Logger) (*engine.Engine, func(), error) {
 	opts := engine.Options{Log: log, WorkDir: o.TmpdirPrefix, LeaveTmp: o.LeaveTmp, Parallel: o.Parallel, Requirements: reqs, PathCheck: check, Progress: o.progress}
 	done := func() {}
+	var target *computeTarget
 	if o.Compute {
-		target, err := openCompute(ctx, o, log)
-		if err != nil {
+		var err error
+		if target, err = openCompute(ctx, o, log); err != nil {
 			return nil, nil, err
 		}
 		opts.Executor, done = target.executor, target.close
@@ -336,7 +337,7 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 		done()
 		return nil, nil, err
 	}
-	if err := wireContainers(ctx, o, &opts, log); err != nil {
+	if err := wireContainers(ctx, o, &opts, target, log); err != nil {
 		done()
 		return nil, nil, err
 	}
@@ -355,11 +356,12 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 }
 
 // wireContainers lets steps with a DockerRequirement run in containers,
-// where the run's executor can.
-func wireContainers(ctx context.Context, o runOptions, opts *engine.Options, log zerolog.Logger) error {
+// where the run's executor can. On a cluster (target) whose configuration
+// names its runtime, jobs use that runtime (see clusterContainers).
+func wireContainers(ctx context.Context, o runOptions, opts *engine.Options, target *computeTarget, log zerolog.Logger) error {
 	opts.NoContainers = o.Containers.Off
-	if opts.RemoteRoot != "" { // the cluster does not share flow's files
-		return wireStagedContainers(ctx, o, opts, log)
+	if target != nil && (opts.RemoteRoot != "" || target.cluster.Containers.HasRuntime()) {
+		return clusterContainers(ctx, o, opts, target, log)
 	}
 	rt, src, err := findContainers(ctx, o.Containers, log)
 	if err != nil || rt == nil {

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +47,7 @@ type computeTarget struct {
 	// config is the compute configuration file as it was read, recorded
 	// with the run so that --resume finds it again.
 	config *provenance.FileRef
+	runner slurm.Runner // runs commands on the login side
 }
 
 // loadCluster reads the compute configuration and finds the cluster. It
@@ -145,7 +147,7 @@ func openCompute(ctx context.Context, o runOptions, log zerolog.Logger) (*comput
 		closeRunner()
 		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
 	}
-	target := &computeTarget{cluster: c, close: closeRunner, config: ref}
+	target := &computeTarget{cluster: c, close: closeRunner, config: ref, runner: runner}
 	var batches executors.BatchExecutor = sx
 	if !c.SharedFS {
 		target.remoteRoot = path.Join(c.Workdir, "mirror")
@@ -227,20 +229,36 @@ func stagedContainers(c *clusters.Cluster, r slurm.Runner) *staging.Containers {
 	}
 }
 
-// wireStagedContainers lets steps with a DockerRequirement run on a
-// cluster that does not share flow's files, when its configuration names
-// a runtime (the staging executor then says it has containers): images
-// come from this machine's image cache and are uploaded by the executor.
-// Otherwise a step that must run in a container is refused saying why.
-func wireStagedContainers(ctx context.Context, o runOptions, opts *engine.Options, log zerolog.Logger) error {
+// clusterContainers lets steps with a DockerRequirement run on a cluster
+// with the runtime its configuration names, never the one found on this
+// machine. On a cluster that does not share flow's files the staging
+// executor runs it (and says it has containers when one is configured);
+// on one that does, it is checked once here and the runtime's layer goes
+// over the executor. Images come from this machine's image cache. Without
+// a usable runtime, a step that must run in a container is refused with
+// the reason.
+func clusterContainers(ctx context.Context, o runOptions, opts *engine.Options, target *computeTarget, log zerolog.Logger) error {
 	if o.Containers.Off {
 		return nil
 	}
-	if !opts.Executor.Capabilities().Containers {
-		reason := "this cluster does not share flow's file system (shared_fs: false) and its configuration names no container runtime; set containers.singularity (or containers.module) for it in the compute configuration, or run it on the host with --no-container"
-		if o.Containers.Require {
-			return fmt.Errorf("--singularity: %s", strings.TrimPrefix(reason, "this "))
+	c := target.cluster
+	var reason string
+	switch {
+	case !c.Containers.HasRuntime():
+		reason = "this cluster does not share flow's file system (shared_fs: false) and its configuration names no container runtime; set containers.singularity (or containers.module) for it in the compute configuration, or run it on the host with --no-container"
+	case c.SharedFS:
+		rt, err := sharedRuntime(ctx, c, target.runner)
+		if err != nil {
+			reason = err.Error()
+			break
 		}
+		opts.Executor = singularity.Wrap(opts.Executor, rt)
+	}
+	if reason != "" {
+		if o.Containers.Require {
+			return fmt.Errorf("--singularity: %s", reason)
+		}
+		log.Debug().Str("reason", reason).Msg("steps with a DockerRequirement hint run on the host")
 		opts.NoContainersReason = reason
 		return nil
 	}
@@ -258,4 +276,46 @@ func wireStagedContainers(ctx context.Context, o runOptions, opts *engine.Option
 	}
 	opts.Containers = imageSource{&images.Cache{Dir: dir, Puller: puller, Log: log}}
 	return nil
+}
+
+// sharedRuntime checks the runtime a cluster sharing flow's files names
+// and returns it as its jobs start it. A module to load is loaded by a
+// small launcher in the workdir, which the nodes see.
+func sharedRuntime(ctx context.Context, c *clusters.Cluster, r slurm.Runner) (singularity.Runtime, error) {
+	out, err := clusters.CheckRuntime(ctx, c, r, shell.Quote)
+	if err != nil {
+		return singularity.Runtime{}, fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	name, version, err := staging.ParseVersion(out)
+	if err != nil {
+		return singularity.Runtime{}, fmt.Errorf("cluster %s: the container runtime %s: %w", c.Name, c.Containers.Runtime(), err)
+	}
+	p := c.Containers.Runtime()
+	if c.Containers.Module != "" {
+		if p, err = writeLauncher(c); err != nil {
+			return singularity.Runtime{}, err
+		}
+	}
+	return singularity.Runtime{Path: p, Name: name, Version: version}, nil
+}
+
+// writeLauncher writes workdir/bin/<runtime>-<module>, a script that loads
+// the module in a login shell and runs the runtime with its arguments.
+func writeLauncher(c *clusters.Cluster) (string, error) {
+	argv := clusters.RuntimeArgv(c.Containers)
+	words := make([]string, len(argv))
+	for i, w := range argv {
+		words[i] = shell.Quote(w)
+	}
+	text := "#!/bin/sh\n# Written by flow: runs the cluster's container runtime after its module.\nexec " + strings.Join(words, " ") + ` "$@"` + "\n"
+	name := path.Base(c.Containers.Runtime()) + "-" + strings.NewReplacer("/", "_").Replace(c.Containers.Module)
+	p := filepath.Join(c.Workdir, "bin", name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return "", fmt.Errorf("cluster %s: cannot write the container runtime's launcher: %w", c.Name, err)
+	}
+	tmp := p + ".tmp-" + strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(tmp, []byte(text), 0o755); err != nil {
+		return "", fmt.Errorf("cluster %s: cannot write the container runtime's launcher: %w", c.Name, err)
+	}
+	return p, os.Rename(tmp, p)
 }

@@ -132,3 +132,40 @@ outputs: {out: stdout}
 		}
 	}
 }
+
+// On a cluster sharing flow's files, a step with a DockerRequirement runs
+// with the runtime the cluster's configuration names, not one looked for
+// on this machine (here, the one this machine is told to use is missing).
+func TestContainerStepUsesTheClusterRuntime(t *testing.T) {
+	c := testcluster.Require(t)
+	if _, err := os.Stat(clusterRuntime); err != nil {
+		testenv.SkipOrFail(t, "no SingularityCE at "+clusterRuntime+" (scripts/test installs it from ../shared/runtimes)")
+	}
+	cfg := computeConfig(t, c)
+	appendFile(t, cfg, "    containers: {singularity: "+clusterRuntime+"}\n")
+	dir := t.TempDir()
+	sif := siftest.Build(t, dir, siftest.Options{Files: map[string]string{
+		"/etc/image-name": "shared-image\n", "/dev/.keep": "", "/proc/.keep": "", "/sys/.keep": "",
+	}})
+	tool := filepath.Join(dir, "in-image.cwl")
+	writeFile(t, tool, `cwlVersion: v1.2
+class: CommandLineTool
+requirements: {DockerRequirement: {dockerPull: `+sif+`}}
+baseCommand: [cat, /etc/image-name]
+inputs: []
+outputs: {out: stdout}
+`)
+	env := []string{"XDG_CACHE_HOME=" + filepath.Join(dir, "cache"), runtimeEnv + "=/nonexistent/singularity"}
+	r := flowEnv(t, env, "run", "--quiet", "--no-provenance", "--run_compute", "--cluster", "test", "--compute-config", cfg,
+		"--outdir", filepath.Join(dir, "out"), tool)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var got map[string]struct{ Path string }
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if text := readFile(t, got["out"].Path); text != "shared-image\n" {
+		t.Errorf("the step printed %q, want the image's marker", text)
+	}
+}
