@@ -135,6 +135,12 @@ func openCompute(ctx context.Context, o runOptions, log zerolog.Logger) (*comput
 	if err != nil {
 		return nil, err
 	}
+	if c.SharedFS && c.UsesSSH() {
+		if err := checkSharedWorkdir(ctx, c, runner); err != nil {
+			closeRunner()
+			return nil, err
+		}
+	}
 	so := slurm.Options{
 		Runner: runner, Partition: c.Partition, Account: c.Account, QOS: c.QOS,
 		MaxArraySize: c.MaxArraySize, Prologue: c.Prologue, NamePrefix: c.Name, Logger: log,
@@ -318,4 +324,39 @@ func writeLauncher(c *clusters.Cluster) (string, error) {
 		return "", fmt.Errorf("cluster %s: cannot write the container runtime's launcher: %w", c.Name, err)
 	}
 	return p, os.Rename(tmp, p)
+}
+
+// sharedWorkdirScript prints, on the cluster, the user jobs run as (uid and
+// name), the workdir or its nearest existing parent, and "writable" or
+// that directory's owner.
+const sharedWorkdirScript = `d=%s
+while [ ! -e "$d" ] && [ "$d" != / ]; do d=$(dirname -- "$d"); done
+id -u; id -un; printf '%%s\n' "$d"
+if [ -w "$d" ]; then echo writable; else stat -c %%U -- "$d"; fi
+`
+
+// checkSharedWorkdir makes sure jobs on a cluster that shares flow's files
+// can write there, before anything is submitted: the account jobs run as
+// must be able to write the workdir, and must be the account flow runs as
+// here (the job directories flow makes are its own). The message says whose
+// directory it is and which user the jobs run as.
+func checkSharedWorkdir(ctx context.Context, c *clusters.Cluster, r slurm.Runner) error {
+	out, err := r.Run(ctx, fmt.Sprintf(sharedWorkdirScript, shell.Quote(c.Workdir)))
+	if err != nil {
+		return fmt.Errorf("cluster %s: cannot check its workdir %s: %w", c.Name, c.Workdir, err)
+	}
+	f := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(f) != 4 {
+		return fmt.Errorf("cluster %s: checking its workdir printed %q", c.Name, out)
+	}
+	uid, user, dir, state := f[0], f[1], f[2], f[3]
+	if state != "writable" {
+		return fmt.Errorf("cluster %s: jobs run as %s, who cannot write its workdir %s: %s belongs to %s; give %s write access there or choose another workdir",
+			c.Name, user, c.Workdir, dir, state, user)
+	}
+	if here := strconv.Itoa(os.Getuid()); uid != here && user != userName() {
+		return fmt.Errorf("cluster %s: its workdir %s is shared with this machine (shared_fs: true), but jobs run as %s (uid %s) and flow runs as %s (uid %s) here, so jobs could not write the directories flow makes for them; log in to the cluster as %s, run flow as %s, or set shared_fs: false",
+			c.Name, c.Workdir, user, uid, userName(), here, userName(), user)
+	}
+	return nil
 }
