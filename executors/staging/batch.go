@@ -92,7 +92,12 @@ func (s *scripts) run(batch []*scriptCall) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	out, err := s.remote.Run(ctx, batchScript(batch))
+	// Listing and removing are safe to repeat after a dropped connection.
+	var out []byte
+	err := retry(ctx, s.remote, func() (err error) {
+		out, err = s.remote.Run(ctx, batchScript(batch))
+		return err
+	})
 	var parts []part
 	if err == nil {
 		parts, err = splitParts(out, len(batch))

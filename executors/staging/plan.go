@@ -170,6 +170,24 @@ func (p *plan) run(ctx context.Context) error {
 	if p.script.Len() == 0 {
 		return nil
 	}
-	_, err := p.remote.Run(ctx, "set -e\n"+p.script.String())
-	return err
+	return retry(ctx, p.remote, func() error {
+		_, err := p.remote.Run(ctx, "set -e\n"+p.script.String())
+		return err
+	})
+}
+
+// retrier is a Remote that can repeat a call that the connection's drop
+// interrupted (internal/remote.Client.Retry).
+type retrier interface {
+	Retry(ctx context.Context, fn func() error) error
+}
+
+// retry runs fn, repeating it after a dropped connection when the Remote
+// can tell. Only for scripts that are safe to run twice: staging's are
+// (they make directories and links, and copy into fresh ones).
+func retry(ctx context.Context, r Remote, fn func() error) error {
+	if rr, ok := r.(retrier); ok {
+		return rr.Retry(ctx, fn)
+	}
+	return fn()
 }
