@@ -162,7 +162,11 @@ func openCompute(ctx context.Context, o runOptions, log zerolog.Logger) (*comput
 			Containers: stagedContainers(c, runner),
 		})
 	}
-	target.executor = executors.Coalesce(batches, 200*time.Millisecond, 2*time.Second, c.MaxArraySize)
+	// A batch goes once no job has come for a second: the engine starts a
+	// scatter's jobs one by one, and on a busy machine preparing a thousand
+	// of them takes longer than any short fixed window, which would split
+	// the array. A second is little beside a scheduler's own latency.
+	target.executor = executors.Coalesce(batches, time.Second, 60*time.Second, c.MaxArraySize)
 	return target, nil
 }
 
