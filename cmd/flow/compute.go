@@ -196,6 +196,14 @@ type envRunner struct {
 	env map[string]string
 }
 
+// Retry is the SSH client's: repeat a call a dropped connection cut.
+func (e envRunner) Retry(ctx context.Context, fn func() error) error {
+	if r, ok := e.r.(slurm.Retrier); ok {
+		return r.Retry(ctx, fn)
+	}
+	return fn()
+}
+
 func (e envRunner) Run(ctx context.Context, script string) ([]byte, error) {
 	var b strings.Builder
 	for _, kv := range envList(e.env) {
