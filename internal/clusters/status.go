@@ -96,7 +96,10 @@ func RuntimeArgv(c Containers, args ...string) []string {
 func CheckRuntime(ctx context.Context, c *Cluster, r Runner, quote func(string) string) (string, error) {
 	out, err := r.Run(ctx, RuntimeScript(c, quote))
 	if err != nil {
-		what := c.Containers.Runtime() + " (containers.singularity)"
+		what := c.Containers.Runtime()
+		if c.Containers.Singularity != "" {
+			what += " (containers.singularity)"
+		}
 		if c.Containers.Module != "" {
 			what += " after module load " + c.Containers.Module + " (containers.module)"
 		}
