@@ -169,3 +169,26 @@ outputs: {out: stdout}
 		t.Errorf("the step printed %q, want the image's marker", text)
 	}
 }
+
+// A step that must run in a container, on a cluster without a shared file
+// system whose configuration names no runtime, is refused saying that,
+// not that no runtime is installed.
+func TestDockerRequirementOnUnsharedClusterWithoutRuntime(t *testing.T) {
+	c := testcluster.Require(t)
+	cfg, _ := unsharedConfig(t, c)
+	dir := t.TempDir()
+	tool := filepath.Join(dir, "in-image.cwl")
+	writeFile(t, tool, `cwlVersion: v1.2
+class: CommandLineTool
+requirements: {DockerRequirement: {dockerPull: debian:stable-slim}}
+baseCommand: [echo, hello]
+inputs: []
+outputs: {out: stdout}
+`)
+	r := flow(t, "run", "--quiet", "--no-provenance", "--run_compute", "--cluster", "test", "--compute-config", cfg,
+		"--outdir", filepath.Join(dir, "out"), tool)
+	lines := stderrLines(r.stderr)
+	if r.code == 0 || len(lines) != 1 || !strings.Contains(lines[0], "shared_fs: false") || !strings.Contains(lines[0], "containers.singularity") || strings.Contains(lines[0], "no Singularity or Apptainer runtime is available") {
+		t.Errorf("exit %d, stderr %q; want one line saying the cluster has no container runtime configured", r.code, r.stderr)
+	}
+}
