@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/pkg/sftp"
 
@@ -32,6 +33,20 @@ func (c *Client) StageImage(ctx context.Context, local, remoteDir string) (strin
 	target := path.Join(remoteDir, "sha256", sum+".sif")
 	err = c.flights.do(ctx, target, func() error {
 		if rfi, err := c.Stat(ctx, target); err == nil && rfi.Size() == fi.Size() {
+			return nil
+		}
+		// Other flow processes may want the same image at once: one
+		// uploads, under a lock on the cluster, the others wait for it.
+		there := func() bool {
+			rfi, err := c.Stat(ctx, target)
+			return err == nil && rfi.Size() == fi.Size()
+		}
+		unlock, err := c.lockRemote(ctx, target+".lock", there)
+		if err != nil || unlock == nil {
+			return err // nil: another process put it there meanwhile
+		}
+		defer unlock()
+		if there() { // put there between the first look and the lock
 			return nil
 		}
 		partial := target + ".partial"
@@ -107,4 +122,43 @@ func (c *Client) resumeUpload(ctx context.Context, local, remote string, size in
 		return dst.Close()
 	})
 	return sent, err
+}
+
+// lockStale is how old a lock directory must be to be taken for the
+// leftover of a process that died holding it.
+const lockStale = 10 * time.Minute
+
+// lockScript takes the lock directory (mkdir is atomic) and prints "taken",
+// or prints "busy"; a lock older than lockStale is removed first.
+const lockScript = `l=%s
+mkdir -p -- "$(dirname -- "$l")"
+if [ -d "$l" ] && [ -n "$(find "$l" -maxdepth 0 -mmin +%d 2>/dev/null)" ]; then rm -rf -- "$l"; fi
+if mkdir -- "$l" 2>/dev/null; then echo taken; else echo busy; fi
+`
+
+// lockRemote takes a lock on the cluster shared by every process that
+// uses the same lock path. While another holds it, it waits, asking
+// done() between tries: when done() says the work is done, it returns a
+// nil unlock. The wait ends with ctx.
+func (c *Client) lockRemote(ctx context.Context, lock string, done func() bool) (unlock func(), err error) {
+	script := fmt.Sprintf(lockScript, shell.Quote(lock), int(lockStale.Minutes()))
+	delay := 200 * time.Millisecond
+	for {
+		out, err := c.Run(ctx, script)
+		if err != nil {
+			return nil, err
+		}
+		if strings.TrimSpace(string(out)) == "taken" {
+			return func() {
+				_, _ = c.Run(context.WithoutCancel(ctx), "rm -rf -- "+shell.Quote(lock)+"\n")
+			}, nil
+		}
+		if done() {
+			return nil, nil
+		}
+		if err := sleep(ctx, delay); err != nil {
+			return nil, err
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
 }

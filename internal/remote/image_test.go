@@ -92,3 +92,36 @@ func partial(t *testing.T, dir, image string, data []byte) {
 		}
 	}
 }
+
+// Two flow processes (two clients) staging one image at once: one uploads,
+// the other waits for it, and both get the complete image.
+func TestStageImageAcrossProcesses(t *testing.T) {
+	s := startServer(t)
+	a, b := s.dial(s.clientConfig()), s.dial(s.clientConfig())
+	ctx := testContext(t, 60*time.Second)
+	dir := s.remoteDir()
+	img := filepath.Join(t.TempDir(), "tool.sif")
+	content := bytes.Repeat([]byte("layer"), 2_000_000) // 10 MB: the uploads overlap
+	writeFile(t, img, string(content), 0o644)
+	var wg sync.WaitGroup
+	paths := make([]string, 2)
+	for i, c := range []*Client{a, b} {
+		wg.Go(func() {
+			p, err := c.StageImage(ctx, img, dir)
+			if err != nil {
+				t.Error(err)
+			}
+			paths[i] = p
+		})
+	}
+	wg.Wait()
+	if n := a.images.Load() + b.images.Load(); n != 1 {
+		t.Errorf("two processes staging one image made %d uploads, want 1", n)
+	}
+	if got, _ := os.ReadFile(paths[0]); paths[0] != paths[1] || !bytes.Equal(got, content) {
+		t.Errorf("staged at %q and %q, %d bytes", paths[0], paths[1], len(got))
+	}
+	if _, err := os.Stat(paths[0] + ".lock"); !os.IsNotExist(err) {
+		t.Errorf("the lock is still there: %v", err)
+	}
+}
