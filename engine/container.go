@@ -55,9 +55,11 @@ func (e *Engine) checkContainers(pe *procEnv) error {
 		return nil
 	}
 	d, _ := schema.Find(pe.reqs, "DockerRequirement")
-	return &schema.Error{Pos: d.Pos, Field: "requirements.DockerRequirement",
-		Msg: "this step must run in a container, and no Singularity or Apptainer runtime is available; install one (or pass --singularity to insist on it), or run it on the host with --no-container",
-		Err: schema.ErrUnsupported}
+	msg := "this step must run in a container, and no Singularity or Apptainer runtime is available; install one (or pass --singularity to insist on it), or run it on the host with --no-container"
+	if e.opts.NoContainersReason != "" {
+		msg = "this step must run in a container, and " + e.opts.NoContainersReason
+	}
+	return &schema.Error{Pos: d.Pos, Field: "requirements.DockerRequirement", Msg: msg, Err: schema.ErrUnsupported}
 }
 
 // containerView puts the job's output directory and tmpdir at the

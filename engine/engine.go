@@ -54,6 +54,9 @@ type Options struct {
 	Containers Containers
 	// NoContainers runs every job on the host, DockerRequirement or not.
 	NoContainers bool
+	// NoContainersReason, when Containers is nil, says why in the message
+	// that refuses a required DockerRequirement ("" gives general advice).
+	NoContainersReason string
 	// Sandbox says the executor confines each job on this machine to
 	// its view (executors/sandbox): the engine then gives every job
 	// without an image mounts for its directories and inputs.

@@ -36,6 +36,9 @@ type Run struct {
 	// run: and $import targets, $include'd texts), by content: what the
 	// workflow needs to be run again elsewhere.
 	Documents []FileRef `json:"documents,omitempty"`
+	// ComputeConfig is the compute configuration a cluster run read (its
+	// absolute path and checksum), so that --resume finds the cluster again.
+	ComputeConfig *FileRef `json:"compute_config,omitempty"`
 	// Process is the flow process running it, so that a run whose process
 	// died without recording its end is not shown running (see Alive).
 	Process *Process `json:"process,omitempty"`

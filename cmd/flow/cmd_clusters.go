@@ -107,6 +107,11 @@ func printStatuses(w io.Writer, sts []clusters.Status) error {
 		if s.Error != "" {
 			fmt.Fprintf(w, "%s: %s\n", s.Name, oneLine(s.Error))
 		}
+		if s.RuntimeError != "" {
+			fmt.Fprintf(w, "%s: %s\n", s.Name, oneLine(s.RuntimeError))
+		} else if s.Runtime != "" {
+			fmt.Fprintf(w, "%s: containers run with %s\n", s.Name, oneLine(s.Runtime))
+		}
 	}
 	return nil
 }

@@ -98,7 +98,7 @@ func redactURL(raw string) string {
 
 // uploadToCluster puts the file or tree local at dst on the cluster.
 func uploadToCluster(ctx context.Context, config, name, local, dst string, log zerolog.Logger) error {
-	c, err := loadCluster(config, name)
+	c, _, err := loadCluster(config, name)
 	if err != nil {
 		return err
 	}

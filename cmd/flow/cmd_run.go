@@ -215,6 +215,9 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 		if rec, err = startRecording(ctx, &o); err != nil {
 			return err
 		}
+		if rec.warning != "" {
+			log.Warn().Msg(rec.warning)
+		}
 	}
 	check, err := pathCheck(o.AllowPaths)
 	if err != nil {
@@ -314,9 +317,10 @@ func runInputs(p *schema.Process, o runOptions, rec *recording) (map[string]any,
 func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []schema.Requirement, check func(string) error, log zerolog.Logger) (*engine.Engine, func(), error) {
 	opts := engine.Options{Log: log, WorkDir: o.TmpdirPrefix, LeaveTmp: o.LeaveTmp, Parallel: o.Parallel, Requirements: reqs, PathCheck: check, Progress: o.progress}
 	done := func() {}
+	var target *computeTarget
 	if o.Compute {
-		target, err := openCompute(ctx, o, log)
-		if err != nil {
+		var err error
+		if target, err = openCompute(ctx, o, log); err != nil {
 			return nil, nil, err
 		}
 		opts.Executor, done = target.executor, target.close
@@ -325,7 +329,7 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 			opts.WorkDir = filepath.Join(target.cluster.Workdir, "work")
 		}
 		if rec != nil {
-			rec.run.Executor = "slurm:" + target.cluster.Name
+			rec.run.Executor, rec.run.ComputeConfig = "slurm:"+target.cluster.Name, target.config
 			if rec.cache != nil && o.CacheDir == "" && target.remoteRoot == "" {
 				rec.cache.Dir = filepath.Join(target.cluster.Workdir, "cache")
 			}
@@ -344,7 +348,7 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 		done()
 		return nil, nil, err
 	}
-	if err := wireContainers(ctx, o, &opts, log); err != nil {
+	if err := wireContainers(ctx, o, &opts, target, log); err != nil {
 		done()
 		return nil, nil, err
 	}
@@ -363,14 +367,12 @@ func newRunEngine(ctx context.Context, o runOptions, rec *recording, reqs []sche
 }
 
 // wireContainers lets steps with a DockerRequirement run in containers,
-// where the run's executor can.
-func wireContainers(ctx context.Context, o runOptions, opts *engine.Options, log zerolog.Logger) error {
+// where the run's executor can. On a cluster (target) whose configuration
+// names its runtime, jobs use that runtime (see clusterContainers).
+func wireContainers(ctx context.Context, o runOptions, opts *engine.Options, target *computeTarget, log zerolog.Logger) error {
 	opts.NoContainers = o.Containers.Off
-	if opts.RemoteRoot != "" { // the cluster does not share flow's files
-		if o.Containers.Require {
-			return fmt.Errorf("--singularity: containers need a cluster whose workdir is shared with this machine (shared_fs: true)")
-		}
-		return nil
+	if target != nil && (opts.RemoteRoot != "" || target.cluster.Containers.HasRuntime()) {
+		return clusterContainers(ctx, o, opts, target, log)
 	}
 	rt, src, err := findContainers(ctx, o.Containers, log)
 	if err != nil || rt == nil {

@@ -33,6 +33,9 @@ type recording struct {
 	run   *provenance.Run
 	cache *engine.Cache
 	index *provenance.Shared // the cache's index with --cache-db; nil when it is store
+	// warning is for the log once the run starts (a resumed run's compute
+	// configuration that changed since).
+	warning string
 }
 
 // dataDir is where flow keeps its database, cache and work directories
@@ -202,8 +205,8 @@ func (rec *recording) reload(ctx context.Context, o *runOptions) error {
 		o.Outdir = r.Outdir
 	}
 	// A run continues where it ran: its jobs may still be there.
-	if name, ok := strings.CutPrefix(r.Executor, "slurm:"); ok && !o.Compute {
-		o.Compute, o.Cluster = true, name
+	if rec.warning, err = resumeCluster(r, o); err != nil {
+		return err
 	}
 	r.State, r.Error, r.Finished = provenance.RunRunning, "", time.Time{}
 	r.Host, r.Process = hostname(), provenance.ThisProcess()

@@ -22,6 +22,23 @@ type Runner interface {
 	Run(ctx context.Context, script string) ([]byte, error)
 }
 
+// Retrier is a Runner that can repeat a call its connection's drop
+// interrupted (internal/remote.Client.Retry). The executor retries only
+// scripts that are safe to run twice; a submission is made so (it keeps
+// sbatch's answer and prints that when run again).
+type Retrier interface {
+	Retry(ctx context.Context, fn func() error) error
+}
+
+// retry runs fn, repeating it after a dropped connection when the Runner
+// can tell.
+func (e *Executor) retry(ctx context.Context, fn func() error) error {
+	if r, ok := e.opts.Runner.(Retrier); ok {
+		return r.Retry(ctx, fn)
+	}
+	return fn()
+}
+
 // LocalRunner runs scripts with bash on this machine: the cluster's login
 // side is here (a cluster with ssh: false). Env is appended to flow's own
 // environment, e.g. "SLURM_CONF=/etc/slurm/test.conf".

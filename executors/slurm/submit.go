@@ -175,7 +175,11 @@ func uniqueKey(taskID string) (string, error) {
 // submit writes the job script on the cluster and runs sbatch, in one
 // Runner call, and starts tracking the job (or each array task).
 func (e *Executor) submit(ctx context.Context, s *submission) ([]*job, error) {
-	out, err := e.command(ctx, e.submitScript(s))
+	var out []byte
+	err := e.retry(ctx, func() (err error) {
+		out, err = e.command(ctx, e.submitScript(s))
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("submitting task %q to Slurm: %w", s.tasks[0].ID, err)
 	}
@@ -217,8 +221,14 @@ func (e *Executor) submitScript(s *submission) string {
 	fmt.Fprintf(&b, "mkdir -p -- %s\n", shell.Quote(s.dir))
 	fmt.Fprintf(&b, "cat >%s <<'%s'\n%s%s\n", shell.Quote(s.script()+".tmp"), delim, body, delim)
 	fmt.Fprintf(&b, "mv -f -- %s %s\n", shell.Quote(s.script()+".tmp"), shell.Quote(s.script()))
-	fmt.Fprintf(&b, "sbatch --parsable --chdir=%s --output=%s --error=%s -- %s\n",
-		shell.Quote(s.dir), shell.Quote(s.log()), shell.Quote(s.log()), shell.Quote(s.script()))
+	// sbatch's answer is kept beside the script: the same script run again
+	// (after the connection dropped during the call) prints it instead of
+	// submitting the jobs a second time.
+	id := shell.Quote(s.prefix + ".jobid")
+	fmt.Fprintf(&b, "if ! [ -s %s ]; then\n", id)
+	fmt.Fprintf(&b, "\tsbatch --parsable --chdir=%s --output=%s --error=%s -- %s >%s.tmp\n",
+		shell.Quote(s.dir), shell.Quote(s.log()), shell.Quote(s.log()), shell.Quote(s.script()), id)
+	fmt.Fprintf(&b, "\tmv -f -- %s.tmp %s\nfi\ncat -- %s\n", id, id, id)
 	return b.String()
 }
 

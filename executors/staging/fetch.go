@@ -52,7 +52,7 @@ func parseList(out []byte) ([]entry, error) {
 // directories and symlinks as they are, files by download. Find lists
 // parents before children, so each directory exists before its entries.
 func (s *stager) fetch(ctx context.Context, st state) error {
-	out, err := s.remote.Run(ctx, listScript(st.Outdir))
+	out, err := s.scripts.Run(ctx, listScript(st.Outdir))
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (s *stager) cleanup(ctx context.Context, st state) {
 	for _, d := range st.Remove {
 		b.WriteString(" " + shell.Quote(d))
 	}
-	if _, err := s.remote.Run(ctx, b.String()+"\n"); err != nil {
+	if _, err := s.scripts.Run(ctx, b.String()+"\n"); err != nil {
 		s.opts.Log.Warn().Err(err).Msg("cannot remove a job's remote directories")
 	}
 }

@@ -22,6 +22,26 @@ type plan struct {
 	remote Remote
 	store  string
 	script strings.Builder
+	stored map[string]string // local file → its path in the store, staged by this plan
+}
+
+// stage puts the local file in the store once per plan: the tasks of a
+// scatter usually share inputs, and each would otherwise ask the cluster
+// whether the file is there.
+func (p *plan) stage(ctx context.Context, local string) (string, error) {
+	if r, ok := p.stored[local]; ok {
+		return r, nil
+	}
+	r, err := p.remote.StageFile(ctx, local, p.store)
+	if err != nil {
+		return "", err
+	}
+	if p.stored == nil {
+		p.stored = map[string]string{}
+	}
+	p.stored[local] = r
+	p.line("chmod a-w --", r)
+	return r, nil
 }
 
 // maxLinkDepth bounds how deep symlinked directories are followed, so a
@@ -60,7 +80,7 @@ func (p *plan) add(ctx context.Context, m executors.Mount) error {
 // directory, a directory of such links.
 func (p *plan) linkTree(ctx context.Context, src, target string, fi fs.FileInfo, depth int) error {
 	if !fi.IsDir() {
-		stored, err := p.remote.StageFile(ctx, src, p.store)
+		stored, err := p.stage(ctx, src)
 		if err != nil {
 			return err
 		}
@@ -68,7 +88,6 @@ func (p *plan) linkTree(ctx context.Context, src, target string, fi fs.FileInfo,
 		// target: each makes its link under a name of its own and renames
 		// it into place, so a running job never sees the target missing.
 		tmp := target + ".flow-" + strconv.FormatUint(rand.Uint64(), 36)
-		p.line("chmod a-w --", stored)
 		p.line("mkdir -p --", path.Dir(target))
 		// A target already linked to the stored file is left alone (mv
 		// refuses to rename one link of a file onto another).
@@ -127,11 +146,10 @@ func (p *plan) copyDir(ctx context.Context, src, target string) error {
 		case d.IsDir():
 			p.line("mkdir -p --", dst)
 		case d.Type().IsRegular():
-			stored, err := p.remote.StageFile(ctx, local, p.store)
+			stored, err := p.stage(ctx, local)
 			if err != nil {
 				return err
 			}
-			p.line("chmod a-w --", stored)
 			p.line("cp --", stored, dst)
 			p.line("chmod u+w --", dst)
 		}
@@ -152,6 +170,24 @@ func (p *plan) run(ctx context.Context) error {
 	if p.script.Len() == 0 {
 		return nil
 	}
-	_, err := p.remote.Run(ctx, "set -e\n"+p.script.String())
-	return err
+	return retry(ctx, p.remote, func() error {
+		_, err := p.remote.Run(ctx, "set -e\n"+p.script.String())
+		return err
+	})
+}
+
+// retrier is a Remote that can repeat a call that the connection's drop
+// interrupted (internal/remote.Client.Retry).
+type retrier interface {
+	Retry(ctx context.Context, fn func() error) error
+}
+
+// retry runs fn, repeating it after a dropped connection when the Remote
+// can tell. Only for scripts that are safe to run twice: staging's are
+// (they make directories and links, and copy into fresh ones).
+func retry(ctx context.Context, r Remote, fn func() error) error {
+	if rr, ok := r.(retrier); ok {
+		return rr.Retry(ctx, fn)
+	}
+	return fn()
 }

@@ -20,6 +20,17 @@
 // listing, then a download of each file into the local directory, where
 // the engine collects outputs as it does for local jobs. The remote
 // directories are then removed (unless Options.Keep).
+//
+// A task that runs in a container (Task.Image) needs the remote side's
+// own runtime (Options.Containers): its image is uploaded once per
+// SHA-256 into an image directory, its mounts are staged under a
+// directory of the task's own, and it runs as that runtime's command line
+// binding them where the container expects them.
+//
+// Start takes a batch (StartBatch): a scatter's jobs, gathered by
+// executors.Coalesce, are staged by one remote script and handed to the
+// inner executor together, which submits them as one job array. Jobs that
+// end together list and remove their directories in one remote command.
 package staging
 
 import (
@@ -28,6 +39,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -39,6 +51,7 @@ import (
 type Remote interface {
 	Run(ctx context.Context, script string) ([]byte, error)
 	StageFile(ctx context.Context, local, remoteRoot string) (string, error)
+	StageImage(ctx context.Context, local, remoteDir string) (string, error)
 	Download(ctx context.Context, remote, local string) error
 }
 
@@ -49,19 +62,28 @@ type Options struct {
 	Root     string
 	StoreDir string // the remote content-addressed store of inputs
 	Keep     bool   // leave the remote job directories after the job
-	Log      zerolog.Logger
+	// Containers, when set, runs tasks with an Image on the remote side;
+	// without it they are refused with a message saying why.
+	Containers *Containers
+	Log        zerolog.Logger
 }
 
 // Wrap returns an executor that stages each task's mounts to the remote
-// side, runs it with inner, and brings its output directory back.
-func Wrap(inner executors.Executor, r Remote, o Options) executors.Executor {
-	return &stager{inner: inner, remote: r, opts: o}
+// side, runs it with inner, and brings its output directory back. It
+// starts batches (executors.Coalesce over it gathers a scatter's starts)
+// and hands each batch to inner whole when inner takes batches.
+func Wrap(inner executors.Executor, r Remote, o Options) executors.BatchExecutor {
+	return &stager{inner: inner, remote: r, opts: o, scripts: &scripts{remote: r, idle: 100 * time.Millisecond}}
 }
 
 type stager struct {
 	inner  executors.Executor
 	remote Remote
 	opts   Options
+	// scripts batches the listing and removal scripts of jobs that end
+	// together into one remote command.
+	scripts *scripts
+	rt      containerRuntime
 }
 
 // state is what a handle carries, besides the inner executor's own
@@ -75,34 +97,100 @@ type state struct {
 
 func (s *stager) Name() string { return s.inner.Name() }
 
-func (s *stager) Capabilities() executors.Capabilities { return s.inner.Capabilities() }
+// Capabilities are inner's, with containers when a runtime is configured.
+func (s *stager) Capabilities() executors.Capabilities {
+	c := s.inner.Capabilities()
+	c.Containers = c.Containers || s.opts.Containers != nil
+	return c
+}
 
-// Start uploads the task's inputs and starts it on the remote side.
+var _ executors.BatchExecutor = (*stager)(nil)
+
+// Start stages one task and starts it: a batch of one.
 func (s *stager) Start(ctx context.Context, t *executors.Task) (*executors.Handle, error) {
-	if t.Image != "" {
-		return nil, fmt.Errorf("task %q runs in a container, which needs a cluster that shares flow's file system (shared_fs: true)", t.ID)
-	}
-	out, ok := outdirMount(t)
-	if !ok {
-		return nil, fmt.Errorf("task %q has no writable mount for its working directory %s, so its outputs could not come back", t.ID, t.Dir)
-	}
-	p := &plan{remote: s.remote, store: s.opts.StoreDir}
-	for _, m := range t.Mounts {
-		if err := p.add(ctx, m); err != nil {
-			return nil, fmt.Errorf("task %q: %w", t.ID, err)
-		}
-	}
-	if err := p.run(ctx); err != nil {
-		return nil, fmt.Errorf("task %q: cannot stage its inputs: %w", t.ID, err)
-	}
-	rt := *t
-	rt.Mounts = nil
-	h, err := s.inner.Start(ctx, &rt)
+	hs, err := s.StartBatch(ctx, []*executors.Task{t})
 	if err != nil {
 		return nil, err
 	}
-	st := state{Inner: h.State, Outdir: out.Target, Local: out.Source, Remove: s.taskRoots(t)}
-	return wrapHandle(h, st)
+	return hs[0], nil
+}
+
+// StartBatch stages every task of the batch, then starts them together:
+// one remote script makes all their directories and links (uploads share
+// the one SFTP session, each content once), and the inner executor gets
+// the whole batch, so that a scheduler submits one job array for it.
+func (s *stager) StartBatch(ctx context.Context, ts []*executors.Task) ([]*executors.Handle, error) {
+	p := &plan{remote: s.remote, store: s.opts.StoreDir}
+	states := make([]state, len(ts))
+	inner := make([]*executors.Task, len(ts))
+	for i, t := range ts {
+		out, ok := outdirMount(t)
+		if !ok {
+			return nil, fmt.Errorf("task %q has no writable mount for its working directory %s, so its outputs could not come back", t.ID, t.Dir)
+		}
+		if t.Image != "" {
+			root := taskDir(s.opts.Root, t)
+			ct, err := s.containerTask(ctx, p, t, root)
+			if err != nil {
+				return nil, err
+			}
+			inner[i] = ct
+			states[i] = state{Outdir: path.Join(root, out.Source), Local: out.Source, Remove: []string{root}}
+			continue
+		}
+		for _, m := range t.Mounts {
+			if err := p.add(ctx, m); err != nil {
+				return nil, fmt.Errorf("task %q: %w", t.ID, err)
+			}
+		}
+		rt := *t
+		rt.Mounts = nil
+		inner[i] = &rt
+		states[i] = state{Outdir: out.Target, Local: out.Source, Remove: s.taskRoots(t)}
+	}
+	if err := p.run(ctx); err != nil {
+		return nil, fmt.Errorf("task %q: cannot stage its inputs: %w", ts[0].ID, batchNote(err, len(ts)))
+	}
+	hs, err := s.startInner(ctx, inner)
+	if err != nil {
+		return nil, err
+	}
+	for i, h := range hs {
+		states[i].Inner = h.State
+		if hs[i], err = wrapHandle(h, states[i]); err != nil {
+			return nil, err
+		}
+	}
+	return hs, nil
+}
+
+// startInner starts the staged tasks as one batch when the inner executor
+// takes batches, else one by one.
+func (s *stager) startInner(ctx context.Context, ts []*executors.Task) ([]*executors.Handle, error) {
+	if b, ok := s.inner.(executors.BatchStarter); ok {
+		return b.StartBatch(ctx, ts)
+	}
+	hs := make([]*executors.Handle, 0, len(ts))
+	for _, t := range ts {
+		h, err := s.inner.Start(ctx, t)
+		if err != nil {
+			for _, started := range hs {
+				_ = s.inner.Cancel(context.WithoutCancel(ctx), started)
+			}
+			return nil, err
+		}
+		hs = append(hs, h)
+	}
+	return hs, nil
+}
+
+// batchNote says that the error is the whole batch's, when it has more
+// than one task.
+func batchNote(err error, n int) error {
+	if n == 1 {
+		return err
+	}
+	return fmt.Errorf("%w (staged together with %d other tasks)", err, n-1)
 }
 
 // taskRoots are the directories under Root that hold t's mounts.

@@ -3,6 +3,7 @@ package staging
 import (
 	"context"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -22,7 +23,7 @@ import (
 // one: scripts run in bash, files are copied. The SSH and SFTP side is
 // internal/remote's, tested against a real sshd; this tests what staging
 // asks of it.
-type diskRemote struct{ uploads atomic.Int32 }
+type diskRemote struct{ uploads, images atomic.Int32 }
 
 func (d *diskRemote) Run(ctx context.Context, script string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "bash", "-c", script)
@@ -42,6 +43,20 @@ func (d *diskRemote) StageFile(ctx context.Context, local, root string) (string,
 		return dst, nil
 	}
 	d.uploads.Add(1)
+	return dst, copyFile(local, dst)
+}
+
+func (d *diskRemote) StageImage(ctx context.Context, local, dir string) (string, error) {
+	b, err := os.ReadFile(local)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(b)
+	dst := path.Join(dir, "sha256", hex.EncodeToString(h[:])+".sif")
+	if _, err := os.Stat(dst); err == nil {
+		return dst, nil
+	}
+	d.images.Add(1)
 	return dst, copyFile(local, dst)
 }
 

@@ -15,7 +15,11 @@
 //	    partition: normal
 //	    account: proj42
 //	    max_array_size: 1000
-//	    prologue: ["module load singularity"]
+//	    max_sessions: 8          # below sshd's MaxSessions (OpenSSH: 10)
+//	    prologue: ["module load gcc"]
+//	    containers:               # how jobs run images on this cluster
+//	      singularity: /opt/singularity/bin/singularity
+//	      module: singularity/4.5  # or loaded with `module load` first
 //
 // A cluster with `ssh: false` (its host is this machine) runs sbatch and
 // squeue here.
@@ -34,24 +38,51 @@ import (
 
 // Cluster is one entry of the configuration.
 type Cluster struct {
-	Name         string   `yaml:"name"`
-	Host         string   `yaml:"host"`
-	Port         int      `yaml:"port"`
-	Username     string   `yaml:"username"`
-	SSH          *bool    `yaml:"ssh"` // nil: true
-	Scheduler    string   `yaml:"scheduler"`
-	SSHKey       SSHKey   `yaml:"ssh_key"`
-	KnownHosts   string   `yaml:"known_hosts"`
-	Workdir      string   `yaml:"workdir"`
-	SharedFS     bool     `yaml:"shared_fs"`
-	Partition    string   `yaml:"partition"`
-	Account      string   `yaml:"account"`
-	QOS          string   `yaml:"qos"`
-	MaxArraySize int      `yaml:"max_array_size"`
-	Prologue     []string `yaml:"prologue"`
+	Name         string `yaml:"name"`
+	Host         string `yaml:"host"`
+	Port         int    `yaml:"port"`
+	Username     string `yaml:"username"`
+	SSH          *bool  `yaml:"ssh"` // nil: true
+	Scheduler    string `yaml:"scheduler"`
+	SSHKey       SSHKey `yaml:"ssh_key"`
+	KnownHosts   string `yaml:"known_hosts"`
+	Workdir      string `yaml:"workdir"`
+	SharedFS     bool   `yaml:"shared_fs"`
+	Partition    string `yaml:"partition"`
+	Account      string `yaml:"account"`
+	QOS          string `yaml:"qos"`
+	MaxArraySize int    `yaml:"max_array_size"`
+	// MaxSessions bounds the SSH sessions flow opens at once for commands
+	// (one more carries SFTP); keep it below the server's MaxSessions.
+	MaxSessions int      `yaml:"max_sessions"`
+	Prologue    []string `yaml:"prologue"`
 	// Env is set for the scheduler's commands on the login side, e.g.
 	// SLURM_CONF for a cluster whose configuration is not in /etc.
 	Env map[string]string `yaml:"env"`
+	// Containers says how jobs run container images on the cluster.
+	Containers Containers `yaml:"containers"`
+}
+
+// Containers is the cluster's container runtime, as its jobs find it:
+// never the runtime of the machine flow runs on.
+type Containers struct {
+	// Singularity is the runtime's path (or name, looked up on PATH once
+	// Module is loaded) on the compute nodes.
+	Singularity string `yaml:"singularity"`
+	// Module is loaded (`module load`) in each job before the runtime runs.
+	Module string `yaml:"module"`
+}
+
+// HasRuntime reports whether the configuration names a container runtime.
+func (c Containers) HasRuntime() bool { return c.Singularity != "" || c.Module != "" }
+
+// Runtime is the program jobs start: Singularity, else the name a module
+// of that kind puts on PATH.
+func (c Containers) Runtime() string {
+	if c.Singularity != "" {
+		return c.Singularity
+	}
+	return "singularity"
 }
 
 // SSHKey names the private key flow logs in with.
@@ -147,6 +178,15 @@ func (c *Cluster) normalise() error {
 	}
 	if c.MaxArraySize == 0 {
 		c.MaxArraySize = 1000
+	}
+	if c.MaxSessions < 0 {
+		return fmt.Errorf("max_sessions is %d; it must be at least 1 (default 8)", c.MaxSessions)
+	}
+	if c.MaxSessions == 0 {
+		c.MaxSessions = 8
+	}
+	if strings.ContainsAny(c.Containers.Module, " \t\n;&|") {
+		return fmt.Errorf("containers.module %q is not a module name", c.Containers.Module)
 	}
 	for _, p := range []*string{&c.SSHKey.Path, &c.KnownHosts, &c.Workdir} {
 		*p = expandHome(*p)

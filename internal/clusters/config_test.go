@@ -39,7 +39,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != 22 || c.Scheduler != "slurm" || c.MaxArraySize != 1000 || c.SSHKey.Path != filepath.Join(home, ".ssh/id_ed25519") || !c.UsesSSH() {
+	if c.Port != 22 || c.Scheduler != "slurm" || c.MaxArraySize != 1000 || c.MaxSessions != 8 || c.SSHKey.Path != filepath.Join(home, ".ssh/id_ed25519") || !c.UsesSSH() {
 		t.Errorf("defaults and ~ not applied: %+v", c)
 	}
 	here, _ := cfg.Find("here")
@@ -57,6 +57,7 @@ func TestLoadErrors(t *testing.T) {
 		"clusters:\n  - name: a\n    host: h\n    workdir: /w\n    username: u\n    known_hosts: k\n    ssh_key: {path: k}\n    hostt: x\n": "line 8",
 		"clusters:\n  - name: a\n    host: h\n    ssh: false\n":                                                                             "workdir is missing",
 		"clusters:\n  - name: a\n    host: h\n    ssh: false\n    workdir: /w\n    scheduler: pbs\n":                                        `scheduler "pbs"`,
+		"clusters:\n  - {name: a, host: h, ssh: false, workdir: /w, max_sessions: -1}\n":                                                    "max_sessions is -1",
 		"clusters:\n  - {name: a, host: h, ssh: false, workdir: /w}\n  - {name: a, host: h, ssh: false, workdir: /w}\n":                     "used twice",
 	}
 	for text, want := range cases {

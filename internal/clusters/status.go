@@ -17,6 +17,11 @@ type Status struct {
 	Workdir    string        `json:"workdir"`
 	FreeBytes  int64         `json:"free_bytes"` // free space where the workdir is
 	Error      string        `json:"error,omitempty"`
+	// Runtime is what the configured container runtime says its version
+	// is; RuntimeError says why it could not be run. Both are empty for a
+	// cluster with no containers configured.
+	Runtime      string `json:"runtime,omitempty"`
+	RuntimeError string `json:"runtime_error,omitempty"`
 }
 
 // Partition is a Slurm partition and how its nodes stand.
@@ -57,7 +62,50 @@ func Probe(ctx context.Context, c *Cluster, r Runner, quote func(string) string)
 	sinfo, df, _ := strings.Cut(string(out), "--- df\n")
 	st.Partitions = parseSinfo(sinfo)
 	st.FreeBytes = parseDf(df)
+	if c.Containers.HasRuntime() {
+		st.Runtime, err = CheckRuntime(ctx, c, r, quote)
+		if err != nil {
+			st.RuntimeError = err.Error()
+		}
+	}
 	return st
+}
+
+// RuntimeScript prints the version of the cluster's container runtime,
+// started as jobs start it (RuntimeArgv).
+func RuntimeScript(c *Cluster, quote func(string) string) string {
+	words := RuntimeArgv(c.Containers, "--version")
+	for i, w := range words {
+		words[i] = quote(w)
+	}
+	return "exec " + strings.Join(words, " ") + "\n"
+}
+
+// RuntimeArgv is the command line that starts the runtime with args. With
+// a module, a login shell (where sites define `module`) loads it first.
+func RuntimeArgv(c Containers, args ...string) []string {
+	if c.Module == "" {
+		return append([]string{c.Runtime()}, args...)
+	}
+	return append([]string{"bash", "-lc", `module load "$0" && exec "$@"`, c.Module, c.Runtime()}, args...)
+}
+
+// CheckRuntime runs the cluster's container runtime (its --version) where
+// jobs would, and returns what it printed, or an error naming the runtime
+// and the configuration key to fix.
+func CheckRuntime(ctx context.Context, c *Cluster, r Runner, quote func(string) string) (string, error) {
+	out, err := r.Run(ctx, RuntimeScript(c, quote))
+	if err != nil {
+		what := c.Containers.Runtime()
+		if c.Containers.Singularity != "" {
+			what += " (containers.singularity)"
+		}
+		if c.Containers.Module != "" {
+			what += " after module load " + c.Containers.Module + " (containers.module)"
+		}
+		return "", fmt.Errorf("the container runtime %s does not run on the cluster: %w", what, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 // parseSinfo reads `sinfo -h -o '%P|%a|%D|%t'`: one line per partition

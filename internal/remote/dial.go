@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -31,16 +32,21 @@ type Config struct {
 	Keepalive   time.Duration // interval of keepalive requests; default 15s
 	DialTimeout time.Duration // TCP connect plus SSH handshake; default 10s
 
+	// MaxSessions bounds the command sessions open at once on the
+	// connection (the SFTP session is one more); default 8. It must stay
+	// below the server's MaxSessions (OpenSSH: 10).
+	MaxSessions int
+
 	Logger zerolog.Logger
 }
 
 const (
 	defaultKeepalive   = 15 * time.Second
 	defaultDialTimeout = 10 * time.Second
-	// maxSessions keeps concurrent commands under OpenSSH's default
+	// defaultMaxSessions keeps concurrent commands under OpenSSH's default
 	// MaxSessions of 10 per connection, leaving room for the SFTP session;
 	// beyond it sshd refuses new sessions instead of queueing them.
-	maxSessions = 8
+	defaultMaxSessions = 8
 )
 
 // ErrClosed is returned by calls on a Client after Close.
@@ -55,20 +61,24 @@ type Client struct {
 	ssh      *ssh.ClientConfig
 	agent    net.Conn // open agent socket, if UseAgent found one
 	dialSlot chan struct{}
-	sessions chan struct{} // bounds concurrent Run sessions, see maxSessions
+	sessions chan struct{} // bounds concurrent Run sessions, see Config.MaxSessions
 
 	mu     sync.Mutex
 	cur    *link // nil before the first dial and after Close
 	gen    uint64
 	closed bool
 
-	hashes  hashCache
+	hashes  hashCache // SHA-1, for the input store
+	digests hashCache // SHA-256, for images
 	flights flightGroup
 
 	// Counters for tests and `flow clusters status`.
 	uploads    atomic.Int64
 	keepalives atomic.Int64
 	dials      atomic.Int64
+	refusals   atomic.Int64 // session opens the server refused (and were retried)
+	images     atomic.Int64 // images uploaded (verified and renamed into place)
+	imageBytes atomic.Int64 // bytes of images sent
 }
 
 // Dial checks the configuration, loads the keys and the known hosts, and
@@ -87,8 +97,12 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = defaultDialTimeout
 	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = defaultMaxSessions
+	}
 	c := &Client{cfg: cfg, addr: joinHostPort(cfg.Host, cfg.Port), dialSlot: make(chan struct{}, 1),
-		sessions: make(chan struct{}, maxSessions)}
+		digests:  hashCache{newHash: sha256.New},
+		sessions: make(chan struct{}, cfg.MaxSessions)}
 	c.log = cfg.Logger.With().Str("host", c.addr).Str("user", cfg.User).Logger()
 	if err := c.configure(); err != nil {
 		c.closeAgent()

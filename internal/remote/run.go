@@ -77,9 +77,9 @@ func (c *Client) Run(ctx context.Context, script string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	sess, err := l.ssh.NewSession()
+	sess, err := c.newSession(ctx, l)
 	if err != nil {
-		return nil, c.classify(l, fmt.Errorf("cannot open an SSH session: %w", err))
+		return nil, err
 	}
 	defer sess.Close()
 	var stdout bytes.Buffer

@@ -26,7 +26,11 @@ func (c *Client) sftpClient(ctx context.Context) (*link, *sftp.Client, error) {
 	l.sftpMu.Lock()
 	defer l.sftpMu.Unlock()
 	if l.sftp == nil {
-		sc, err := sftp.NewClient(l.ssh, sftp.UseConcurrentWrites(true))
+		var sc *sftp.Client
+		err := c.retryRefused(ctx, func() (err error) {
+			sc, err = sftp.NewClient(l.ssh, sftp.UseConcurrentWrites(true))
+			return err
+		})
 		if err != nil {
 			return nil, nil, c.classify(l, fmt.Errorf("cannot start SFTP on %s: %w", c.addr, err))
 		}

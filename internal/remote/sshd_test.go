@@ -175,7 +175,6 @@ PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 Subsystem sftp internal-sftp
-MaxSessions 20
 LogLevel VERBOSE
 AllowUsers %s
 # bash reads ~/.bashrc for an ssh command unless SHLVL says it is

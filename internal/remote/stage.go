@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/flow-cwl/flow/internal/shell"
+	"hash"
 	"io"
 	"os"
 	"path"
@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/flow-cwl/flow/internal/shell"
 )
 
 // sha1ArgBytes bounds the arguments of one sha1sum command line, well under
@@ -113,8 +115,9 @@ func (c *Client) StageFile(ctx context.Context, local, remoteRoot string) (strin
 // hashCache remembers local checksums by path, size and modification time,
 // so that a file staged by every step of a workflow is read once.
 type hashCache struct {
-	mu   sync.Mutex
-	sums map[string]hashEntry
+	newHash func() hash.Hash // nil: SHA-1
+	mu      sync.Mutex
+	sums    map[string]hashEntry
 }
 
 type hashEntry struct {
@@ -135,11 +138,14 @@ func (h *hashCache) sum(ctx context.Context, file string, fi os.FileInfo) (strin
 		return "", err
 	}
 	defer f.Close()
-	hash := sha1.New()
-	if _, err := io.Copy(hash, &ctxReader{ctx, f}); err != nil {
+	hh := sha1.New()
+	if h.newHash != nil {
+		hh = h.newHash()
+	}
+	if _, err := io.Copy(hh, &ctxReader{ctx, f}); err != nil {
 		return "", err
 	}
-	sum := hex.EncodeToString(hash.Sum(nil))
+	sum := hex.EncodeToString(hh.Sum(nil))
 	h.mu.Lock()
 	if h.sums == nil {
 		h.sums = map[string]hashEntry{}

@@ -138,3 +138,73 @@ func readEnvFile(path string) (func(string) string, error) {
 	}
 	return func(k string) string { return m[k] }, nil
 }
+
+// Job is one line of slurmctld's job completion log: a job, or one task
+// of a job array, that has ended.
+type Job struct {
+	JobID      string // the job's own id
+	ArrayJobID string // for an array task, the id sbatch printed; else ""
+	WorkDir    string
+	State      string
+}
+
+// Submission is the id sbatch printed for the job: the array's id for an
+// array task, else the job's own.
+func (j Job) Submission() string {
+	if j.ArrayJobID != "" {
+		return j.ArrayJobID
+	}
+	return j.JobID
+}
+
+// EndedJobs reads the cluster's job completion log (JobCompLoc in its
+// slurm.conf, written by slurmctld as jobs end) and returns the jobs that
+// worked in dir or below it. Tests count sbatch calls with it: one
+// distinct Submission per call.
+func (c *Cluster) EndedJobs(dir string) ([]Job, error) {
+	loc, err := c.slurmSetting("JobCompLoc")
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(loc)
+	if err != nil {
+		return nil, err
+	}
+	var jobs []Job
+	for _, line := range strings.Split(string(data), "\n") {
+		f := map[string]string{}
+		for _, kv := range strings.Fields(line) {
+			k, v, _ := strings.Cut(kv, "=")
+			f[k] = v
+		}
+		wd := f["WorkDir"]
+		if wd != dir && !strings.HasPrefix(wd, dir+"/") {
+			continue
+		}
+		jobs = append(jobs, Job{JobID: f["JobId"], ArrayJobID: f["ArrayJobId"], WorkDir: wd, State: f["JobState"]})
+	}
+	return jobs, nil
+}
+
+// Submissions counts the distinct sbatch calls among jobs.
+func Submissions(jobs []Job) int {
+	seen := map[string]bool{}
+	for _, j := range jobs {
+		seen[j.Submission()] = true
+	}
+	return len(seen)
+}
+
+// slurmSetting reads one Key=Value line of the cluster's slurm.conf.
+func (c *Cluster) slurmSetting(key string) (string, error) {
+	data, err := os.ReadFile(c.SlurmConf)
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && strings.EqualFold(k, key) {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("%s sets no %s", c.SlurmConf, key)
+}
