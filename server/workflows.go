@@ -103,7 +103,8 @@ func (s *Server) triggerWorkflow(w http.ResponseWriter, r *http.Request, tok sto
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	if err := os.CopyFS(dir, os.DirFS(wf.Dir)); err == nil {
+	err = os.CopyFS(dir, os.DirFS(wf.Dir))
+	if err == nil {
 		err = attach(dir)
 	}
 	if err != nil {
