@@ -1,0 +1,358 @@
+package main
+
+// Browser tests of the web interface: a real headless Chromium (Debian's
+// chromium, or FLOW_CHROMIUM) driven by chromedp against a real flowd
+// with real runs. Without a browser they skip, and fail in CI
+// (FLOW_REQUIRE_INTEGRATION=1). FLOW_WEB_SCREENSHOTS=DIR writes the
+// screenshots the README shows (docs/web-*.png) into DIR.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime/multipart"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/flow-cwl/flow/internal/testenv"
+)
+
+// browser starts a headless Chromium for the test; pages opened on it
+// with newPage each have their own cookies (a browser context each).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("FLOW_CHROMIUM")
+	if path == "" {
+		var err error
+		if path, err = exec.LookPath("chromium"); err != nil {
+			testenv.SkipOrFail(t, "no chromium to run the browser tests with (apt-get install chromium, or set FLOW_CHROMIUM)")
+		}
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+		// A closed network: nothing to fetch, nothing to retry.
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-pings", true), chromedp.Flag("dns-prefetch-disable", true),
+		chromedp.Flag("disable-site-isolation-trials", true), chromedp.Flag("disable-features", "site-per-process,Translate,BlinkGenPropertyTrees"))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	root, cancelRoot := chromedp.NewContext(alloc)
+	if err := chromedp.Do(root); err != nil {
+		cancelRoot()
+		cancelAlloc()
+		t.Fatalf("cannot start %s: %v", path, err)
+	}
+	t.Cleanup(func() { cancelRoot(); cancelAlloc() })
+	return root
+}
+
+// page is one browser tab with its own cookies, on a daemon.
+type page struct {
+	t   *testing.T
+	ctx context.Context
+	d   *daemon
+}
+
+func newPage(t *testing.T, root context.Context, d *daemon) *page {
+	ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	// The first run opens the tab, which lives as long as that run's
+	// context: this one, not a step's with a timeout.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("cannot open a tab: %v", err)
+	}
+	return &page{t: t, ctx: ctx, d: d}
+}
+
+// timeout bounds each step of a page; the runs behind them are short.
+const pageTimeout = 90 * time.Second
+
+func (p *page) do(steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, pageTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		p.t.Fatalf("browser: %v\n%s", err, p.d.log.String())
+	}
+}
+
+// eval returns a JavaScript expression's value as JSON.
+func (p *page) eval(expr string) string {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, pageTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("evaluating %s: %v", expr, err)
+	}
+	return string(v)
+}
+
+// wait waits until the expression is true in the page.
+func (p *page) wait(what, expr string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, pageTimeout)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(pageTimeout))); err != nil {
+		body := p.eval(`document.querySelector('main') ? document.querySelector('main').innerText.slice(0, 2000) : ''`)
+		p.t.Fatalf("waiting for %s: %v\npage: %s\n%s", what, err, body, p.d.log.String())
+	}
+}
+
+func (p *page) open(hash string) {
+	p.t.Helper()
+	p.do(chromedp.Navigate(p.d.url + "/" + hash))
+}
+
+// signIn opens the interface and signs in with the token.
+func (p *page) signIn(token string) {
+	p.t.Helper()
+	p.open("#/runs")
+	p.do(chromedp.WaitVisible(chromedp.CSS("#token")), chromedp.SendKeys(chromedp.CSS("#token"), token), chromedp.Click(chromedp.CSS(".signin button[type=submit]")))
+	p.wait("the runs page after signing in", `!document.getElementById('nav').hidden && !!document.getElementById('runs')`)
+}
+
+// signedOut reports whether the page shows the sign-in form.
+func (p *page) signedOut() bool {
+	return p.eval(`!!document.getElementById('token')`) == "true"
+}
+
+// screenshot writes the page to DIR/name when FLOW_WEB_SCREENSHOTS=DIR.
+func (p *page) screenshot(name string) {
+	p.t.Helper()
+	dir := os.Getenv("FLOW_WEB_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, pageTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// webWorkflow is a workflow of the web tests, in server/testdata/web.
+func webWorkflow(name string) string { return filepath.Join("../../server/testdata/web", name) }
+
+// registerLaunch registers server/testdata/web/launch.cwl as count 1.0:
+// a File, an enum, an array and an int with a default.
+func (d *daemon) registerLaunch(token string) {
+	d.t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	w.WriteField("workflow_url", "launch.cwl")
+	for _, f := range []string{"launch.cwl", "count.cwl"} {
+		data, err := os.ReadFile(filepath.Join("../../server/testdata/web", f))
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		part, _ := w.CreateFormFile("workflow_attachment", f)
+		part.Write(data)
+	}
+	w.Close()
+	if status, body := d.request("POST", "/api/v1/workflows?name=count&version=1.0", token, buf.Bytes(), w.FormDataContentType()); status != 201 {
+		d.t.Fatalf("register: %d %s", status, body)
+	}
+}
+
+// jobs are a run's latest attempts as the API lists them.
+func (d *daemon) jobs(token, id string) map[string]string {
+	d.t.Helper()
+	_, body := d.request("GET", "/api/v1/runs/"+id+"/steps", token, nil, "")
+	var as []struct{ Job, State string }
+	if err := json.Unmarshal(body, &as); err != nil {
+		d.t.Fatalf("steps: %v %s", err, body)
+	}
+	out := map[string]string{}
+	for _, a := range as {
+		out[a.Job] = a.State
+	}
+	return out
+}
+
+// The interface end to end, as a team uses it.
+func TestWebInterface(t *testing.T) {
+	root := browser(t)
+	d := newDaemon(t)
+	operator := d.token("genomics", "operator")
+	viewer := d.token("genomics", "viewer")
+	admin := d.token("genomics", "admin")
+	stranger := d.token("chemistry", "operator")
+	d.start()
+	shots := os.Getenv("FLOW_WEB_SCREENSHOTS") != ""
+
+	op := newPage(t, root, d)
+	op.signIn(operator)
+
+	// The runs list shows a run the CLI submits, and its end, live.
+	env := []string{"FLOW_URL=" + d.url, "FLOW_TOKEN=" + operator}
+	cli := make(chan string, 1)
+	go func() {
+		_, out, stderr := flow(t, env, "run", "--run_compute", "--quiet", "--outdir", t.TempDir(), webWorkflow("scatter.cwl"),
+			"--samples", "liver", "--samples", "kidney", "--samples", "heart")
+		cli <- out + stderr
+	}()
+	op.wait("the CLI's run in the list", `document.querySelectorAll('#runs-body tr[data-run]').length === 1`)
+	op.wait("the CLI's run complete in the list", `!!document.querySelector('#runs-body tr[data-state="COMPLETE"]')`)
+	<-cli
+	id := strings.Trim(op.eval(`document.querySelector('#runs-body tr[data-run]').dataset.run`), `"`)
+	if shots {
+		for range 3 { // a fuller list for the screenshot
+			d.waitState(operator, d.submit(operator, form{fields: [][2]string{{"workflow_url", "wf.cwl"}, {"workflow_params", `{"seed": 3}`}},
+				files: [][2]string{{"wf.cwl", threeSteps}, {"step.cwl", strings.ReplaceAll(oneStep, "sleep 1; ", "")}}}), time.Minute)
+		}
+		op.open("#/runs")
+		op.wait("the runs", `document.querySelectorAll('#runs-body tr[data-run]').length === 4`)
+		op.screenshot("web-runs.png")
+	}
+
+	// The run page: every step's final state in the graph, every job in
+	// the timeline, a job's log.
+	jobs := d.jobs(operator, id)
+	op.open("#/runs/" + id)
+	op.wait("the finished run's page", `document.querySelector('main').dataset.finished === 'true' && !!document.querySelector('#graph svg')`)
+	steps := map[string]bool{}
+	for job := range jobs {
+		if parts := strings.Split(job, "/"); len(parts) > 1 {
+			steps[parts[1]] = true
+		}
+	}
+	var shown map[string]string
+	json.Unmarshal([]byte(op.eval(`Object.fromEntries([...document.querySelectorAll('#graph g.step')].map(g => [g.dataset.key.slice(5), g.dataset.state + ' ' + g.textContent]))`)), &shown)
+	if len(shown) != len(steps) || len(steps) != 2 {
+		t.Errorf("the graph shows steps %v; the run has %v", shown, steps)
+	}
+	for step := range steps {
+		if !strings.HasPrefix(shown[step], "succeeded ") || !strings.Contains(shown[step], "✓ done") {
+			t.Errorf("step %s in the graph: %q, want succeeded with the word done", step, shown[step])
+		}
+	}
+	if !strings.Contains(shown["greet"], "3/3 done · 0 running · 0 failed") {
+		t.Errorf("the scatter step shows %q, not its counts", shown["greet"])
+	}
+	var listed []string
+	json.Unmarshal([]byte(op.eval(`[...document.querySelectorAll('#jobs tbody tr')].map(tr => tr.dataset.job)`)), &listed)
+	if len(listed) != len(jobs) {
+		t.Errorf("the timeline lists %v; the run's jobs are %v", listed, jobs)
+	}
+	for _, j := range listed {
+		if _, ok := jobs[j]; !ok {
+			t.Errorf("the timeline lists %s, not a job of the run", j)
+		}
+	}
+	job, wantLog := "", []byte(nil) // a job whose log the daemon still has
+	for _, j := range listed {
+		if status, log := d.request("GET", "/api/v1/runs/"+id+"/logs/"+j, operator, nil, ""); status == 200 && len(bytes.TrimSpace(log)) > 0 {
+			job, wantLog = j, log
+			break
+		}
+	}
+	if job == "" {
+		t.Fatalf("no job of run %s has a log to show", id)
+	}
+	op.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#jobs tr[data-job=%q] button`, job))))
+	op.wait("the job's stderr", `document.getElementById('stderr') && document.getElementById('stderr').textContent !== ''`)
+	if got := strings.Trim(op.eval(`document.getElementById('stderr').textContent`), `"`); !strings.Contains(got, strings.TrimSpace(strings.SplitN(string(wantLog), "\n", 2)[0])) {
+		t.Errorf("the job's log shows %q; the API has %q", got, wantLog)
+	}
+	if shots {
+		op.do(chromedp.EmulateViewport(1280, 1400))
+		op.screenshot("web-run.png")
+		op.do(chromedp.EmulateViewport(1280, 900))
+	}
+
+	// Launch: a form for a registered workflow with a File upload, an
+	// enum and an array, whose run completes.
+	d.registerLaunch(admin)
+	reads := filepath.Join(t.TempDir(), "sample.fa")
+	os.WriteFile(reads, []byte(">a\nACGT\n>b\nTTGA\n>c\nGGGG\n"), 0o644)
+	op.open("#/launch/count?version=1.0")
+	op.wait("the launch form", `!!document.getElementById('launch-form')`)
+	op.do(chromedp.SetUploadFiles(chromedp.CSS(`[data-input=reads] input[type=file]`), []string{reads}))
+	op.do(chromedp.SetValue(chromedp.CSS(`[data-input=mode] select`), "exact"))
+	for _, name := range []string{"liver", "kidney"} {
+		op.do(chromedp.Click(chromedp.CSS(`[data-input=names] .array > button`)))
+		op.do(chromedp.SendKeys(chromedp.CSS(`[data-input=names] li:last-child input`), name))
+	}
+	if got := op.eval(`document.querySelector('[data-input=threads] input').value`); got != `"2"` {
+		t.Errorf("the int input's default: %s", got)
+	}
+	op.screenshot("web-launch.png")
+	op.do(chromedp.Click(chromedp.CSS(`#launch-submit`)))
+	op.wait("the launched run's page", `location.hash.startsWith('#/runs/') && document.querySelector('main').dataset.finished === 'true'`)
+	launched := strings.TrimPrefix(strings.Trim(op.eval(`location.hash`), `"`), "#/runs/")
+	if state := d.waitState(operator, launched, time.Minute); state != "COMPLETE" {
+		t.Fatalf("the launched run: %s", state)
+	}
+	if _, report := d.request("GET", "/api/v1/runs/"+launched+"/files/report.txt", operator, nil, ""); string(report) != "mode exact, names liver kidney\n6\n" {
+		t.Errorf("the launched run's report: %q", report)
+	}
+	// An empty required input is caught before anything is sent.
+	op.open("#/launch/count?version=1.0")
+	op.wait("the launch form", `!!document.getElementById('launch-form')`)
+	op.do(chromedp.Click(chromedp.CSS(`#launch-submit`)))
+	op.wait("the form's error", `document.querySelector('[data-input=reads] .error').textContent.includes('required')`)
+
+	// Cancel: an operator's button works; a viewer has none.
+	sleeper := d.submit(operator, form{fields: [][2]string{{"workflow_url", "tool.cwl"}},
+		files: [][2]string{{"tool.cwl", "cwlVersion: v1.2\nclass: CommandLineTool\nbaseCommand: [sleep, '300']\ninputs: []\noutputs: []\n"}}})
+	view := newPage(t, root, d)
+	view.signIn(viewer)
+	view.open("#/runs/" + sleeper)
+	view.wait("the running run's page for a viewer", `!!document.querySelector('.runhead h1') && !!document.querySelector('.actions a')`)
+	if view.eval(`!!document.getElementById('cancel') || !!document.getElementById('rerun')`) != "false" {
+		t.Error("a viewer is offered cancel or re-run")
+	}
+	op.open("#/runs/" + sleeper)
+	op.wait("the cancel button", `!!document.getElementById('cancel')`)
+	op.do(chromedp.Click(chromedp.CSS("#cancel")), chromedp.Click(chromedp.CSS("#cancel"))) // the second click confirms
+	op.wait("the run canceled", `document.querySelector('.runhead h1').textContent.includes('canceled')`)
+
+	// Another team's run is not reachable by its URL.
+	other := newPage(t, root, d)
+	other.signIn(stranger)
+	other.open("#/runs/" + id)
+	other.wait("the other team's answer", `!!document.querySelector('main .error')`)
+	if got := other.eval(`document.querySelector('main').innerText`); !strings.Contains(got, "not found") || strings.Contains(got, "fasta") {
+		t.Errorf("another team's run by URL: %s", got)
+	}
+
+	// Signing out ends the session: the cookie no longer reads.
+	op.open("#/runs")
+	op.wait("the runs page", `!!document.getElementById('runs-body')`)
+	op.do(chromedp.Click(chromedp.CSS("#signout")))
+	op.wait("the sign-in form", `!!document.getElementById('token')`)
+	if got := op.eval(`fetch('/api/v1/runs').then(r => r.status)`); got != "401" {
+		t.Errorf("the API after signing out answers %s, want 401", got)
+	}
+
+	// Revoking the token ends its session, and the page, following the
+	// team's events, shows the sign-in form by itself.
+	view.open("#/runs")
+	view.wait("the viewer's runs page", `!!document.getElementById('runs-body')`)
+	_, body := d.request("GET", "/api/v1/tokens", admin, nil, "")
+	var toks []struct{ ID, Role string }
+	json.Unmarshal(body, &toks)
+	for _, tk := range toks {
+		if tk.Role == "viewer" {
+			if status, _ := d.request("DELETE", "/api/v1/tokens/"+tk.ID, admin, nil, ""); status != 204 {
+				t.Fatalf("revoke: %d", status)
+			}
+		}
+	}
+	view.wait("the sign-in form after revocation", `!!document.getElementById('token')`)
+	if strings.Contains(d.log.String(), operator) || strings.Contains(d.log.String(), viewer) {
+		t.Error("the daemon's log holds a token")
+	}
+}
