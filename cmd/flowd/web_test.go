@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,6 +105,16 @@ func (p *page) wait(what, expr string) {
 		body := p.eval(`document.querySelector('main') ? document.querySelector('main').innerText.slice(0, 2000) : ''`)
 		p.t.Fatalf("waiting for %s: %v\npage: %s\n%s", what, err, body, p.d.log.String())
 	}
+}
+
+// text returns a JavaScript expression's value as a Go string.
+func (p *page) text(expr string) string {
+	p.t.Helper()
+	var s string
+	if err := json.Unmarshal([]byte(p.eval(expr)), &s); err != nil {
+		p.t.Fatalf("%s is not a string: %v", expr, err)
+	}
+	return s
 }
 
 func (p *page) open(hash string) {
@@ -206,7 +217,7 @@ func TestWebInterface(t *testing.T) {
 	op.wait("the CLI's run in the list", `document.querySelectorAll('#runs-body tr[data-run]').length === 1`)
 	op.wait("the CLI's run complete in the list", `!!document.querySelector('#runs-body tr[data-state="COMPLETE"]')`)
 	<-cli
-	id := strings.Trim(op.eval(`document.querySelector('#runs-body tr[data-run]').dataset.run`), `"`)
+	id := op.text(`document.querySelector('#runs-body tr[data-run]').dataset.run`)
 	if shots {
 		for range 3 { // a fuller list for the screenshot
 			d.waitState(operator, d.submit(operator, form{fields: [][2]string{{"workflow_url", "wf.cwl"}, {"workflow_params", `{"seed": 3}`}},
@@ -263,7 +274,7 @@ func TestWebInterface(t *testing.T) {
 	}
 	op.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#jobs tr[data-job=%q] button`, job))))
 	op.wait("the job's stderr", `document.getElementById('stderr') && document.getElementById('stderr').textContent !== ''`)
-	if got := strings.Trim(op.eval(`document.getElementById('stderr').textContent`), `"`); !strings.Contains(got, strings.TrimSpace(strings.SplitN(string(wantLog), "\n", 2)[0])) {
+	if got := op.text(`document.getElementById('stderr').textContent`); !strings.Contains(got, strings.TrimSpace(strings.SplitN(string(wantLog), "\n", 2)[0])) {
 		t.Errorf("the job's log shows %q; the API has %q", got, wantLog)
 	}
 	if shots {
@@ -291,7 +302,7 @@ func TestWebInterface(t *testing.T) {
 	op.screenshot("web-launch.png")
 	op.do(chromedp.Click(chromedp.CSS(`#launch-submit`)))
 	op.wait("the launched run's page", `location.hash.startsWith('#/runs/') && document.querySelector('main').dataset.finished === 'true'`)
-	launched := strings.TrimPrefix(strings.Trim(op.eval(`location.hash`), `"`), "#/runs/")
+	launched := strings.TrimPrefix(op.text(`location.hash`), "#/runs/")
 	if state := d.waitState(operator, launched, time.Minute); state != "COMPLETE" {
 		t.Fatalf("the launched run: %s", state)
 	}
@@ -324,7 +335,7 @@ func TestWebInterface(t *testing.T) {
 	other.signIn(stranger)
 	other.open("#/runs/" + id)
 	other.wait("the other team's answer", `!!document.querySelector('main .error')`)
-	if got := other.eval(`document.querySelector('main').innerText`); !strings.Contains(got, "not found") || strings.Contains(got, "fasta") {
+	if got := other.text(`document.querySelector('main').innerText`); !strings.Contains(got, "not found") || strings.Contains(got, "fasta") {
 		t.Errorf("another team's run by URL: %s", got)
 	}
 
@@ -354,5 +365,81 @@ func TestWebInterface(t *testing.T) {
 	view.wait("the sign-in form after revocation", `!!document.getElementById('token')`)
 	if strings.Contains(d.log.String(), operator) || strings.Contains(d.log.String(), viewer) {
 		t.Error("the daemon's log holds a token")
+	}
+}
+
+// inert checks that nothing a run holds ran as script or became markup on
+// the page: no flag set, no policy violation (an inline handler the
+// policy blocked would count one), no image, script or javascript: link
+// in the page's content.
+func (p *page) inert(where string) {
+	p.t.Helper()
+	got := p.eval(`JSON.stringify({pwned: window.flowPwned === undefined ? null : window.flowPwned, csp: window.flowCSPViolations,
+		markup: document.querySelectorAll('main img, main script, main iframe, a[href^="javascript"], [onerror], [onclick]').length})`)
+	if got != `"{\"pwned\":null,\"csp\":0,\"markup\":0}"` {
+		p.t.Errorf("%s: the hostile run was not inert: %s", where, got)
+	}
+}
+
+// A hostile run: markup and script in its document's name, step names,
+// output names, file names and log lines are shown as text, and nothing
+// runs.
+func TestWebHostileRunIsInert(t *testing.T) {
+	root := browser(t)
+	d := newDaemon(t)
+	tok := d.token("genomics", "operator")
+	d.start()
+	doc := func(name string) string {
+		data, err := os.ReadFile(webWorkflow(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	main := `<img src=x onerror=window.flowPwned=4>.cwl`
+	id := d.submit(tok, form{
+		fields: [][2]string{{"workflow_url", main}, {"workflow_params", `{"samples": ["\"><img src=x onerror=window.flowPwned=3>", "javascript:window.flowPwned=6"]}`},
+			{"tags", `{"note": "<script>window.flowPwned=10</script>"}`}},
+		files: [][2]string{{main, doc("hostile.cwl")}, {"greet.cwl", doc("greet.cwl")}, {"gather.cwl", doc("gather.cwl")}},
+	})
+	if state := d.waitState(tok, id, 2*time.Minute); state != "COMPLETE" {
+		t.Fatalf("the hostile run: %s", state)
+	}
+	p := newPage(t, root, d)
+	p.signIn(tok)
+	p.wait("the hostile run in the list", `!!document.querySelector('#runs-body tr[data-run]')`)
+	if got := p.text(`document.getElementById('runs-body').textContent`); !strings.Contains(got, `<img src=x onerror=window.flowPwned=4>.cwl`) {
+		t.Errorf("the list does not show the document's name as text: %s", got)
+	}
+	p.inert("the runs list")
+
+	p.open("#/runs/" + id)
+	p.wait("the hostile run's page", `document.querySelector('main').dataset.finished === 'true' && !!document.querySelector('#files li')`)
+	graph := p.text(`document.getElementById('graph').textContent`)
+	for _, want := range []string{`<img src=x onerror=window.flowPwned=1>`, `javascript:window.flowPwned=2`, `<script>window.flowPwned=7`} {
+		if !strings.Contains(graph, want) {
+			t.Errorf("the graph does not show the step %s as text: %s", want, graph)
+		}
+	}
+	if files := p.text(`document.getElementById('files').textContent`); !strings.Contains(files, `"><img src=x onerror=window.flowPwned=3>.txt`) {
+		t.Errorf("the outputs do not show the file name as text: %s", files)
+	}
+	p.do(chromedp.Click(chromedp.CSS(`#jobs tr[data-job^="main/<script>"] button`)))
+	p.wait("the hostile log", `(document.getElementById('stderr') || {}).textContent.includes('flowPwned=9')`)
+	if got := p.text(`document.getElementById('stderr').textContent`); !strings.Contains(got, `<script>window.flowPwned=7</script>`) {
+		t.Errorf("the log is not shown as text: %s", got)
+	}
+	p.inert("the run page")
+
+	p.open("#/lineage/" + id + "/" + url.PathEscape(`"><img src=x onerror=window.flowPwned=3>.txt`))
+	p.wait("the lineage graph", `!!document.querySelector('#lineage-graph svg')`)
+	p.inert("the lineage page")
+
+	// The check can fail: markup put in the page as HTML is blocked by the
+	// policy, and counted.
+	p.eval(`document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=x onerror="window.flowPwned=11">'), 0`)
+	p.wait("a policy violation", `window.flowCSPViolations > 0`)
+	if got := p.eval(`window.flowPwned === undefined`); got != "true" {
+		t.Errorf("an inline handler ran despite the policy: %s", got)
 	}
 }

@@ -21,3 +21,11 @@ steps:
     run: gather.cwl
     in: {files: "<img src=x onerror=window.flowPwned=1>/out"}
     out: [out]
+  "<script>window.flowPwned=7<\\x2fscript>":
+    run:
+      class: CommandLineTool
+      baseCommand: [sh, -c, 'echo "<script>window.flowPwned=7</script> <a href=\"javascript:window.flowPwned=8\">x</a> \"><img src=x onerror=window.flowPwned=9>" >&2']
+      inputs: []
+      outputs: []
+    in: {}
+    out: []

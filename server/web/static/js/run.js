@@ -196,11 +196,11 @@ export async function show(main, {id, params}) {
   }
 
   async function drawFiles() {
+    let list = [];
+    try { list = await api.call(`/runs/${enc(id)}/files`); } catch { /* none yet */ }
     clear(files).append(h('h2', {id: 'files-h'}, 'Inputs and outputs'));
     files.append(h('h3', {}, 'Inputs'), h('pre', {class: 'json'}, JSON.stringify(run.inputs || {}, null, 2)));
     files.append(h('h3', {}, 'Outputs'));
-    let list = [];
-    try { list = await api.call(`/runs/${enc(id)}/files`); } catch { /* none yet */ }
     if (!list.length) { files.append(h('p', {}, 'No output files yet.')); return; }
     files.append(h('ul', {class: 'outputs'}, list.map((f) => {
       const path = f.split('/').map(enc).join('/');
@@ -223,8 +223,9 @@ export async function show(main, {id, params}) {
   }
 
   const finishedAtStart = await refresh();
+  window.flowRunShownAt = performance.now(); // since the page began loading; read by the browser tests
+  if (!finishedAtStart) drawFiles(); // the inputs, while it runs
   if (selected) select(selected);
-  else drawFiles();
   if (finishedAtStart) return () => { if (tail) clearInterval(tail); };
   let pending = null;
   const stopEvents = api.follow(`/runs/${enc(id)}/events`, (ev) => {

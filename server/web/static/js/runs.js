@@ -83,6 +83,7 @@ export async function show(main, {params}) {
   older.addEventListener('click', () => { pages.push(next); load(); });
   newer.addEventListener('click', () => { pages.pop(); load(); });
   await load();
+  window.flowRunsShownAt = performance.now(); // since the page began loading; read by the browser tests
 
   // Live: a known run's new state is redrawn in place; a new run on the
   // first page reloads it (at most once a second).
