@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/flow-cwl/flow/internal/testenv"
+	"github.com/flow-cwl/flow/server/store"
 )
 
 // browser starts a headless Chromium for the test; pages opened on it
@@ -442,4 +443,92 @@ func TestWebHostileRunIsInert(t *testing.T) {
 	if got := p.eval(`window.flowPwned === undefined`); got != "true" {
 		t.Errorf("an inline handler ran despite the policy: %s", got)
 	}
+}
+
+// The interface at scale: a runs list of 10,000 runs, and the page of a
+// 1,000-way scatter run. The figures are printed (go test -v), not
+// asserted: the machine may be busy.
+func TestWebScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 1,000-job run and 10,000 recorded runs")
+	}
+	root := browser(t)
+	d := newDaemon(t)
+	tok := d.token("genomics", "operator")
+	st, err := store.Open(d.dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().Add(-10000 * time.Minute).UTC()
+	for i := range 10000 {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		state := store.StateComplete
+		if i%7 == 0 {
+			state = store.StateExecutorError
+		}
+		r := &store.Run{ID: at.Format("20060102T150405.000Z") + fmt.Sprintf("-b%05d", i), Team: "genomics", Owner: "bulk",
+			Name: fmt.Sprintf("align@%d", i%3), Workflow: "wf.cwl", State: state, Submitted: at, Started: at, Finished: at.Add(30 * time.Second)}
+		if err := st.CreateRun(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	d.start()
+
+	samples := make([]string, 1000)
+	for i := range samples {
+		samples[i] = fmt.Sprintf("s%04d", i)
+	}
+	params, _ := json.Marshal(map[string]any{"samples": samples})
+	files := [][2]string{}
+	for _, f := range []string{"scatter.cwl", "greet.cwl", "gather.cwl"} {
+		data, _ := os.ReadFile(webWorkflow(f))
+		files = append(files, [2]string{f, string(data)})
+	}
+	started := time.Now()
+	id := d.submit(tok, form{fields: [][2]string{{"workflow_url", "scatter.cwl"}, {"workflow_params", string(params)}}, files: files})
+	if state := d.waitState(tok, id, 15*time.Minute); state != "COMPLETE" {
+		t.Fatalf("the 1,000-way scatter: %s", state)
+	}
+	t.Logf("web scale: the 1,000-way scatter ran in %v", time.Since(started).Round(time.Second))
+
+	p := newPage(t, root, d)
+	p.signIn(tok)
+	for i := range 3 {
+		p.do(chromedp.Navigate("about:blank")) // each load a fresh page
+		p.open("#/runs")
+		p.wait("the first page of 10,001 runs", `window.flowRunsShownAt > 0 && document.querySelectorAll('#runs-body tr[data-run]').length === 50`)
+		t.Logf("web scale: runs list of 10,001 runs, load %d: shown %s ms after navigation (API call and drawing: %s ms)", i+1,
+			p.eval(`Math.round(window.flowRunsShownAt)`), p.eval(`Math.round(window.flowRunsLoadedMs)`))
+	}
+	first := p.text(`document.querySelector('#runs-body tr[data-run]').dataset.run`)
+	p.do(chromedp.Click(chromedp.CSS("#older")))
+	p.wait("the second page", `document.getElementById('runs-info').textContent.startsWith('Page 2')`)
+	if second := p.text(`document.querySelector('#runs-body tr[data-run]').dataset.run`); second == first {
+		t.Error("the second page starts with the first page's run")
+	}
+	t.Logf("web scale: the next page: %s ms", p.eval(`Math.round(window.flowRunsLoadedMs)`))
+	p.open("#/runs?q=b09990&state=COMPLETE")
+	p.wait("a filtered list", `window.flowRunsShownAt > 0 && document.getElementById('runs-info').textContent === 'Page 1: 1 runs.'`)
+	t.Logf("web scale: text and state filter over 10,001 runs: %s ms", p.eval(`Math.round(window.flowRunsLoadedMs)`))
+
+	p.do(chromedp.Navigate("about:blank"))
+	p.open("#/runs/" + id)
+	p.wait("the scatter run's page", `window.flowRunShownAt > 0 && document.querySelectorAll('#jobs tbody tr').length === 1001`)
+	if g := p.text(`document.querySelector('#graph g[data-key="step:greet"]').textContent`); !strings.Contains(g, "1000/1000 done") {
+		t.Errorf("the scatter step shows %q", g)
+	}
+	t.Logf("web scale: the 1,000-way scatter's page shown %s ms after navigation; drawing graph and timeline takes %s ms",
+		p.eval(`Math.round(window.flowRunShownAt)`), p.eval(`Math.round(window.flowRunDrawnMs)`))
+	click := p.eval(`new Promise((done) => {
+		const t0 = performance.now();
+		document.querySelector('#jobs tbody tr:nth-child(500) button').click();
+		const check = () => {
+			const e = document.getElementById('stderr');
+			if (e && e.textContent.includes('greeting')) done(Math.round(performance.now() - t0)); else requestAnimationFrame(check);
+		};
+		check();
+	})`)
+	frame := p.eval(`new Promise((done) => { const t0 = performance.now(); requestAnimationFrame(() => requestAnimationFrame(() => done(Math.round(performance.now() - t0)))); })`)
+	t.Logf("web scale: on that page, a job's details and log appear %s ms after a click; two animation frames take %s ms", click, frame)
 }
