@@ -340,6 +340,30 @@ func TestWebInterface(t *testing.T) {
 		t.Errorf("another team's run by URL: %s", got)
 	}
 
+	// Admin: a new token's secret is shown once, an SSH key's public half,
+	// the team's usage; Systems: how jobs are confined.
+	adm := newPage(t, root, d)
+	adm.signIn(admin)
+	adm.open("#/admin")
+	adm.wait("the admin page", `!!document.getElementById('tokens') && !!document.getElementById('usage-h')`)
+	adm.do(chromedp.SendKeys(chromedp.CSS("#tok-name"), "robot"), chromedp.SetValue(chromedp.CSS("#tok-role"), "viewer"),
+		chromedp.Click(chromedp.CSS(`#tok-name ~ button[type=submit]`)))
+	adm.wait("the new token's secret", `(document.getElementById('tok-secret') || {}).value > ''`)
+	secret := adm.text(`document.getElementById('tok-secret').value`)
+	if status, _ := d.request("GET", "/api/v1/runs", secret, nil, ""); status != 200 || !strings.HasPrefix(secret, "flowd_") {
+		t.Errorf("the token the admin page made does not read: %d %q", status, secret)
+	}
+	adm.do(chromedp.SendKeys(chromedp.CSS("#key-name"), "hpc1"), chromedp.Click(chromedp.CSS(`#key-name ~ button[type=submit]`)))
+	adm.wait("the new key's public half", `document.querySelector('.keys') && document.querySelector('.keys').textContent.includes('ssh-ed25519 ')`)
+	if usage := adm.text(`document.getElementById('usage-h').parentElement.textContent`); !strings.Contains(usage, "count: 1") {
+		t.Errorf("the usage: %s", usage)
+	}
+	adm.open("#/systems")
+	adm.wait("the systems page", `document.querySelector('main').textContent.includes('Jobs on this machine run')`)
+	if view.eval(`document.getElementById('nav-admin').hidden`) != "true" {
+		t.Error("a viewer is shown the admin page's link")
+	}
+
 	// Signing out ends the session: the cookie no longer reads.
 	op.open("#/runs")
 	op.wait("the runs page", `!!document.getElementById('runs-body')`)

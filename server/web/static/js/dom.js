@@ -53,6 +53,12 @@ export function clear(el) {
   return el;
 }
 
+// add appends children to el, skipping null and false (which the DOM's
+// own append would write as the words "null" and "false").
+export function add(el, ...children) {
+  return append(el, children);
+}
+
 // say tells screen readers what changed.
 export function say(msg) {
   const st = document.getElementById('status');

@@ -3,7 +3,7 @@
 // by a path the team may read); the daemon checks everything again.
 
 import * as api from './api.js';
-import {h, clear, fmtTime, say} from './dom.js';
+import {h, add, fmtTime, say} from './dom.js';
 
 const enc = encodeURIComponent;
 
@@ -60,7 +60,7 @@ function widget(t, def, label) {
     case 'File': case 'Directory': {
       const isFile = t.kind === 'File';
       const file = isFile ? h('input', {type: 'file', 'aria-label': `${label}: upload a file`}) : null;
-      const path = h('input', {type: 'text', placeholder: 'or a path the team may read', value: def && (def.path || def.location) || '', 'aria-label': `${label}: path`});
+      const path = h('input', {type: 'text', placeholder: 'or a team data path', value: def && (def.path || def.location) || '', 'aria-label': `${label}: path`});
       const el = h('div', {class: 'filepick', id}, file, path);
       return {el, value: (uploads) => {
         if (file && file.files.length) {
@@ -111,7 +111,7 @@ function widget(t, def, label) {
 async function form(main, name, version, versions) {
   const desc = await api.call(`/workflows/${enc(name)}/inputs` + (version ? `?version=${enc(version)}` : ''));
   const wf = desc.workflow;
-  main.append(h('h1', {}, `Launch ${wf.name}`), h('p', {class: 'help'}, `Version ${wf.version} · ${wf.main}`),
+  add(main, h('h1', {}, `Launch ${wf.name}`), h('p', {class: 'help'}, `Version ${wf.version} · ${wf.main}`),
     desc.label ? h('p', {}, desc.label) : null, desc.doc ? h('p', {class: 'doc'}, desc.doc) : null);
   if (versions.length > 1) {
     main.append(h('p', {}, 'Other versions: ', versions.filter((v) => v.version !== wf.version).map((v) =>

@@ -4,7 +4,7 @@
 // event stream redraws it.
 
 import * as api from './api.js';
-import {h, clear, stateBadge, stateWord, stateSymbol, stateClass, fmtTime, fmtDuration, fmtBytes, say} from './dom.js';
+import {h, clear, add, stateBadge, stateWord, stateSymbol, stateClass, fmtTime, fmtDuration, fmtBytes, say} from './dom.js';
 import {draw} from './graph.js';
 
 const enc = encodeURIComponent;
@@ -65,7 +65,7 @@ export async function show(main, {id, params}) {
 
   function drawHead() {
     const dur = run.started ? (run.finished ? new Date(run.finished) : new Date()) - new Date(run.started) : null;
-    clear(head).append(
+    add(clear(head),
       h('h1', {}, run.name || run.id, ' ', stateBadge(run.state)),
       h('dl', {class: 'meta'},
         h('dt', {}, 'Run'), h('dd', {}, run.id),
@@ -163,10 +163,11 @@ export async function show(main, {id, params}) {
     drawGraph();
     for (const tr of timeline.querySelectorAll('tr[data-job]')) tr.classList.toggle('selected', tr.getAttribute('data-job') === job);
     const a = jobs.find((j) => j.job === job);
-    clear(details).append(h('h2', {id: 'details-h', tabindex: '-1'}, a ? `Job ${a.job}` : `Step ${step || ''}`));
+    add(clear(details), h('h2', {id: 'details-h', tabindex: '-1'}, a ? `Job ${a.job}` : `Step ${step || ''}`));
     if (!a) { details.append(h('p', {}, 'This step has not run.')); return; }
     const rows = [
-      ['State', stateBadge(a.state)], ['Exit code', String(a.exit_code)], ['Tool', a.tool],
+      // The tool's path under the run's directory: where the daemon keeps it is not the reader's business.
+      ['State', stateBadge(a.state)], ['Exit code', String(a.exit_code)], ['Tool', String(a.tool || '').replace(/^.*\/runs\/[^/]+\//, '')],
       ['Command line', h('code', {}, (a.command_line || []).join(' '))],
       ['Host', a.host || ''], ['Slurm job', a.job_id || ''],
       ['Started', fmtTime(a.started)], ['Finished', fmtTime(a.finished)],
@@ -186,7 +187,7 @@ export async function show(main, {id, params}) {
           const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - 4;
           el.textContent = text || '(empty)';
           if (atEnd) el.scrollTop = el.scrollHeight; // follow the tail unless the reader scrolled up
-        } catch (e) { el.textContent = `(${e.message})`; }
+        } catch (e) { el.textContent = e.status === 404 ? '(none kept)' : `(${e.message})`; }
       }
     };
     await load();
