@@ -9,9 +9,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -278,6 +280,11 @@ func TestWebInterface(t *testing.T) {
 	if got := op.text(`document.getElementById('stderr').textContent`); !strings.Contains(got, strings.TrimSpace(strings.SplitN(string(wantLog), "\n", 2)[0])) {
 		t.Errorf("the job's log shows %q; the API has %q", got, wantLog)
 	}
+	// The keyboard reaches a step of the graph: focused, Enter shows its job.
+	op.do(chromedp.Focus(chromedp.CSS(`#graph g[data-key="step:gather"]`)), chromedp.KeyEvent("\r"))
+	op.wait("the gather job's details, by keyboard", `document.getElementById('details-h').textContent === 'Job main/gather'`)
+	op.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#jobs tr[data-job=%q] button`, job))))
+	op.wait("the first job again", `document.getElementById('details-h').textContent === 'Job `+job+`'`)
 	if shots {
 		op.do(chromedp.EmulateViewport(1280, 1400))
 		op.screenshot("web-run.png")
@@ -555,4 +562,29 @@ func TestWebScale(t *testing.T) {
 	})`)
 	frame := p.eval(`new Promise((done) => { const t0 = performance.now(); requestAnimationFrame(() => requestAnimationFrame(() => done(Math.round(performance.now() - t0)))); })`)
 	t.Logf("web scale: on that page, a job's details and log appear %s ms after a click; two animation frames take %s ms", click, frame)
+}
+
+// Under TLS the session cookie is Secure: a browser never sends it over
+// plain HTTP.
+func TestWebSessionCookieIsSecureUnderTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := writeTestPKI(t, dir)
+	config := filepath.Join(dir, "flowd.yaml")
+	writeFile(t, config, "tls_cert: "+filepath.Join(dir, "cert.pem")+"\ntls_key: "+filepath.Join(dir, "key.pem")+"\n")
+	d := newDaemon(t, "--config", config)
+	d.url = "https://" + freeAddr(t)
+	d.client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca}}}
+	tok := d.token("genomics", "viewer")
+	d.start()
+	resp, err := d.client.Post(d.url+"/api/v1/session", "application/json", strings.NewReader(`{"token": "`+tok+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	c := resp.Header.Get("Set-Cookie")
+	for _, want := range []string{"flowd_session=", "; Secure", "; HttpOnly", "; SameSite=Strict"} {
+		if resp.StatusCode != 201 || !strings.Contains(c, want) {
+			t.Errorf("sign-in over TLS: %d, cookie %q lacks %q", resp.StatusCode, c, want)
+		}
+	}
 }

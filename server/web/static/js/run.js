@@ -180,16 +180,17 @@ export async function show(main, {id, params}) {
     const stderr = h('pre', {class: 'log', id: 'stderr', tabindex: '0', 'aria-label': 'stderr'});
     const stdout = h('pre', {class: 'log', id: 'stdout', tabindex: '0', 'aria-label': 'stdout'});
     details.append(h('h3', {}, 'stderr'), stderr, h('h3', {}, 'stdout'), stdout);
-    const load = async () => {
-      for (const [el, q] of [[stderr, ''], [stdout, '?stream=stdout']]) {
-        try {
-          const text = await api.call(`/runs/${enc(id)}/logs/${a.job.split('/').map(enc).join('/')}${q}`);
-          const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - 4;
-          el.textContent = text || '(empty)';
-          if (atEnd) el.scrollTop = el.scrollHeight; // follow the tail unless the reader scrolled up
-        } catch (e) { el.textContent = e.status === 404 ? '(none kept)' : `(${e.message})`; }
-      }
-    };
+    // Both streams at once; one the job did not keep is not asked for.
+    const streams = [[stderr, '', a.stderr || a.stderr_tail || a.state === 'running'], [stdout, '?stream=stdout', a.stdout]];
+    const load = () => Promise.all(streams.map(async ([el, q, kept]) => {
+      if (!kept) { el.textContent = '(none kept)'; return; }
+      try {
+        const text = await api.call(`/runs/${enc(id)}/logs/${a.job.split('/').map(enc).join('/')}${q}`);
+        const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - 4;
+        el.textContent = text || '(empty)';
+        if (atEnd) el.scrollTop = el.scrollHeight; // follow the tail unless the reader scrolled up
+      } catch (e) { el.textContent = e.status === 404 ? '(none kept)' : `(${e.message})`; }
+    }));
     await load();
     if (a.state === 'running') tail = setInterval(load, 2000);
     details.querySelector('h2').focus();
