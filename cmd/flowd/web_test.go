@@ -457,7 +457,7 @@ func TestWebHostileRunIsInert(t *testing.T) {
 		t.Errorf("the outputs do not show the file name as text: %s", files)
 	}
 	p.do(chromedp.Click(chromedp.CSS(`#jobs tr[data-job^="main/<script>"] button`)))
-	p.wait("the hostile log", `(document.getElementById('stderr') || {}).textContent.includes('flowPwned=9')`)
+	p.wait("the hostile log", `((document.getElementById('stderr') || {}).textContent || '').includes('flowPwned=9')`)
 	if got := p.text(`document.getElementById('stderr').textContent`); !strings.Contains(got, `<script>window.flowPwned=7</script>`) {
 		t.Errorf("the log is not shown as text: %s", got)
 	}
