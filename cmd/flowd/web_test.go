@@ -338,6 +338,26 @@ func TestWebInterface(t *testing.T) {
 	op.do(chromedp.Click(chromedp.CSS("#cancel")), chromedp.Click(chromedp.CSS("#cancel"))) // the second click confirms
 	op.wait("the run canceled", `document.querySelector('.runhead h1').textContent.includes('canceled')`)
 
+	// A run's page follows it live: the scatter step is running, its done
+	// count grows, and it ends done.
+	samples := make([]string, 150)
+	for i := range samples {
+		samples[i] = fmt.Sprintf("s%03d", i)
+	}
+	params, _ := json.Marshal(map[string]any{"samples": samples})
+	var wfFiles [][2]string
+	for _, f := range []string{"scatter.cwl", "greet.cwl", "gather.cwl"} {
+		data, _ := os.ReadFile(webWorkflow(f))
+		wfFiles = append(wfFiles, [2]string{f, string(data)})
+	}
+	live := d.submit(operator, form{fields: [][2]string{{"workflow_url", "scatter.cwl"}, {"workflow_params", string(params)}}, files: wfFiles})
+	op.open("#/runs/" + live)
+	op.wait("the scatter step running with jobs done", `(() => { const g = document.querySelector('#graph g[data-key="step:greet"]');
+		return !!g && g.dataset.state === 'running' && /[1-9]\d*\/\d+ done/.test(g.textContent); })()`)
+	op.wait("the scatter step done", `(() => { const g = document.querySelector('#graph g[data-key="step:greet"]');
+		return !!g && g.dataset.state === 'succeeded' && g.textContent.includes('150/150 done'); })()`)
+	op.wait("the run complete", `document.querySelector('main').dataset.finished === 'true'`)
+
 	// Another team's run is not reachable by its URL.
 	other := newPage(t, root, d)
 	other.signIn(stranger)

@@ -25,8 +25,10 @@ function latest(attempts) {
   return [...by.values()].sort((a, b) => (a.started < b.started ? -1 : a.started > b.started ? 1 : a.job < b.job ? -1 : 1));
 }
 
-// stepState sums up a step's jobs: one state and counts.
-function stepState(jobs) {
+// stepState sums up a step's jobs: one state and counts. A job is
+// recorded when it ends, so a step of a running run that has not said
+// "step done" is still running, whatever its recorded jobs say.
+function stepState(jobs, running) {
   const c = {running: 0, done: 0, failed: 0, skipped: 0, reused: 0};
   for (const j of jobs) {
     if (j.state === 'running') c.running++;
@@ -36,7 +38,7 @@ function stepState(jobs) {
     else c.done++;
   }
   let st = 'waiting';
-  if (c.running) st = 'running';
+  if (c.running || (running && jobs.length)) st = 'running';
   else if (c.failed) st = 'failed';
   else if (jobs.length && c.skipped === jobs.length) st = 'skipped';
   else if (jobs.length && c.reused === jobs.length) st = 'reused';
@@ -51,6 +53,7 @@ export async function show(main, {id, params}) {
   let jobs = [];
   let selected = params.get('job') || '';
   let tail = null;
+  const ended = new Set(); // top-level steps whose end the run's log told
 
   const head = h('div', {class: 'runhead'});
   const actions = h('div', {class: 'actions', role: 'group', 'aria-label': 'Run actions'});
@@ -117,7 +120,7 @@ export async function show(main, {id, params}) {
       const key = n.kind + ':' + n.id;
       if (n.kind !== 'step') return {key, lines: [n.id], class: 'io ' + n.kind, round: n.kind === 'input', label: `${n.kind} ${n.id}`};
       const js = bySteps.get(n.id) || [];
-      const {st, c} = stepState(js);
+      const {st, c} = stepState(js, !finished() && !ended.has(n.id));
       const lines = [n.id, `${stateSymbol(st)} ${stateWord(st)}`];
       if (js.length > 1) lines.push(`${c.done}/${js.length} done · ${c.running} running · ${c.failed} failed`);
       const label = `step ${n.id}: ${stateWord(st)}` + (js.length > 1 ? `, ${c.done} of ${js.length} jobs done, ${c.running} running, ${c.failed} failed` : '');
@@ -211,6 +214,10 @@ export async function show(main, {id, params}) {
     })));
   }
 
+  function finished() {
+    return ['COMPLETE', 'EXECUTOR_ERROR', 'SYSTEM_ERROR', 'CANCELED'].includes(run.state);
+  }
+
   async function refresh() {
     try {
       [run, jobs] = await Promise.all([api.call('/runs/' + enc(id)), api.call(`/runs/${enc(id)}/steps`).then(latest)]);
@@ -218,10 +225,10 @@ export async function show(main, {id, params}) {
     const t0 = performance.now();
     drawHead(); drawActions(); drawGraph(); drawTimeline();
     window.flowRunDrawnMs = performance.now() - t0; // read by the browser tests
-    const finished = ['COMPLETE', 'EXECUTOR_ERROR', 'SYSTEM_ERROR', 'CANCELED'].includes(run.state);
-    main.setAttribute('data-finished', finished ? 'true' : 'false');
-    if (finished) drawFiles();
-    return finished;
+    const done = finished();
+    main.setAttribute('data-finished', done ? 'true' : 'false');
+    if (done) drawFiles();
+    return done;
   }
 
   const finishedAtStart = await refresh();
@@ -229,13 +236,25 @@ export async function show(main, {id, params}) {
   if (!finishedAtStart) drawFiles(); // the inputs, while it runs
   if (selected) select(selected);
   if (finishedAtStart) return () => { if (tail) clearInterval(tail); };
+  // Live: every event of the run (replayed from its first) redraws it, at
+  // most every 400 ms; jobs are recorded as they end, without an event, so
+  // a running run is also redrawn every 3 s.
   let pending = null;
-  const stopEvents = api.follow(`/runs/${enc(id)}/events`, (ev) => {
+  const later = () => {
     if (pending) return;
     pending = setTimeout(async () => {
       pending = null;
-      if (await refresh()) stopEvents();
+      if (await refresh()) stop();
     }, 400);
+  };
+  const stopEvents = api.follow(`/runs/${enc(id)}/events`, (ev) => {
+    if (ev.kind === 'step' && ev.data) {
+      const path = String(ev.data.step || '').split('/');
+      if (path.length === 2 && /^step (done|skipped)/.test(ev.data.message || '')) ended.add(path[1]);
+    }
+    later();
   });
-  return () => { stopEvents(); clearTimeout(pending); if (tail) clearInterval(tail); };
+  const ticker = setInterval(later, 3000);
+  function stop() { stopEvents(); clearInterval(ticker); }
+  return () => { stop(); clearTimeout(pending); if (tail) clearInterval(tail); };
 }
