@@ -34,6 +34,36 @@ func (s *Server) routeWebAPI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/workflows/{name}/inputs", s.auth(store.ActionRead, s.workflowInputs))
 	mux.HandleFunc("GET /api/v1/usage", s.auth(store.ActionAdmin, s.usage))
 	mux.HandleFunc("POST /api/v1/runs/{id}/rerun", s.auth(store.ActionSubmit, s.rerun))
+	mux.HandleFunc("GET /api/v1/runs/{id}/submitted/{path...}", s.auth(store.ActionRead, s.submittedFile))
+}
+
+// submittedFile serves a file of what was submitted with the run (its
+// documents, uploaded inputs), by its path in the run's directory. os.Root
+// keeps the path, symlinks included, inside that directory.
+func (s *Server) submittedFile(w http.ResponseWriter, r *http.Request, tok store.Token) {
+	run, _, err := s.teamRun(tok.Team, r.PathValue("id")) // its Dir is the team's
+	if err != nil {
+		writeStoreError(w, err)
+		return
+	}
+	root, err := os.OpenRoot(run.Dir)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "the run has no files")
+		return
+	}
+	defer root.Close()
+	f, err := root.Open(filepath.FromSlash(r.PathValue("path")))
+	if err != nil {
+		writeError(w, http.StatusNotFound, "no such file in the submission")
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.IsDir() {
+		writeError(w, http.StatusNotFound, "no such file in the submission")
+		return
+	}
+	http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
 }
 
 // rerun queues a new run of what a run was given: its files (workflow,

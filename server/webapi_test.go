@@ -260,6 +260,15 @@ func TestLaunchFormInputsGraphFiltersRerun(t *testing.T) {
 		t.Errorf("the report: %q", out)
 	}
 
+	if _, in := d.do(t, nil, "GET", "/api/v1/runs/"+sub.ID+"/submitted/uploads/s1.fa", d.viewer, nil, ""); string(in) != ">a\nACGT\n>b\nTTGA\n" {
+		t.Errorf("the uploaded input: %q", in)
+	}
+	for _, escape := range []string{"../../../flowd.db", "%2e%2e/%2e%2e/%2e%2e/flowd.db"} {
+		if status, _ := d.do(t, nil, "GET", "/api/v1/runs/"+sub.ID+"/submitted/"+escape, d.viewer, nil, ""); status == 200 {
+			t.Errorf("submitted/%s is served", escape)
+		}
+	}
+
 	// An upload's name cannot leave the run's uploads (multipart keeps
 	// only a name's last element: ".." is what is left to refuse).
 	buf.Reset()

@@ -317,6 +317,10 @@ func TestWebInterface(t *testing.T) {
 	if _, report := d.request("GET", "/api/v1/runs/"+launched+"/files/report.txt", operator, nil, ""); string(report) != "mode exact, names liver kidney\n6\n" {
 		t.Errorf("the launched run's report: %q", report)
 	}
+	op.wait("the uploaded input's link", `!!document.querySelector('#files ul.inputs a')`)
+	if got := op.eval(`fetch(document.querySelector('#files ul.inputs a').href).then(r => r.text())`); got != `">a\nACGT\n>b\nTTGA\n>c\nGGGG\n"` {
+		t.Errorf("the uploaded input downloads as %s", got)
+	}
 	// An empty required input is caught before anything is sent.
 	op.open("#/launch/count?version=1.0")
 	op.wait("the launch form", `!!document.getElementById('launch-form')`)

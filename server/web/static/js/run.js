@@ -25,6 +25,18 @@ function latest(attempts) {
   return [...by.values()].sort((a, b) => (a.started < b.started ? -1 : a.started > b.started ? 1 : a.job < b.job ? -1 : 1));
 }
 
+// submittedFiles lists the File inputs that came with the run (relative
+// locations, in its directory): they can be downloaded again.
+function submittedFiles(v, out = []) {
+  if (Array.isArray(v)) v.forEach((x) => submittedFiles(x, out));
+  else if (v && typeof v === 'object') {
+    const loc = v.class === 'File' ? String(v.location || v.path || '') : '';
+    if (loc && !loc.startsWith('/') && !/^[a-z]+:/i.test(loc) && !loc.split('/').includes('..')) out.push(loc);
+    else Object.values(v).forEach((x) => submittedFiles(x, out));
+  }
+  return out;
+}
+
 // stepState sums up a step's jobs: one state and counts. A job is
 // recorded when it ends, so a step of a running run that has not said
 // "step done" is still running, whatever its recorded jobs say.
@@ -205,6 +217,11 @@ export async function show(main, {id, params}) {
     try { list = await api.call(`/runs/${enc(id)}/files`); } catch { /* none yet */ }
     clear(files).append(h('h2', {id: 'files-h'}, 'Inputs and outputs'));
     files.append(h('h3', {}, 'Inputs'), h('pre', {class: 'json'}, JSON.stringify(run.inputs || {}, null, 2)));
+    const sent = submittedFiles(run.inputs);
+    if (sent.length) {
+      files.append(h('ul', {class: 'inputs'}, sent.map((loc) => h('li', {},
+        h('a', {href: `/api/v1/runs/${enc(id)}/submitted/${loc.split('/').map(enc).join('/')}`, download: loc.split('/').pop()}, loc)))));
+    }
     files.append(h('h3', {}, 'Outputs'));
     if (!list.length) { files.append(h('p', {}, 'No output files yet.')); return; }
     files.append(h('ul', {class: 'outputs'}, list.map((f) => {
