@@ -97,6 +97,13 @@ function showSignIn(message) {
   input.focus();
 }
 
+// The skip link moves the focus to the page's content (its href would be
+// taken for a route).
+document.querySelector('.skip').addEventListener('click', (e) => {
+  e.preventDefault();
+  main.focus();
+});
+
 api.onSignedOut(() => showSignIn('You are signed out.'));
 document.getElementById('signout').addEventListener('click', () => api.signOut());
 window.addEventListener('hashchange', render);

@@ -27,7 +27,7 @@ export async function show(main, {params}) {
     location.hash = '#/runs' + (p.toString() ? '?' + p : '');
   }},
   field('f-state', 'State', state), field('f-workflow', 'Workflow', workflow), names, field('f-q', 'Text', q),
-  field('f-since', 'Submitted from', since), field('f-until', 'until (before)', until),
+  field('f-since', 'Submitted from', since), field('f-until', 'to (inclusive)', until),
   h('button', {type: 'submit'}, 'Filter'));
   const body = h('tbody', {id: 'runs-body'});
   const table = h('table', {class: 'runs', id: 'runs'},
