@@ -19,7 +19,8 @@ import (
 
 // What the web interface needs of the API beyond runs and events, open to
 // every client: a workflow's step graph and inputs, launches with
-// uploaded files (readTrigger), runs' lineage and RO-Crates, teams' usage.
+// uploaded files and re-runs (launch.go), runs' lineage, RO-Crates and
+// teams' usage (webprov.go).
 
 func (s *Server) routeWebAPI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/runs/{id}/graph", s.auth(store.ActionRead, s.runGraph))

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/flow-cwl/flow/internal/testcluster"
 	"github.com/flow-cwl/flow/internal/testenv"
 	"github.com/flow-cwl/flow/server/store"
 )
@@ -611,4 +613,57 @@ func TestWebSessionCookieIsSecureUnderTLS(t *testing.T) {
 			t.Errorf("sign-in over TLS: %d, cookie %q lacks %q", resp.StatusCode, c, want)
 		}
 	}
+}
+
+// The systems page shows the daemon's clusters as Slurm reports them: the
+// test cluster reachable with its partition up, and one that cannot be
+// reached, with the reason.
+func TestWebSystemsShowsTheClusters(t *testing.T) {
+	c := testcluster.Require(t)
+	root := browser(t)
+	dir := t.TempDir()
+	clustersFile := filepath.Join(dir, "clusters.yaml")
+	writeFile(t, clustersFile, fmt.Sprintf(`clusters:
+  - name: hpc-test
+    host: %s
+    port: %d
+    username: %s
+    ssh_key: {path: %s}
+    known_hosts: %s
+    workdir: %s
+  - name: gone
+    host: 127.0.0.1
+    port: %d
+    username: nobody
+    ssh_key: {path: %[4]s}
+    known_hosts: %[5]s
+    workdir: /scratch
+`, c.SSHHost, c.SSHPort, c.SSHUser, c.SSHKey, c.SSHKnownHosts, c.WorkDir, freePort(t)))
+	config := filepath.Join(dir, "flowd.yaml")
+	writeFile(t, config, "clusters: "+clustersFile+"\n")
+	d := newDaemon(t, "--config", config)
+	tok := d.token("genomics", "viewer")
+	d.start()
+	p := newPage(t, root, d)
+	p.signIn(tok)
+	p.open("#/systems")
+	p.wait("the clusters", `document.querySelectorAll('#clusters tbody tr').length === 2`)
+	rows := p.text(`[...document.querySelectorAll('#clusters tbody tr')].map(tr => tr.innerText.replace(/\s+/g, ' ')).join('\n')`)
+	t.Logf("the systems page:\n%s", rows)
+	lines := strings.Split(rows, "\n")
+	if !strings.HasPrefix(lines[0], "hpc-test ✓ yes") || !strings.Contains(lines[0], "▲ up") || !strings.Contains(lines[0], "free") && !strings.Contains(lines[0], " in ") {
+		t.Errorf("the test cluster: %q", lines[0])
+	}
+	if !strings.HasPrefix(lines[1], "gone ✗ no") {
+		t.Errorf("the unreachable cluster: %q", lines[1])
+	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
