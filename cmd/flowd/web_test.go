@@ -282,6 +282,16 @@ func TestWebInterface(t *testing.T) {
 	if got := op.text(`document.getElementById('stderr').textContent`); !strings.Contains(got, strings.TrimSpace(strings.SplitN(string(wantLog), "\n", 2)[0])) {
 		t.Errorf("the job's log shows %q; the API has %q", got, wantLog)
 	}
+	// Lineage: from the output file, the jobs and files that made it, each
+	// job linking to its place in the run.
+	op.do(chromedp.Click(chromedp.CSS(`#files ul.outputs a[href^="#/lineage/"]`)))
+	op.wait("the lineage of summary.txt", `!!document.querySelector('#lineage-graph svg') && document.querySelectorAll('ul.lineage a').length === 4`)
+	if got := op.text(`[...document.querySelectorAll('ul.lineage a')].map(a => a.textContent).sort().join(' ')`); got != "main/gather main/greet/0 main/greet/1 main/greet/2" {
+		t.Errorf("the lineage's jobs: %s", got)
+	}
+	op.do(chromedp.Click(chromedp.CSS(`ul.lineage a`)))
+	op.wait("the run page at the gather job", `location.hash.includes('job=main%2Fgather') && (document.getElementById('details-h') || {}).textContent === 'Job main/gather'`)
+
 	// The keyboard reaches a step of the graph: focused, Enter shows its job.
 	op.do(chromedp.Focus(chromedp.CSS(`#graph g[data-key="step:gather"]`)), chromedp.KeyEvent("\r"))
 	op.wait("the gather job's details, by keyboard", `document.getElementById('details-h').textContent === 'Job main/gather'`)
