@@ -29,7 +29,7 @@ var static embed.FS
 // Policy is the Content-Security-Policy of the interface's files: scripts,
 // styles and requests only from the daemon itself, no inline script or
 // style, no plugins, never framed.
-const Policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+const Policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
 	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // Handler serves the page at / and its files under /ui/.
