@@ -56,6 +56,12 @@ type Inputs struct {
 	Inputs   []InputField `json:"inputs"`
 }
 
+// EventCursor answers GET /api/v1/events/latest: the team's latest event,
+// to follow /api/v1/events?last_event_id= from.
+type EventCursor struct {
+	LastEventID uint64 `json:"last_event_id"`
+}
+
 // Launch form fields: POST /api/v1/workflows/{name}/runs also takes
 // multipart/form-data, with the Trigger as JSON in FieldTrigger and files
 // the inputs name in FieldUpload parts. Each upload's file name is a plain

@@ -23,6 +23,7 @@ import (
 // teams' usage (webprov.go).
 
 func (s *Server) routeWebAPI(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/events/latest", s.auth(store.ActionRead, s.latestEvent))
 	mux.HandleFunc("GET /api/v1/runs/{id}/graph", s.auth(store.ActionRead, s.runGraph))
 	mux.HandleFunc("GET /api/v1/runs/{id}/ro-crate", s.auth(store.ActionRead, s.runROCrate))
 	mux.HandleFunc("GET /api/v1/runs/{id}/lineage/{path...}", s.auth(store.ActionRead, s.outputLineage))
@@ -30,6 +31,18 @@ func (s *Server) routeWebAPI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/usage", s.auth(store.ActionAdmin, s.usage))
 	mux.HandleFunc("POST /api/v1/runs/{id}/rerun", s.auth(store.ActionSubmit, s.rerun))
 	mux.HandleFunc("GET /api/v1/runs/{id}/submitted/{path...}", s.auth(store.ActionRead, s.submittedFile))
+}
+
+// latestEvent answers the ID of the team's latest event, so that a client
+// can follow /api/v1/events?last_event_id=ID from now on instead of
+// receiving the team's whole history first.
+func (s *Server) latestEvent(w http.ResponseWriter, r *http.Request, tok store.Token) {
+	id, err := s.store.LastEventID(tok.Team)
+	if err != nil {
+		writeStoreError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.EventCursor{LastEventID: id})
 }
 
 // runFilter reads GET /api/v1/runs's filters: state, workflow, q (text),

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net"
@@ -328,6 +329,14 @@ func TestLaunchFormInputsGraphFiltersRerun(t *testing.T) {
 	if status != 200 || !bytes.HasPrefix(body, []byte("PK")) {
 		t.Errorf("RO-Crate: %d %.100q", status, body)
 	}
+	status, body = d.do(t, nil, "GET", "/api/v1/events/latest", d.viewer, nil, "")
+	var cursor api.EventCursor
+	if json.Unmarshal(body, &cursor); status != 200 || cursor.LastEventID == 0 {
+		t.Errorf("the latest event: %d %s", status, body)
+	}
+	if first := firstEventID(t, d.base+fmt.Sprintf("/api/v1/events?last_event_id=%d", cursor.LastEventID-1), d.viewer); first != fmt.Sprint(cursor.LastEventID) {
+		t.Errorf("the stream after the latest event but one starts at %s, want %d", first, cursor.LastEventID)
+	}
 	status, body = d.do(t, nil, "GET", "/api/v1/usage", d.admin, nil, "")
 	var u api.TeamUsage
 	if json.Unmarshal(body, &u); status != 200 || u.Runs[api.Complete] != 3 || u.Workflow["count"] != 2 || u.Jobs < 2 {
@@ -359,4 +368,26 @@ func TestWebHeaders(t *testing.T) {
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") || !strings.Contains(csp, "default-src 'none'") {
 		t.Errorf("the API's policy: %q", csp)
 	}
+}
+
+// firstEventID reads an event stream until its first event and returns
+// that event's id.
+func firstEventID(t *testing.T, url, token string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if id, ok := strings.CutPrefix(sc.Text(), "id: "); ok {
+			return id
+		}
+	}
+	return ""
 }

@@ -85,7 +85,7 @@ func (p *page) do(steps ...chromedp.Action[chromedp.Void]) {
 	ctx, cancel := context.WithTimeout(p.ctx, pageTimeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
-		p.t.Fatalf("browser: %v\n%s", err, p.d.log.String())
+		p.t.Fatalf("browser: %v\npage: %s\n%s", err, p.eval(`location.href + ' ' + document.body.innerText.slice(0, 1000)`), p.d.log.String())
 	}
 }
 
@@ -333,6 +333,16 @@ func TestWebInterface(t *testing.T) {
 	if got := op.eval(`fetch(document.querySelector('#files ul.inputs a').href).then(r => r.text())`); got != `">a\nACGT\n>b\nTTGA\n>c\nGGGG\n"` {
 		t.Errorf("the uploaded input downloads as %s", got)
 	}
+	// Run again: the same workflow, inputs and uploads, as a new run.
+	op.do(chromedp.Click(chromedp.CSS("#rerun")))
+	op.wait("the re-run's page", `location.hash.startsWith('#/runs/') && !location.hash.includes('`+launched+`') && document.querySelector('main').dataset.finished === 'true'`)
+	again := strings.TrimPrefix(op.text(`location.hash`), "#/runs/")
+	if _, report := d.request("GET", "/api/v1/runs/"+again+"/files/report.txt", operator, nil, ""); string(report) != "mode exact, names liver kidney\n6\n" {
+		t.Errorf("the re-run's report: %q", report)
+	}
+	if title := op.text(`document.title`); !strings.HasSuffix(title, " · flowd") || !strings.Contains(title, "count@1.0") {
+		t.Errorf("the run page's title: %q", title)
+	}
 	// An empty required input is caught before anything is sent.
 	op.open("#/launch/count?version=1.0")
 	op.wait("the launch form", `!!document.getElementById('launch-form')`)
@@ -398,7 +408,7 @@ func TestWebInterface(t *testing.T) {
 	}
 	adm.do(chromedp.SendKeys(chromedp.CSS("#key-name"), "hpc1"), chromedp.Click(chromedp.CSS(`#key-name ~ button[type=submit]`)))
 	adm.wait("the new key's public half", `document.querySelector('.keys') && document.querySelector('.keys').textContent.includes('ssh-ed25519 ')`)
-	if usage := adm.text(`document.getElementById('usage-h').parentElement.textContent`); !strings.Contains(usage, "count: 1") {
+	if usage := adm.text(`document.getElementById('usage-h').parentElement.textContent`); !strings.Contains(usage, "count: 2") { // the launch and its re-run
 		t.Errorf("the usage: %s", usage)
 	}
 	adm.open("#/systems")

@@ -123,3 +123,21 @@ func TestPageLoadsOnlyItsOwnFiles(t *testing.T) {
 		}
 	}
 }
+
+// Every module parses (node --check), so that a slip in one does not
+// leave the page at "Loading…".
+func TestModulesParse(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		testenv.SkipOrFail(t, "no node to check the modules with")
+	}
+	entries, _ := static.ReadDir("static/js")
+	for _, e := range entries {
+		src, _ := static.ReadFile("static/js/" + e.Name())
+		cmd := exec.Command(node, "--check", "--input-type=module")
+		cmd.Stdin = bytes.NewReader(src)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", e.Name(), err, out)
+		}
+	}
+}

@@ -53,6 +53,8 @@ async function render() {
   } catch (e) {
     if (api.current()) main.append(h('p', {class: 'error', role: 'alert'}, e.message));
   }
+  const h1 = main.querySelector('h1');
+  document.title = (h1 ? h1.textContent + ' · ' : '') + 'flowd'; // what a screen reader and the tab say
   for (const a of document.querySelectorAll('#nav a')) {
     a.toggleAttribute('aria-current', location.hash.startsWith(a.getAttribute('href')));
   }

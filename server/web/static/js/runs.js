@@ -82,28 +82,28 @@ export async function show(main, {params}) {
   }
   older.addEventListener('click', () => { pages.push(next); load(); });
   newer.addEventListener('click', () => { pages.pop(); load(); });
+  // Only what happens from now on: the team's history is in the list.
+  const {last_event_id: cursor} = await api.call('/events/latest');
   await load();
   window.flowRunsShownAt = performance.now(); // since the page began loading; read by the browser tests
 
-  // Live: a known run's new state is redrawn in place; a new run on the
-  // first page reloads it (at most once a second).
-  let pending = null;
+  // Live: any run's change of state reloads the page shown (one request,
+  // at most every 300 ms), so that rows, order and paging stay the
+  // daemon's; a run that changed is announced.
+  let pending = null, dirty = false;
   const reload = () => {
-    if (pending) return;
-    pending = setTimeout(() => { pending = null; load().catch(() => {}); }, 500);
+    if (pending) { dirty = true; return; }
+    pending = setTimeout(async () => {
+      try { await load(); } catch { /* the next event tries again */ }
+      pending = null;
+      if (dirty) { dirty = false; reload(); } // changes that came while loading
+    }, 300);
   };
-  const stopEvents = api.follow('/events', async (ev) => {
+  const stopEvents = api.follow('/events?last_event_id=' + cursor, (ev) => {
     if (ev.kind !== 'state') return;
     const known = rows.get(ev.run_id);
-    if (!known) {
-      if (pages.length === 1) reload();
-      return;
-    }
-    try {
-      const r = await api.call('/runs/' + encodeURIComponent(ev.run_id));
-      known.tr.replaceWith(row(r));
-      say(`Run ${r.name || r.id} is ${r.state.toLowerCase()}`);
-    } catch { /* gone */ }
+    if (known || pages.length === 1) reload();
+    if (known && ev.data && ev.data.state) say(`Run ${known.run.name || known.run.id} is ${String(ev.data.state).toLowerCase()}`);
   });
   return () => { stopEvents(); clearTimeout(pending); };
 }
