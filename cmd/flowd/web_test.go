@@ -158,6 +158,16 @@ func (p *page) screenshot(name string) {
 	}
 }
 
+// namedToken creates a token with a name, as "submitted by" shows it.
+func (d *daemon) namedToken(team, role, name string) string {
+	d.t.Helper()
+	out, err := d.command("token", "create", "--team", team, "--role", role, "--name", name, "--data-dir", d.dataDir).Output()
+	if err != nil {
+		d.t.Fatalf("flowd token create: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // webWorkflow is a workflow of the web tests, in server/testdata/web.
 func webWorkflow(name string) string { return filepath.Join("../../server/testdata/web", name) }
 
@@ -201,7 +211,7 @@ func (d *daemon) jobs(token, id string) map[string]string {
 func TestWebInterface(t *testing.T) {
 	root := browser(t)
 	d := newDaemon(t)
-	operator := d.token("genomics", "operator")
+	operator := d.namedToken("genomics", "operator", "alice laptop")
 	viewer := d.token("genomics", "viewer")
 	admin := d.token("genomics", "admin")
 	stranger := d.token("chemistry", "operator")
@@ -223,15 +233,6 @@ func TestWebInterface(t *testing.T) {
 	op.wait("the CLI's run complete in the list", `!!document.querySelector('#runs-body tr[data-state="COMPLETE"]')`)
 	<-cli
 	id := op.text(`document.querySelector('#runs-body tr[data-run]').dataset.run`)
-	if shots {
-		for range 3 { // a fuller list for the screenshot
-			d.waitState(operator, d.submit(operator, form{fields: [][2]string{{"workflow_url", "wf.cwl"}, {"workflow_params", `{"seed": 3}`}},
-				files: [][2]string{{"wf.cwl", threeSteps}, {"step.cwl", strings.ReplaceAll(oneStep, "sleep 1; ", "")}}}), time.Minute)
-		}
-		op.open("#/runs")
-		op.wait("the runs", `document.querySelectorAll('#runs-body tr[data-run]').length === 4`)
-		op.screenshot("web-runs.png")
-	}
 
 	// The run page: every step's final state in the graph, every job in
 	// the timeline, a job's log.
@@ -383,6 +384,12 @@ func TestWebInterface(t *testing.T) {
 	op.wait("the scatter step done", `(() => { const g = document.querySelector('#graph g[data-key="step:greet"]');
 		return !!g && g.dataset.state === 'succeeded' && g.textContent.includes('150/150 done'); })()`)
 	op.wait("the run complete", `document.querySelector('main').dataset.finished === 'true'`)
+
+	if shots { // the list now holds runs of every kind
+		op.open("#/runs")
+		op.wait("the runs", `document.querySelectorAll('#runs-body tr[data-run]').length === 5`)
+		op.screenshot("web-runs.png")
+	}
 
 	// Another team's run is not reachable by its URL.
 	other := newPage(t, root, d)
