@@ -283,6 +283,14 @@ func TestWebInterface(t *testing.T) {
 	if got := op.text(`document.getElementById('stderr').textContent`); !strings.Contains(got, strings.TrimSpace(strings.SplitN(string(wantLog), "\n", 2)[0])) {
 		t.Errorf("the job's log shows %q; the API has %q", got, wantLog)
 	}
+	// The run's provenance downloads, with the session's cookie.
+	for _, link := range []string{"provenance", "ro-crate"} {
+		got := op.eval(`fetch(document.querySelector('.actions a[href$="/` + link + `"]').href).then(async r => r.status + ' ' + (await r.text()).slice(0, 40))`)
+		if !strings.HasPrefix(got, `"200 `) || (link == "provenance" && !strings.Contains(got, "{")) || (link == "ro-crate" && !strings.Contains(got, "PK")) {
+			t.Errorf("the %s download: %s", link, got)
+		}
+	}
+
 	// Lineage: from the output file, the jobs and files that made it, each
 	// job linking to its place in the run.
 	op.do(chromedp.Click(chromedp.CSS(`#files ul.outputs a[href^="#/lineage/"]`)))
