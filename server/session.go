@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -154,8 +155,15 @@ func (s *Server) routeSession(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/v1/session", s.signOut)
 }
 
-// signIn takes {"token": "..."} and starts a session.
+// signIn takes {"token": "..."} and starts a session. The body must be
+// sent as application/json: another site's page can only send that after
+// a CORS preflight, which flowd does not answer, so it cannot sign a
+// visitor's browser in with a token of its own choosing.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "sign in with a JSON body (Content-Type: application/json)")
+		return
+	}
 	var req struct {
 		Token string `json:"token"`
 	}

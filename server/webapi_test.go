@@ -129,6 +129,7 @@ func TestSessions(t *testing.T) {
 	signIn := func() SessionInfo {
 		t.Helper()
 		req, _ := http.NewRequest("POST", d.base+"/api/v1/session", strings.NewReader(`{"token": "`+d.admin+`"}`))
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := browser.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -145,7 +146,11 @@ func TestSessions(t *testing.T) {
 		}
 		return info
 	}
-	if status, _ := d.do(t, browser, "POST", "/api/v1/session", "", strings.NewReader(`{"token": "flowd_wrong"}`), ""); status != 401 {
+	// Another site's form can post text/plain without a preflight: refused.
+	if status, _ := d.do(t, browser, "POST", "/api/v1/session", "", strings.NewReader(`{"token": "`+d.admin+`"}`), "text/plain"); status != 415 {
+		t.Errorf("a sign-in sent as text/plain: %d, want 415", status)
+	}
+	if status, _ := d.do(t, browser, "POST", "/api/v1/session", "", strings.NewReader(`{"token": "flowd_wrong"}`), "application/json"); status != 401 {
 		t.Errorf("a wrong token signs in: %d", status)
 	}
 	info := signIn()

@@ -637,7 +637,7 @@ func TestWebSessionCookieIsSecureUnderTLS(t *testing.T) {
 	d.client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca}}}
 	tok := d.token("genomics", "viewer")
 	d.start()
-	resp, err := d.client.Post(d.url+"/api/v1/session", "application/json", strings.NewReader(`{"token": "`+tok+`"}`))
+	resp, err := d.client.Post(d.url+"/api/v1/session", "application/json", strings.NewReader(`{"token": "`+tok+`"}`)) // as the page sends it
 	if err != nil {
 		t.Fatal(err)
 	}
