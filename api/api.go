@@ -61,6 +61,9 @@ type Run struct {
 	Submitted time.Time         `json:"submitted"`
 	Started   time.Time         `json:"started,omitzero"`
 	Finished  time.Time         `json:"finished,omitzero"`
+
+	// SubmittedBy is the name of the token that submitted the run.
+	SubmittedBy string `json:"submitted_by,omitempty"`
 }
 
 // UnmarshalJSON decodes a run keeping the numbers of its inputs and

@@ -81,3 +81,26 @@ func TestStepAndInputWithTheSameIDAreDistinctNodes(t *testing.T) {
 		t.Errorf("DOT does not link input x to step x:\n%s", b.String())
 	}
 }
+
+// Drawing has the nodes and edges DOT draws, as values.
+func TestDrawingMatchesDOT(t *testing.T) {
+	g, err := Build(Spec{
+		Inputs:  []string{"reads"},
+		Steps:   []Step{{ID: "align", Outputs: []string{"bam"}, Sources: []string{"reads"}}, {ID: "count", Outputs: []string{"n"}, Sources: []string{"align/bam"}}},
+		Outputs: []Output{{ID: "total", Sources: []string{"count/n"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := g.Drawing()
+	var nodes []string
+	for _, n := range d.Nodes {
+		nodes = append(nodes, n.Kind+":"+n.ID)
+	}
+	if got := strings.Join(nodes, " "); got != "input:reads step:align step:count output:total" {
+		t.Errorf("nodes: %s", got)
+	}
+	if len(d.Edges) != 3 || d.Edges[1].From.ID != "align" || d.Edges[1].To.ID != "count" || strings.Join(d.Edges[1].Labels, ",") != "bam" {
+		t.Errorf("edges: %+v", d.Edges)
+	}
+}

@@ -33,6 +33,12 @@ func (s *Server) authorize(action store.Action, h handler, queryToken bool) http
 		if !ok && queryToken {
 			secret = r.URL.Query().Get("access_token")
 		}
+		if secret == "" && !ok {
+			if sess := s.sessions.get(r); sess != nil { // a browser signed in (session.go)
+				s.authorizeSession(w, r, sess, action, h)
+				return
+			}
+		}
 		if secret == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="flowd"`)
 			writeError(w, http.StatusUnauthorized, "a bearer token is required (Authorization: Bearer TOKEN)")

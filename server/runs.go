@@ -35,15 +35,21 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request, tok store.Token
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, tok store.Token) {
 	q := r.URL.Query()
 	size, _ := strconv.Atoi(q.Get("page_size"))
-	f := store.RunFilter{State: store.RunState(q.Get("state"))}
+	f, err := runFilter(q)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	runs, next, err := s.store.ListRuns(tok.Team, f, size, q.Get("page_token"))
 	if err != nil {
 		writeStoreError(w, err)
 		return
 	}
 	out := api.RunList{Runs: []api.Run{}, NextPageToken: next}
+	names := s.tokenNames(tok.Team)
 	for _, run := range runs {
 		out.Runs = append(out.Runs, apiRun(run))
+		out.Runs[len(out.Runs)-1].SubmittedBy = names[run.Owner]
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -54,7 +60,9 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, tok store.Token)
 		writeStoreError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, apiRun(run))
+	out := apiRun(run)
+	out.SubmittedBy = s.tokenNames(tok.Team)[run.Owner]
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, tok store.Token) {

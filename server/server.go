@@ -83,6 +83,8 @@ type Server struct {
 	runner *runner
 	log    zerolog.Logger
 	tls    *tls.Config // nil: plain HTTP
+	// sessions are the web interface's signed-in browsers (session.go).
+	sessions sessions
 }
 
 // New opens the daemon's data directory.
@@ -243,7 +245,9 @@ func (s *Server) Handler() http.Handler {
 	s.routeWorkflows(mux)
 	s.routeSteps(mux)
 	s.routeWES(mux)
-	return s.accessLog(mux, http.MaxBytesHandler(mux, s.cfg.MaxBodyBytes))
+	s.routeSession(mux)
+	s.routeWeb(mux)
+	return s.accessLog(mux, securityHeaders(http.MaxBytesHandler(mux, s.cfg.MaxBodyBytes)))
 }
 
 // accessLog logs one line per request: method, path (never the query,

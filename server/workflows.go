@@ -78,7 +78,8 @@ func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, tok store
 // copied into a new run directory, the inputs come in the request.
 func (s *Server) triggerWorkflow(w http.ResponseWriter, r *http.Request, tok store.Token) {
 	var req api.Trigger
-	if err := readJSON(w, r, &req); err != nil {
+	attach, err := s.readTrigger(w, r, &req) // JSON, or a form with uploads (webapi.go)
+	if err != nil {
 		writeSubmitError(w, err)
 		return
 	}
@@ -102,7 +103,11 @@ func (s *Server) triggerWorkflow(w http.ResponseWriter, r *http.Request, tok sto
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	if err := os.CopyFS(dir, os.DirFS(wf.Dir)); err != nil {
+	err = os.CopyFS(dir, os.DirFS(wf.Dir))
+	if err == nil {
+		err = attach(dir)
+	}
+	if err != nil {
 		os.RemoveAll(dir)
 		writeSubmitError(w, err)
 		return

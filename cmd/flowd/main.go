@@ -86,6 +86,9 @@ const mainUsage = `Usage:
   flowd [flags]            run the daemon
   flowd token create ...   make a token offline (flowd token create --help)
 
+The API is under /api/v1 and /ga4gh/wes/v1; a browser opening / gets the
+web interface (sign in with a token).
+
 Flags:
 `
 

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -22,10 +24,27 @@ const (
 type RunFilter struct {
 	State RunState          // only runs in this state ("" for any)
 	Tags  map[string]string // only runs carrying every one of these tags
+	// Workflow keeps runs of this registered workflow (Name "NAME@VERSION"),
+	// or of this main document.
+	Workflow string
+	// Text keeps runs whose id, name, workflow, error or a tag's value
+	// holds it, ignoring case.
+	Text string
+	// Since and Until keep runs submitted in [Since, Until); zero: no bound.
+	Since, Until time.Time
 }
 
 func (f RunFilter) match(r *Run) bool {
 	if f.State != "" && r.State != f.State {
+		return false
+	}
+	if f.Workflow != "" && r.Workflow != f.Workflow && r.Name != f.Workflow && !strings.HasPrefix(r.Name, f.Workflow+"@") {
+		return false
+	}
+	if (!f.Since.IsZero() && r.Submitted.Before(f.Since)) || (!f.Until.IsZero() && !r.Submitted.Before(f.Until)) {
+		return false
+	}
+	if f.Text != "" && !r.holds(strings.ToLower(f.Text)) {
 		return false
 	}
 	for k, v := range f.Tags {
@@ -34,6 +53,22 @@ func (f RunFilter) match(r *Run) bool {
 		}
 	}
 	return true
+}
+
+// holds reports whether the run's id, name, workflow, error or a tag's
+// value holds the lower-case text.
+func (r *Run) holds(text string) bool {
+	for _, s := range []string{r.ID, r.Name, r.Workflow, r.Error} {
+		if strings.Contains(strings.ToLower(s), text) {
+			return true
+		}
+	}
+	for _, v := range r.Tags {
+		if strings.Contains(strings.ToLower(v), text) {
+			return true
+		}
+	}
+	return false
 }
 
 // ListRuns returns a team's runs that match f, newest first, at most
@@ -140,7 +175,7 @@ func (s *Store) openPageToken(team string, f RunFilter, tok string) (string, err
 
 func (s *Store) pageMAC(team string, f RunFilter, lastID string) []byte {
 	m := hmac.New(sha256.New, s.keys.page)
-	parts := []string{"flowd runs page", team, string(f.State)}
+	parts := []string{"flowd runs page", team, string(f.State), f.Workflow, f.Text, timeKey(f.Since), timeKey(f.Until)}
 	for _, k := range slices.Sorted(maps.Keys(f.Tags)) {
 		parts = append(parts, k, f.Tags[k])
 	}
@@ -151,4 +186,11 @@ func (s *Store) pageMAC(team string, f RunFilter, lastID string) []byte {
 		fmt.Fprintf(m, "%d:%s", len(p), p)
 	}
 	return m.Sum(nil)[:pageTokenMACSize]
+}
+
+func timeKey(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
