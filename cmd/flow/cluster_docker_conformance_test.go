@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/flow-cwl/flow/internal/cwltest"
-	"github.com/flow-cwl/flow/internal/siftest"
 	"github.com/flow-cwl/flow/internal/testcluster"
 	"github.com/flow-cwl/flow/internal/testenv"
 )
@@ -30,9 +29,7 @@ func TestDockerConformanceOnCluster(t *testing.T) {
 		testenv.SkipOrFail(t, err.Error())
 	}
 	cache := t.TempDir()
-	for _, name := range []string{"docker.io_debian:stable-slim.sif", "docker.io_bash:4.4.sif"} {
-		siftest.Build(t, cache, siftest.Options{Name: name, Files: map[string]string{"/dev/.keep": "", "/proc/.keep": "", "/sys/.keep": ""}})
-	}
+	linkDebianImages(t, cache)
 	t.Setenv("FLOW_SINGULARITY_CACHE", cache)
 	suite := copySuite(t)
 	shared := sshConfig(t, c)

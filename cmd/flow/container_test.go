@@ -245,30 +245,20 @@ func TestDockerConformanceInSingularity(t *testing.T) {
 		testenv.SkipOrFail(t, err.Error())
 	}
 	env, cache := containerEnv(t)
-	for name, opts := range map[string]siftest.DebianOptions{
-		"docker.io/debian:stable-slim": {},
-		"docker.io/bash:4.4":           {Runscript: "#!/bin/sh\nexec /bin/bash \"$@\"\n"},
-	} {
-		cached := filepath.Join(cache, strings.ReplaceAll(name, "/", "_")+".sif")
-		if err := os.Symlink(siftest.Debian(t, opts), cached); err != nil {
-			t.Fatal(err)
-		}
-	}
+	linkDebianImages(t, cache)
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
 	suite := copySuite(t)
-	// Alone, with the runtime itself in each job's sandbox, in Slurm jobs
-	// on the test cluster over SSH (its workdir on this machine's file
-	// system: shared_fs true), and as an unprivileged user.
+	// Alone, with the runtime itself in each job's sandbox, and as an
+	// unprivileged user. On the test cluster: TestDockerConformanceOnCluster.
 	for _, v := range []struct {
 		args         []string
 		unprivileged bool
 	}{
 		{args: []string{"run", "--singularity", "--no-provenance"}},
 		{args: []string{"run", "--singularity", "--sandbox", "--no-provenance"}},
-		{args: []string{"run", "--singularity", "--no-provenance", "--run_compute", "--cluster", "test"}},
 		{args: []string{"run", "--singularity", "--no-provenance"}, unprivileged: true},
 	} {
 		name := strings.Join(v.args[1:], " ")
@@ -280,9 +270,6 @@ func TestDockerConformanceInSingularity(t *testing.T) {
 			if slices.Contains(args, "--sandbox") {
 				needSandbox(t)
 			}
-			if slices.Contains(args, "--run_compute") {
-				args = append(slices.Clone(args), "--compute-config", sshConfig(t, testcluster.Require(t)))
-			}
 			o := cwltest.Options{Source: source, Suite: suite, Tool: flowBin, Args: args,
 				Tags: "docker", Jobs: 2, Timeout: 300, JUnit: filepath.Join(t.TempDir(), "report.xml"), TempDir: t.TempDir()}
 			var as *account
@@ -293,6 +280,23 @@ func TestDockerConformanceInSingularity(t *testing.T) {
 			}
 			checkDockerConformance(t, o, as, cache)
 		})
+	}
+}
+
+// linkDebianImages puts the images the docker-tagged conformance tests
+// name into the image cache dir, as flow's pull would name them: Debian
+// root file systems built here (siftest.Debian), since this machine
+// cannot reach Docker Hub.
+func linkDebianImages(t *testing.T, cache string) {
+	t.Helper()
+	for name, opts := range map[string]siftest.DebianOptions{
+		"docker.io/debian:stable-slim": {},
+		"docker.io/bash:4.4":           {Runscript: "#!/bin/sh\nexec /bin/bash \"$@\"\n"},
+	} {
+		cached := filepath.Join(cache, strings.ReplaceAll(name, "/", "_")+".sif")
+		if err := os.Symlink(siftest.Debian(t, opts), cached); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
