@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/internal/digest"
 	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/schema"
 )
@@ -39,8 +40,9 @@ type Cache struct {
 	Dir   string
 	Store provenance.Store
 
-	sums  sync.Map // path → fileSum, so one file is hashed once per run
-	tools sync.Map // *schema.Process → tool digest
+	memo     digest.Memo // checksums by file identity, kept in Store's database
+	memoOnce sync.Once
+	tools    sync.Map // *schema.Process → tool digest
 
 	mu   sync.Mutex
 	busy map[string]chan struct{} // keys of jobs running now, closed when done
@@ -77,34 +79,20 @@ func (c *Cache) hold(ctx context.Context, key string) (release func(), err error
 	}
 }
 
-type fileSum struct {
-	size  int64
-	mtime time.Time
-	sum   string
-}
-
 // notCached lists requirement classes that cannot change a job's outputs.
 var notCached = map[string]bool{"ResourceRequirement": true, "ToolTimeLimit": true, "WorkReuse": true}
 
-// sha1Of returns the "sha1$..." checksum of a file, hashing it only when
-// its size or modification time changed since the last time.
+// sha1Of returns the "sha1$..." checksum of a file, reading it only when
+// the memo knows no checksum for the file as it is now (its identity):
+// once per content in this run, and for big files once across runs that
+// share the cache's index.
 func (c *Cache) sha1Of(ctx context.Context, path string) (string, int64, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return "", 0, err
-	}
-	if v, ok := c.sums.Load(path); ok {
-		fs := v.(fileSum)
-		if fs.size == st.Size() && fs.mtime.Equal(st.ModTime()) {
-			return fs.sum, fs.size, nil
+	c.memoOnce.Do(func() {
+		if s, ok := c.Store.(digest.Store); ok {
+			c.memo.Store = s
 		}
-	}
-	sum, size, err := checksumFile(ctx, path)
-	if err != nil {
-		return "", 0, err
-	}
-	c.sums.Store(path, fileSum{size: size, mtime: st.ModTime(), sum: sum})
-	return sum, size, nil
+	})
+	return c.memo.Sum(ctx, path)
 }
 
 // key computes the cache key of running p on inputs within pe.
