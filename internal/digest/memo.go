@@ -64,8 +64,17 @@ const StoredFrom = 1 << 20
 type Memo struct {
 	Store Store
 
-	mu   sync.Mutex
-	sums map[Identity]string
+	mu      sync.Mutex
+	sums    map[Identity]string
+	reading map[Identity]*reading // files being hashed now, by whom asked first
+}
+
+// reading is one hash in progress, which later askers wait for.
+type reading struct {
+	done chan struct{}
+	sum  string
+	n    int64
+	err  error
 }
 
 // Sum returns the checksum and size of the regular file at path, reading
@@ -90,6 +99,34 @@ func (m *Memo) Sum(ctx context.Context, path string) (string, int64, error) {
 	if sum := m.known(ctx, id); sum != "" {
 		return sum, id.Size, nil
 	}
+	// Two steps that start together over one input read it once.
+	m.mu.Lock()
+	if r, ok := m.reading[id]; ok {
+		m.mu.Unlock()
+		select {
+		case <-r.done:
+			return r.sum, r.n, r.err
+		case <-ctx.Done():
+			return "", 0, ctx.Err()
+		}
+	}
+	if m.reading == nil {
+		m.reading = map[Identity]*reading{}
+	}
+	r := &reading{done: make(chan struct{})}
+	m.reading[id] = r
+	m.mu.Unlock()
+	r.sum, r.n, r.err = m.read(ctx, path, id)
+	m.mu.Lock()
+	delete(m.reading, id)
+	m.mu.Unlock()
+	close(r.done)
+	return r.sum, r.n, r.err
+}
+
+// read hashes the file at path, last seen with identity id, and
+// remembers its checksum if the file did not change meanwhile.
+func (m *Memo) read(ctx context.Context, path string, id Identity) (string, int64, error) {
 	if id.Size >= StoredFrom {
 		if err := waitPastTick(ctx, id); err != nil {
 			return "", 0, err
@@ -112,6 +149,21 @@ func (m *Memo) Sum(ctx context.Context, path string) (string, int64, error) {
 		}
 	}
 	return sum, n, nil
+}
+
+// Wrote remembers the checksum of a file the caller has just written,
+// sum being that of the bytes it wrote. It is for files flow made itself,
+// under a name it chose and created exclusively, which nothing else
+// writes: their last change is the caller's own, so their identity cannot
+// hide another write in the same tick.
+func (m *Memo) Wrote(ctx context.Context, path, sum string) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	if id, ok := IdentityOf(st); ok {
+		m.remember(ctx, id, sum)
+	}
 }
 
 // Known returns the checksum remembered for the file at path as it is
