@@ -137,9 +137,10 @@ steps:
 	}
 }
 
-// A job that could not claim its cache entry (another job, maybe in
-// another flow process, holds it) leaves that entry alone: it is in use.
-func TestTakeNeverReplacesAnEntryInUse(t *testing.T) {
+// A job that finds its cache entry held (by another job, maybe in another
+// flow process) leaves that entry alone: it is in use. A free entry gets a
+// copy of the job's outputs, and the job keeps its own.
+func TestKeepNeverReplacesAnEntryInUse(t *testing.T) {
 	c := &Cache{Dir: t.TempDir()}
 	entry := c.entryDir("ab" + strings.Repeat("0", 62))
 	if err := os.MkdirAll(entry, 0o755); err != nil {
@@ -148,20 +149,29 @@ func TestTakeNeverReplacesAnEntryInUse(t *testing.T) {
 	os.WriteFile(filepath.Join(entry, "output"), []byte("in use"), 0o644)
 	mine := t.TempDir()
 	os.WriteFile(filepath.Join(mine, "output"), []byte("mine"), 0o644)
-	if err := c.take(context.Background(), mine, entry); !errors.Is(err, errEntryTaken) {
-		t.Fatalf("take = %v, want errEntryTaken", err)
+	if _, err := c.keep(context.Background(), mine, entry); !errors.Is(err, errEntryTaken) {
+		t.Fatalf("keep = %v, want errEntryTaken", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(entry, "output")); string(b) != "in use" {
 		t.Errorf("the entry in use now holds %q", b)
 	}
-	if b, _ := os.ReadFile(filepath.Join(mine, "output")); string(b) != "mine" {
-		t.Errorf("the job's own outputs are gone: %q", b)
-	}
 	free := c.entryDir("cd" + strings.Repeat("0", 62))
-	if err := c.take(context.Background(), mine, free); err != nil {
-		t.Fatalf("take into a free entry: %v", err)
+	sums, err := c.keep(context.Background(), mine, free)
+	if err != nil {
+		t.Fatalf("keep into a free entry: %v", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(free, "output")); string(b) != "mine" {
 		t.Errorf("the free entry holds %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(mine, "output")); string(b) != "mine" {
+		t.Errorf("the job's own outputs are gone: %q", b)
+	}
+	if want, _, _ := checksumFile(context.Background(), filepath.Join(mine, "output")); sums[filepath.Join(mine, "output")].sum != want {
+		t.Errorf("keep reported %v, want checksum %s", sums, want)
+	}
+	a, _ := os.Stat(filepath.Join(mine, "output"))
+	b, _ := os.Stat(filepath.Join(free, "output"))
+	if os.SameFile(a, b) {
+		t.Errorf("the cache entry shares its inode with the job's output")
 	}
 }

@@ -234,9 +234,6 @@ func (e *Engine) checkPaths(v any) error {
 func (e *Engine) newJobDir(name string) (string, int64, error) {
 	n := e.jobSeq.Add(1)
 	dir := filepath.Join(e.root, fmt.Sprintf("%d-%s", n, sanitize(name)))
-	if e.opts.Cache != nil {
-		return dir, n, nil // made by Cache.claim, maybe elsewhere
-	}
 	return dir, n, os.Mkdir(dir, 0o755)
 }
 

@@ -136,11 +136,6 @@ func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[strin
 		return nil, nil, nil, err
 	}
 	defer e.giveTmp(j.tmpdir)
-	defer func() {
-		if err != nil && key != "" && j.outdir == e.opts.Cache.entryDir(key) && !e.opts.LeaveTmp {
-			_ = removeAll(j.outdir) // a failed job has nothing to reuse
-		}
-	}()
 	if task, err = e.prepareTask(j); err != nil {
 		var se *schema.Error
 		if errors.As(err, &se) {
@@ -189,13 +184,6 @@ func (e *Engine) newJob(p *schema.Process, inputs map[string]any, pe *procEnv, e
 	outdir, seq, err := e.newJobDir(name)
 	if err != nil {
 		return nil, err
-	}
-	if key != "" {
-		outdir = e.opts.Cache.claim(key, outdir)
-	} else if e.opts.Cache != nil { // a job whose key could not be computed
-		if err := os.Mkdir(outdir, 0o755); err != nil {
-			return nil, err
-		}
 	}
 	tmpdir, err := e.takeTmp()
 	if err != nil {

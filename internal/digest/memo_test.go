@@ -204,3 +204,34 @@ func TestReaderStopsAtTheBufferAfterCancel(t *testing.T) {
 		t.Errorf("the reader was read %d times, want 3: no read after the cancel", r.reads)
 	}
 }
+
+// CopyFile hashes what it copies, and neither file needs reading again:
+// the memo knows both. It never writes over an existing file.
+func TestCopyFileRemembersBothFiles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	data := make([]byte, 2<<20)
+	rand.Read(data)
+	write(t, src, data)
+	settle()
+	var m digest.Memo
+	sum, n, err := m.CopyFile(ctx, src, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, _ := digest.File(ctx, src)
+	got, _ := os.ReadFile(dst)
+	if sum != want || n != int64(len(data)) || !bytes.Equal(got, data) {
+		t.Fatalf("CopyFile: %s %d bytes (equal: %v), want %s %d", sum, n, bytes.Equal(got, data), want, len(data))
+	}
+	if m.Known(ctx, src) != want || m.Known(ctx, dst) != want {
+		t.Errorf("after the copy the memo knows %q for the source and %q for the copy, want %s", m.Known(ctx, src), m.Known(ctx, dst), want)
+	}
+	if _, _, err := m.CopyFile(ctx, src, dst); err == nil {
+		t.Errorf("a second copy onto the same name succeeded")
+	}
+	if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
+		t.Errorf("the refused copy changed the existing file")
+	}
+}
