@@ -89,6 +89,9 @@ type Engine struct {
 	slots   chan struct{} // nil when Parallel is 0
 	// sums hashes files once per run, for provenance and the cache.
 	sums *Cache
+	// records writes finished jobs' attempts off their path (record.go);
+	// nil when the run records nothing.
+	records *provenance.Recorder
 	// attempts counts the attempts of each job, for resumed runs.
 	mu       sync.Mutex
 	attempts map[string]int
@@ -129,6 +132,7 @@ func New(opts Options) (*Engine, error) {
 	if opts.Parallel > 0 {
 		e.slots = make(chan struct{}, opts.Parallel)
 	}
+	e.startRecords()
 	return e, nil
 }
 
@@ -138,6 +142,9 @@ func (e *Engine) Root() string { return e.root }
 // Close removes the work directories unless LeaveTmp is set. Outputs must
 // have been relocated (see Relocate) before.
 func (e *Engine) Close() error {
+	if e.records != nil {
+		e.records.Close()
+	}
 	if e.opts.LeaveTmp {
 		e.opts.Log.Info().Str("dir", e.root).Msg("work directories kept")
 		return nil
@@ -154,6 +161,7 @@ func (e *Engine) Run(ctx context.Context, p *schema.Process, inputs map[string]a
 		return nil, err
 	}
 	env := &procEnv{override: e.opts.Requirements, discover: true}
+	defer e.flushRecords()
 	return e.runProcess(ctx, p, inputs, env, "main")
 }
 
