@@ -35,10 +35,12 @@ func (e *Engine) Relocate(ctx context.Context, outputs map[string]any, outdir st
 	if root, err := filepath.EvalSymlinks(e.root); err == nil {
 		r.workRoot = root
 	}
-	out := deepCopy(outputs).(map[string]any)
-	r.resolve(out)
-	for _, k := range sortedKeys(out) {
-		v, err := r.value(out[k])
+	// The result is built anew, File by File, rather than by changing a
+	// deep copy: a 100,000-way scatter's outputs are held once less.
+	r.resolve(outputs)
+	out := make(map[string]any, len(outputs))
+	for _, k := range sortedKeys(outputs) {
+		v, err := r.value(outputs[k])
 		if err != nil {
 			return nil, err
 		}
@@ -96,27 +98,33 @@ func (r *relocator) enclosing(real string) (map[string]any, string, bool) {
 	return nil, "", false
 }
 
+// value returns v with every File and Directory in it placed in the
+// output directory; v itself is left as it was.
 func (r *relocator) value(v any) (any, error) {
 	switch t := v.(type) {
 	case []any:
+		out := make([]any, len(t))
 		for i, it := range t {
 			nv, err := r.value(it)
 			if err != nil {
 				return nil, err
 			}
-			t[i] = nv
+			out[i] = nv
 		}
+		return out, nil
 	case map[string]any:
 		if isFileOrDir(t) {
 			return r.object(t)
 		}
+		out := make(map[string]any, len(t))
 		for k, it := range t {
 			nv, err := r.value(it)
 			if err != nil {
 				return nil, err
 			}
-			t[k] = nv
+			out[k] = nv
 		}
+		return out, nil
 	}
 	return v, nil
 }

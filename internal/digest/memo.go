@@ -158,8 +158,8 @@ func (m *Memo) read(ctx context.Context, path string, id Identity) (string, int6
 // hide another write in the same tick.
 func (m *Memo) Wrote(ctx context.Context, path, sum string) {
 	st, err := os.Stat(path)
-	if err != nil {
-		return
+	if err != nil || st.Size() < StoredFrom {
+		return // a small copy is cheaper to read again than to remember
 	}
 	if id, ok := IdentityOf(st); ok {
 		m.remember(ctx, id, sum)
