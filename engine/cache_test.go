@@ -175,3 +175,49 @@ func TestKeepNeverReplacesAnEntryInUse(t *testing.T) {
 		t.Errorf("the cache entry shares its inode with the job's output")
 	}
 }
+
+// A cached output whose bytes were changed in place, with its size and
+// modification time put back as they were, is not reused: its identity
+// changed (the change time), so the memo, which knows the output's
+// checksum from the first run, is not asked, and the file is read again.
+// The step runs again and the run delivers the right bytes.
+func TestCacheNoticesAnOutputChangedBehindRestoredTimes(t *testing.T) {
+	dir := t.TempDir()
+	counter := filepath.Join(dir, "ran")
+	doc := `cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: [sh, -c, 'echo x >> "$0"; head -c 2097152 /dev/zero | tr "\0" a > big.txt']
+inputs: {counter: {type: string, inputBinding: {position: 1}}}
+outputs: {out: {type: File, outputBinding: {glob: big.txt}}}
+`
+	in := map[string]any{"counter": counter}
+	first := cachedRun(t, dir, doc, filepath.Join(dir, "o1"), in)
+	want := readOutput(t, first["out"])
+	if again := cachedRun(t, dir, doc, filepath.Join(dir, "o2"), in); runs(t, counter) != 1 || readOutput(t, again["out"]) != want {
+		t.Fatalf("an unchanged re-run ran the tool %d times in all, want 1 (reused)", runs(t, counter))
+	}
+	cached, _ := filepath.Glob(filepath.Join(dir, "cache", "*", "*", "big.txt"))
+	if len(cached) != 1 {
+		t.Fatalf("cache holds %v, want one big.txt", cached)
+	}
+	before, _ := os.Stat(cached[0])
+	f, err := os.OpenFile(cached[0], os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("b"), 1000)
+	f.Close()
+	if err := os.Chtimes(cached[0], before.ModTime(), before.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.Stat(cached[0]); after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
+		t.Fatal("the test did not restore the size and modification time")
+	}
+	third := cachedRun(t, dir, doc, filepath.Join(dir, "o3"), in)
+	if n := runs(t, counter); n != 2 {
+		t.Errorf("after the cached output changed the tool ran %d times in all, want 2 (run again)", n)
+	}
+	if readOutput(t, third["out"]) != want {
+		t.Errorf("the run delivered the changed bytes of the cache")
+	}
+}
