@@ -28,9 +28,11 @@ import (
 // those that cannot change results: resources, time limit, reuse), the
 // input object with every file replaced by its name and SHA-1 and every
 // directory by its listing, and PATH. A finished job's output directory
-// moves into Dir under its key and stays there; its outputs point into
-// it. On a hit the outputs are used from there after checking that every
-// file still has the checksum it had.
+// is copied into Dir under its key (cloned where the file system can),
+// every file hashed as it is copied; the job keeps its own files for the
+// run. On a hit the outputs are used from the cache after checking that
+// every file still has the checksum it had: the checksum memo answers for
+// every file whose identity has not changed, without reading it.
 //
 // A tool with WorkReuse {enableReuse: false} is never reused across runs,
 // but its entry is kept under a key scoped to the run, so that resuming

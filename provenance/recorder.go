@@ -3,6 +3,7 @@ package provenance
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // RecorderQueue is how many attempts a Recorder holds before Put waits:
@@ -10,8 +11,14 @@ import (
 // that a slow disk slows the run down rather than filling memory.
 const RecorderQueue = 4096
 
-// recorderBatch is the most attempts written together.
-const recorderBatch = 512
+// recorderBatch is the most attempts written together, and
+// recorderGather how long the writer waits for a batch to fill: each
+// commit rewrites the pages it touches, so a few big ones cost far less
+// than one per job, and no job waits for them.
+const (
+	recorderBatch  = 512
+	recorderGather = 50 * time.Millisecond
+)
 
 // Recorder writes job attempts off the path of the jobs. Put queues an
 // attempt and returns at once; one goroutine writes what has queued, all
@@ -25,7 +32,8 @@ type Recorder struct {
 	store   Store
 	onError func(*Attempt, error)
 	queue   chan *Attempt
-	sending sync.RWMutex // held by Put while it sends, by Close to close queue
+	sending sync.RWMutex  // held by Put while it sends, by Close to close queue
+	hurry   chan struct{} // Flush wants the batch being gathered written now
 
 	mu      sync.Mutex
 	written *sync.Cond
@@ -37,7 +45,7 @@ type Recorder struct {
 // NewRecorder starts a recorder writing to store; onError hears about
 // each attempt that could not be written.
 func NewRecorder(store Store, onError func(*Attempt, error)) *Recorder {
-	r := &Recorder{store: store, onError: onError, queue: make(chan *Attempt, RecorderQueue), stopped: make(chan struct{})}
+	r := &Recorder{store: store, onError: onError, queue: make(chan *Attempt, RecorderQueue), hurry: make(chan struct{}, 1), stopped: make(chan struct{})}
 	r.written = sync.NewCond(&r.mu)
 	go r.write()
 	return r
@@ -62,6 +70,10 @@ func (r *Recorder) Put(a *Attempt) {
 
 // Flush waits until every attempt queued before it has been written.
 func (r *Recorder) Flush() {
+	select {
+	case r.hurry <- struct{}{}:
+	default:
+	}
 	r.mu.Lock()
 	for r.pending > 0 {
 		r.written.Wait()
@@ -87,25 +99,52 @@ func (r *Recorder) Close() {
 func (r *Recorder) write() {
 	defer close(r.stopped)
 	for a := range r.queue {
-		batch := []*Attempt{a}
-	more:
-		for len(batch) < recorderBatch {
-			select {
-			case b, ok := <-r.queue:
-				if !ok {
-					break more
-				}
-				batch = append(batch, b)
-			default:
-				break more
-			}
-		}
+		batch := r.gather(a)
 		r.writeBatch(batch)
 		r.mu.Lock()
 		r.pending -= len(batch)
 		r.written.Broadcast()
 		r.mu.Unlock()
 	}
+}
+
+// gather collects a batch that starts with a: what arrives within
+// recorderGather, until the batch is full, Flush hurries it, or the queue
+// is closed.
+func (r *Recorder) gather(a *Attempt) []*Attempt {
+	batch := []*Attempt{a}
+	timer := time.NewTimer(recorderGather)
+	defer timer.Stop()
+	for len(batch) < recorderBatch {
+		select {
+		case b, ok := <-r.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, b)
+		case <-r.hurry:
+			return r.drain(batch)
+		case <-timer.C:
+			return batch
+		}
+	}
+	return batch
+}
+
+// drain adds to batch what is queued now, up to a full batch.
+func (r *Recorder) drain(batch []*Attempt) []*Attempt {
+	for len(batch) < recorderBatch {
+		select {
+		case b, ok := <-r.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, b)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // writeBatch writes attempts concurrently, so that the store's shared
