@@ -12,10 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/internal/digest"
 	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/schema"
 )
@@ -28,9 +28,11 @@ import (
 // those that cannot change results: resources, time limit, reuse), the
 // input object with every file replaced by its name and SHA-1 and every
 // directory by its listing, and PATH. A finished job's output directory
-// moves into Dir under its key and stays there; its outputs point into
-// it. On a hit the outputs are used from there after checking that every
-// file still has the checksum it had.
+// is copied into Dir under its key (cloned where the file system can),
+// every file hashed as it is copied; the job keeps its own files for the
+// run. On a hit the outputs are used from the cache after checking that
+// every file still has the checksum it had: the checksum memo answers for
+// every file whose identity has not changed, without reading it.
 //
 // A tool with WorkReuse {enableReuse: false} is never reused across runs,
 // but its entry is kept under a key scoped to the run, so that resuming
@@ -39,8 +41,9 @@ type Cache struct {
 	Dir   string
 	Store provenance.Store
 
-	sums  sync.Map // path → fileSum, so one file is hashed once per run
-	tools sync.Map // *schema.Process → tool digest
+	memo     digest.Memo // checksums by file identity, kept in Store's database
+	memoOnce sync.Once
+	tools    sync.Map // *schema.Process → tool digest
 
 	mu   sync.Mutex
 	busy map[string]chan struct{} // keys of jobs running now, closed when done
@@ -77,34 +80,15 @@ func (c *Cache) hold(ctx context.Context, key string) (release func(), err error
 	}
 }
 
-type fileSum struct {
-	size  int64
-	mtime time.Time
-	sum   string
-}
-
 // notCached lists requirement classes that cannot change a job's outputs.
 var notCached = map[string]bool{"ResourceRequirement": true, "ToolTimeLimit": true, "WorkReuse": true}
 
-// sha1Of returns the "sha1$..." checksum of a file, hashing it only when
-// its size or modification time changed since the last time.
+// sha1Of returns the "sha1$..." checksum of a file, reading it only when
+// the memo knows no checksum for the file as it is now (its identity):
+// once per content in this run, and for big files once across runs that
+// share the cache's index.
 func (c *Cache) sha1Of(ctx context.Context, path string) (string, int64, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return "", 0, err
-	}
-	if v, ok := c.sums.Load(path); ok {
-		fs := v.(fileSum)
-		if fs.size == st.Size() && fs.mtime.Equal(st.ModTime()) {
-			return fs.sum, fs.size, nil
-		}
-	}
-	sum, size, err := checksumFile(ctx, path)
-	if err != nil {
-		return "", 0, err
-	}
-	c.sums.Store(path, fileSum{size: size, mtime: st.ModTime(), sum: sum})
-	return sum, size, nil
+	return c.memoOf().Sum(ctx, path)
 }
 
 // key computes the cache key of running p on inputs within pe.
@@ -296,83 +280,128 @@ func (c *Cache) intact(ctx context.Context, outputs map[string]any) bool {
 	return err == nil
 }
 
-// claim makes the output directory of a job with key: the key's place in
-// the cache when it is free, so that a finished job's outputs are in the
-// cache without being moved; else (another job with the same key is
-// running, or a failed one left its directory) fallback, a private one.
-// The index, written only when a job succeeds, is what lookups trust.
-func (c *Cache) claim(key, fallback string) string {
-	dir := c.entryDir(key)
-	if err := os.Mkdir(dir, 0o755); err == nil {
-		return dir
-	} else if os.IsNotExist(err) && os.MkdirAll(filepath.Dir(dir), 0o755) == nil && os.Mkdir(dir, 0o755) == nil {
-		return dir
-	}
-	if err := os.Mkdir(fallback, 0o755); err != nil {
-		return dir // let the job fail on its missing directory
-	}
-	return fallback
-}
-
 func (c *Cache) entryDir(key string) string { return filepath.Join(c.Dir, key[:2], key) }
 
 // errEntryTaken says a job's outputs were not cached because another job
 // of the same key, maybe in another flow process, holds the entry.
 var errEntryTaken = errors.New("the cache entry is held by another job")
 
-// take moves a finished job's directory to the entry dir. An entry dir
-// that exists belongs to the job that claimed it, which may be running or
+// memo is the run's checksum memo, kept in the cache index's database
+// when that database keeps one.
+func (c *Cache) memoOf() *digest.Memo {
+	c.memoOnce.Do(func() {
+		if s, ok := c.Store.(digest.Store); ok {
+			c.memo.Store = s
+		}
+	})
+	return &c.memo
+}
+
+// sized is a file's checksum and size.
+type sized struct {
+	sum  string
+	size int64
+}
+
+// keep copies a finished job's output directory into the cache entry dir,
+// hashing every file while it copies it (or cloning it, where the file
+// system can), and returns the checksums and sizes of the job's files by
+// path. The job keeps its own files, which move into --outdir at the end
+// by one rename; the cache keeps copies that share no inode with them. An
+// entry dir that exists belongs to another job, which may be running or
 // may be another run's finished job whose outputs are in use: it is never
-// removed or replaced here.
-func (c *Cache) take(ctx context.Context, outdir, dir string) error {
+// removed or replaced here (errEntryTaken).
+func (c *Cache) keep(ctx context.Context, outdir, dir string) (map[string]sized, error) {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, errEntryTaken
+		}
+		return nil, err
+	}
+	sums := map[string]sized{}
+	if err := c.keepTree(ctx, outdir, dir, sums); err != nil {
+		_ = removeAll(dir)
+		return nil, fmt.Errorf("cannot keep the outputs in the cache: %w", err)
+	}
+	return sums, nil
+}
+
+// keepTree copies the tree under src into dst: symbolic links as they
+// are (as a rename would have kept them), regular files hashed as they
+// are copied. Anything else a job leaves (a FIFO, a socket) is no output
+// and is not kept.
+func (c *Cache) keepTree(ctx context.Context, src, dst string, sums map[string]sized) error {
+	ents, err := os.ReadDir(src)
+	if err != nil {
 		return err
 	}
-	err := os.Rename(outdir, dir) // fails on a directory that is not empty
-	if errors.Is(err, syscall.EXDEV) {
-		if err = os.Mkdir(dir, 0o755); err == nil {
-			if err = cloneTree(ctx, outdir, dir); err != nil {
-				return fmt.Errorf("cannot keep the outputs in the cache: %w", err)
+	for _, e := range ents {
+		s, d := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
+		switch t := e.Type(); {
+		case t&os.ModeSymlink != 0:
+			target, err := os.Readlink(s)
+			if err == nil {
+				err = os.Symlink(target, d)
 			}
+			if err != nil {
+				return err
+			}
+		case t.IsDir():
+			if err := os.Mkdir(d, 0o755); err != nil {
+				return err
+			}
+			if err := c.keepTree(ctx, s, d, sums); err != nil {
+				return err
+			}
+		case t.IsRegular():
+			sum, n, err := c.memoOf().CopyFile(ctx, s, d)
+			if err != nil {
+				return err
+			}
+			sums[s] = sized{sum, n}
 		}
-	}
-	if err != nil {
-		return errEntryTaken
 	}
 	return nil
 }
 
-// save records a finished job's outputs under key, moving its output
-// directory into the cache first unless claim put it there; the returned
-// outputs point into the cache.
+// save keeps a copy of a finished job's outputs in the cache and records
+// them under key. It returns the outputs, still in the job's directory,
+// with their checksums and sizes, learnt while copying.
 func (c *Cache) save(ctx context.Context, j *job, key string, outputs map[string]any, runID string) (map[string]any, error) {
 	dir := c.entryDir(key)
-	if j.outdir != dir {
-		if err := c.take(ctx, j.outdir, dir); err != nil {
-			return nil, err
-		}
+	sums, err := c.keep(ctx, j.outdir, dir)
+	if err != nil {
+		return nil, err
 	}
-	moved := rebase(outputs, j.outdir, dir).(map[string]any)
 	var size int64
-	if err := walkFiles(moved, func(m map[string]any) error {
-		if m["class"] == "File" {
-			sum, n, err := c.sha1Of(ctx, localPath(m))
-			if err != nil {
+	if err := walkFiles(outputs, func(m map[string]any) error {
+		if m["class"] != "File" {
+			return nil
+		}
+		s, ok := sums[localPath(m)]
+		if !ok { // outside the job's directory, or through a link
+			var err error
+			if s.sum, s.size, err = c.sha1Of(ctx, localPath(m)); err != nil {
 				return err
 			}
-			m["checksum"], m["size"] = sum, n
-			size += n
 		}
+		m["checksum"], m["size"] = s.sum, s.size
+		size += s.size
 		return nil
 	}); err != nil {
+		_ = removeAll(dir)
 		return nil, err
 	}
 	now := time.Now()
-	e := &provenance.CacheEntry{Key: key, Dir: dir, Outputs: moved, Size: size, Created: now, LastUsed: now, RunID: runID, Job: j.name}
+	e := &provenance.CacheEntry{Key: key, Dir: dir, Outputs: rebase(outputs, j.outdir, dir).(map[string]any), Size: size, Created: now, LastUsed: now, RunID: runID, Job: j.name}
 	if err := c.Store.PutCache(ctx, e); err != nil {
+		_ = removeAll(dir)
 		return nil, err
 	}
-	return deepCopy(moved).(map[string]any), nil
+	return outputs, nil
 }
 
 // rebase rewrites paths and locations under from to be under to.

@@ -137,9 +137,10 @@ steps:
 	}
 }
 
-// A job that could not claim its cache entry (another job, maybe in
-// another flow process, holds it) leaves that entry alone: it is in use.
-func TestTakeNeverReplacesAnEntryInUse(t *testing.T) {
+// A job that finds its cache entry held (by another job, maybe in another
+// flow process) leaves that entry alone: it is in use. A free entry gets a
+// copy of the job's outputs, and the job keeps its own.
+func TestKeepNeverReplacesAnEntryInUse(t *testing.T) {
 	c := &Cache{Dir: t.TempDir()}
 	entry := c.entryDir("ab" + strings.Repeat("0", 62))
 	if err := os.MkdirAll(entry, 0o755); err != nil {
@@ -148,20 +149,75 @@ func TestTakeNeverReplacesAnEntryInUse(t *testing.T) {
 	os.WriteFile(filepath.Join(entry, "output"), []byte("in use"), 0o644)
 	mine := t.TempDir()
 	os.WriteFile(filepath.Join(mine, "output"), []byte("mine"), 0o644)
-	if err := c.take(context.Background(), mine, entry); !errors.Is(err, errEntryTaken) {
-		t.Fatalf("take = %v, want errEntryTaken", err)
+	if _, err := c.keep(context.Background(), mine, entry); !errors.Is(err, errEntryTaken) {
+		t.Fatalf("keep = %v, want errEntryTaken", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(entry, "output")); string(b) != "in use" {
 		t.Errorf("the entry in use now holds %q", b)
 	}
-	if b, _ := os.ReadFile(filepath.Join(mine, "output")); string(b) != "mine" {
-		t.Errorf("the job's own outputs are gone: %q", b)
-	}
 	free := c.entryDir("cd" + strings.Repeat("0", 62))
-	if err := c.take(context.Background(), mine, free); err != nil {
-		t.Fatalf("take into a free entry: %v", err)
+	sums, err := c.keep(context.Background(), mine, free)
+	if err != nil {
+		t.Fatalf("keep into a free entry: %v", err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(free, "output")); string(b) != "mine" {
 		t.Errorf("the free entry holds %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(mine, "output")); string(b) != "mine" {
+		t.Errorf("the job's own outputs are gone: %q", b)
+	}
+	if want, _, _ := checksumFile(context.Background(), filepath.Join(mine, "output")); sums[filepath.Join(mine, "output")].sum != want {
+		t.Errorf("keep reported %v, want checksum %s", sums, want)
+	}
+	a, _ := os.Stat(filepath.Join(mine, "output"))
+	b, _ := os.Stat(filepath.Join(free, "output"))
+	if os.SameFile(a, b) {
+		t.Errorf("the cache entry shares its inode with the job's output")
+	}
+}
+
+// A cached output whose bytes were changed in place, with its size and
+// modification time put back as they were, is not reused: its identity
+// changed (the change time), so the memo, which knows the output's
+// checksum from the first run, is not asked, and the file is read again.
+// The step runs again and the run delivers the right bytes.
+func TestCacheNoticesAnOutputChangedBehindRestoredTimes(t *testing.T) {
+	dir := t.TempDir()
+	counter := filepath.Join(dir, "ran")
+	doc := `cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: [sh, -c, 'echo x >> "$0"; head -c 2097152 /dev/zero | tr "\0" a > big.txt']
+inputs: {counter: {type: string, inputBinding: {position: 1}}}
+outputs: {out: {type: File, outputBinding: {glob: big.txt}}}
+`
+	in := map[string]any{"counter": counter}
+	first := cachedRun(t, dir, doc, filepath.Join(dir, "o1"), in)
+	want := readOutput(t, first["out"])
+	if again := cachedRun(t, dir, doc, filepath.Join(dir, "o2"), in); runs(t, counter) != 1 || readOutput(t, again["out"]) != want {
+		t.Fatalf("an unchanged re-run ran the tool %d times in all, want 1 (reused)", runs(t, counter))
+	}
+	cached, _ := filepath.Glob(filepath.Join(dir, "cache", "*", "*", "big.txt"))
+	if len(cached) != 1 {
+		t.Fatalf("cache holds %v, want one big.txt", cached)
+	}
+	before, _ := os.Stat(cached[0])
+	f, err := os.OpenFile(cached[0], os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("b"), 1000)
+	f.Close()
+	if err := os.Chtimes(cached[0], before.ModTime(), before.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.Stat(cached[0]); after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
+		t.Fatal("the test did not restore the size and modification time")
+	}
+	third := cachedRun(t, dir, doc, filepath.Join(dir, "o3"), in)
+	if n := runs(t, counter); n != 2 {
+		t.Errorf("after the cached output changed the tool ran %d times in all, want 2 (run again)", n)
+	}
+	if readOutput(t, third["out"]) != want {
+		t.Errorf("the run delivered the changed bytes of the cache")
 	}
 }

@@ -92,6 +92,9 @@ type Engine struct {
 	slots   chan struct{} // nil when Parallel is 0
 	// sums hashes files once per run, for provenance and the cache.
 	sums *Cache
+	// records writes finished jobs' attempts off their path (record.go);
+	// nil when the run records nothing.
+	records *provenance.Recorder
 	// attempts counts the attempts of each job, for resumed runs.
 	mu       sync.Mutex
 	attempts map[string]int
@@ -132,6 +135,7 @@ func New(opts Options) (*Engine, error) {
 	if opts.Parallel > 0 {
 		e.slots = make(chan struct{}, opts.Parallel)
 	}
+	e.startRecords()
 	return e, nil
 }
 
@@ -141,6 +145,9 @@ func (e *Engine) Root() string { return e.root }
 // Close removes the work directories unless LeaveTmp is set. Outputs must
 // have been relocated (see Relocate) before.
 func (e *Engine) Close() error {
+	if e.records != nil {
+		e.records.Close()
+	}
 	if e.opts.LeaveTmp {
 		e.opts.Log.Info().Str("dir", e.root).Msg("work directories kept")
 		return nil
@@ -157,6 +164,7 @@ func (e *Engine) Run(ctx context.Context, p *schema.Process, inputs map[string]a
 		return nil, err
 	}
 	env := &procEnv{override: e.opts.Requirements, discover: true}
+	defer e.flushRecords()
 	return e.runProcess(ctx, p, inputs, env, "main")
 }
 
@@ -237,9 +245,6 @@ func (e *Engine) checkPaths(v any) error {
 func (e *Engine) newJobDir(name string) (string, int64, error) {
 	n := e.jobSeq.Add(1)
 	dir := filepath.Join(e.root, fmt.Sprintf("%d-%s", n, sanitize(name)))
-	if e.opts.Cache != nil {
-		return dir, n, nil // made by Cache.claim, maybe elsewhere
-	}
 	return dir, n, os.Mkdir(dir, 0o755)
 }
 

@@ -2,17 +2,14 @@ package engine
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
-	"syscall"
 
+	"github.com/flow-cwl/flow/internal/digest"
 	"github.com/flow-cwl/flow/schema"
 )
 
@@ -72,56 +69,10 @@ func splitExt(base string) (string, string) {
 	return base[:i], base[i:]
 }
 
-// copyBuffers holds the buffers checksumFile reads through. A run
-// checksums every output file, most of them small: a fresh 32 KiB buffer
-// each time was most of what a wide scatter allocated.
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32*1024); return &b }}
-
-// checksumFile returns "sha1$..." and the size of the file at path. It
-// stops, with ctx's error, at the first buffer after ctx is cancelled: a
-// file of tens of gigabytes takes minutes to hash.
+// checksumFile returns "sha1$..." and the size of the file at path,
+// reading it all (callers that may know it already ask a digest.Memo).
 func checksumFile(ctx context.Context, path string) (string, int64, error) {
-	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
-	// writer, for ever; a regular file reads the same either way.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", 0, err
-	}
-	if !st.Mode().IsRegular() {
-		return "", 0, fmt.Errorf("%s is %s, not a regular file", path, fileKind(st.Mode()))
-	}
-	return checksumReader(ctx, f)
-}
-
-// checksumReader hashes r to its end, checking ctx before every read.
-func checksumReader(ctx context.Context, r io.Reader) (string, int64, error) {
-	h := sha1.New()
-	buf := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(buf)
-	n, err := io.CopyBuffer(h, ctxReader{ctx, r}, *buf)
-	if err != nil {
-		return "", 0, err
-	}
-	return "sha1$" + hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
-// ctxReader reads r until ctx is cancelled. It exposes only Read, so
-// io.Copy goes through it rather than through r's WriteTo.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
+	return digest.File(ctx, path)
 }
 
 // contentsLimit is how much loadContents reads (CWL v1.2: 64 KiB).

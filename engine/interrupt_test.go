@@ -10,34 +10,6 @@ import (
 	"testing"
 )
 
-// endless gives zeros for ever and cancels its context after a number
-// of reads: hashing it ends only if the context is checked per buffer.
-type endless struct {
-	reads, cancelAfter int
-	cancel             context.CancelFunc
-}
-
-func (r *endless) Read(p []byte) (int, error) {
-	r.reads++
-	if r.reads == r.cancelAfter {
-		r.cancel()
-	}
-	clear(p)
-	return len(p), nil
-}
-
-func TestChecksumStopsAtTheBufferAfterCancel(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &endless{cancelAfter: 3, cancel: cancel}
-	_, _, err := checksumReader(ctx, r)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("hashing an endless reader returned %v, want context.Canceled", err)
-	}
-	if r.reads != 3 {
-		t.Errorf("the reader was read %d times, want 3: no read after the cancel", r.reads)
-	}
-}
-
 // A cancelled copy stops before its next chunk and says why.
 func TestCloneStopsWhenCancelled(t *testing.T) {
 	dir := t.TempDir()

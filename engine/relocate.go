@@ -30,15 +30,17 @@ func (e *Engine) Relocate(ctx context.Context, outputs map[string]any, outdir st
 	if err := os.MkdirAll(outdir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create output directory: %w", err)
 	}
-	r := &relocator{ctx: ctx, inputs: e.inputReals(), outdir: outdir, done: map[string]string{}, taken: map[string]bool{}, suffix: map[string]int{},
+	r := &relocator{ctx: ctx, sums: e.sums, inputs: e.inputReals(), outdir: outdir, done: map[string]string{}, taken: map[string]bool{}, suffix: map[string]int{},
 		real: map[string]string{}, dirs: map[string]map[string]any{}}
 	if root, err := filepath.EvalSymlinks(e.root); err == nil {
 		r.workRoot = root
 	}
-	out := deepCopy(outputs).(map[string]any)
-	r.resolve(out)
-	for _, k := range sortedKeys(out) {
-		v, err := r.value(out[k])
+	// The result is built anew, File by File, rather than by changing a
+	// deep copy: a 100,000-way scatter's outputs are held once less.
+	r.resolve(outputs)
+	out := make(map[string]any, len(outputs))
+	for _, k := range sortedKeys(outputs) {
+		v, err := r.value(outputs[k])
 		if err != nil {
 			return nil, err
 		}
@@ -49,6 +51,7 @@ func (e *Engine) Relocate(ctx context.Context, outputs map[string]any, outdir st
 
 type relocator struct {
 	ctx      context.Context
+	sums     *Cache            // the run's checksum memo
 	inputs   map[string]string // real path → path, of the run's input Files and Directories
 	outdir   string
 	workRoot string                    // the run's work directory, symlinks resolved ("" if it cannot be)
@@ -95,27 +98,33 @@ func (r *relocator) enclosing(real string) (map[string]any, string, bool) {
 	return nil, "", false
 }
 
+// value returns v with every File and Directory in it placed in the
+// output directory; v itself is left as it was.
 func (r *relocator) value(v any) (any, error) {
 	switch t := v.(type) {
 	case []any:
+		out := make([]any, len(t))
 		for i, it := range t {
 			nv, err := r.value(it)
 			if err != nil {
 				return nil, err
 			}
-			t[i] = nv
+			out[i] = nv
 		}
+		return out, nil
 	case map[string]any:
 		if isFileOrDir(t) {
 			return r.object(t)
 		}
+		out := make(map[string]any, len(t))
 		for k, it := range t {
 			nv, err := r.value(it)
 			if err != nil {
 				return nil, err
 			}
-			t[k] = nv
+			out[k] = nv
 		}
+		return out, nil
 	}
 	return v, nil
 }
@@ -125,9 +134,22 @@ func (r *relocator) object(m map[string]any) (map[string]any, error) {
 	if src == "" {
 		return m, nil // a literal without a place (e.g. File with contents only)
 	}
+	// A file's checksum is that of its source, known since the job's
+	// outputs were collected: moved, cloned or copied, dst holds the same
+	// bytes, which are not read again.
+	var sum string
+	var size int64
+	if m["class"] == "File" && !r.placed(src) {
+		sum, size, _ = r.sums.sha1Of(r.ctx, src)
+	}
 	dst, err := r.place(src, m)
 	if err != nil {
 		return nil, err
+	}
+	if m["class"] == "File" && sum == "" { // placed already, through another path or in its directory
+		if sum, size, err = r.sums.sha1Of(r.ctx, dst); err != nil {
+			return nil, err
+		}
 	}
 	res := map[string]any{"class": m["class"], "location": schema.FileURI(dst), "path": dst, "basename": filepath.Base(dst)}
 	for _, k := range []string{"format", "contents"} {
@@ -136,10 +158,6 @@ func (r *relocator) object(m map[string]any) (map[string]any, error) {
 		}
 	}
 	if m["class"] == "File" {
-		sum, size, err := checksumFile(r.ctx, dst)
-		if err != nil {
-			return nil, err
-		}
 		res["checksum"], res["size"] = sum, size
 		if sec, ok := m["secondaryFiles"].([]any); ok {
 			nsec, err := r.value(sec)
@@ -166,7 +184,7 @@ func (r *relocator) finishListing(l []any) []any {
 		delete(m, "nameroot")
 		delete(m, "nameext")
 		if m["class"] == "File" {
-			if sum, size, err := checksumFile(r.ctx, localPath(m)); err == nil {
+			if sum, size, err := r.sums.sha1Of(r.ctx, localPath(m)); err == nil {
 				m["checksum"], m["size"] = sum, size
 			}
 		} else if sub, ok := m["listing"].([]any); ok {
@@ -174,6 +192,17 @@ func (r *relocator) finishListing(l []any) []any {
 		}
 	}
 	return l
+}
+
+// placed reports whether the file at src is in the output directory
+// already, placed through another path that leads to it.
+func (r *relocator) placed(src string) bool {
+	real := src
+	if rp, ok := r.real[src]; ok {
+		real = rp
+	}
+	_, ok := r.done[real]
+	return ok
 }
 
 // place moves or copies src into the output directory once, under its

@@ -128,7 +128,7 @@ func (e *Engine) cacheKeys(ctx context.Context, p *schema.Process, inputs map[st
 
 // runJob runs one job; with a cache key, its outputs move into the cache.
 func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string, rec *provenance.Attempt, img *Image) (out map[string]any, task *executors.Task, res *executors.Result, err error) {
-	j, err := e.newJob(p, inputs, pe, ev, name, key)
+	j, err := e.newJob(p, inputs, pe, ev, name)
 	if err == nil {
 		j.image, j.ctx = img, ctx
 	}
@@ -136,11 +136,6 @@ func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[strin
 		return nil, nil, nil, err
 	}
 	defer e.giveTmp(j.tmpdir)
-	defer func() {
-		if err != nil && key != "" && j.outdir == e.opts.Cache.entryDir(key) && !e.opts.LeaveTmp {
-			_ = removeAll(j.outdir) // a failed job has nothing to reuse
-		}
-	}()
 	if task, err = e.prepareTask(j); err != nil {
 		var se *schema.Error
 		if errors.As(err, &se) {
@@ -185,17 +180,10 @@ func (e *Engine) finishJob(ctx context.Context, j *job, task *executors.Task, re
 	return saved, err
 }
 
-func (e *Engine) newJob(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string) (*job, error) {
+func (e *Engine) newJob(p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name string) (*job, error) {
 	outdir, seq, err := e.newJobDir(name)
 	if err != nil {
 		return nil, err
-	}
-	if key != "" {
-		outdir = e.opts.Cache.claim(key, outdir)
-	} else if e.opts.Cache != nil { // a job whose key could not be computed
-		if err := os.Mkdir(outdir, 0o755); err != nil {
-			return nil, err
-		}
 	}
 	tmpdir, err := e.takeTmp()
 	if err != nil {

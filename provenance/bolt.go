@@ -24,6 +24,10 @@ package provenance
 //	  <absolute path> → <recorded uint64 BE Unix ns> JSON pathRecord
 //	                                        the run that last delivered a final
 //	                                        output there (RecordFiles)
+//	sums/                                   (added within version 2: a flow
+//	                                        without it ignores the bucket)
+//	  <dev><ino><size><mtime ns><ctime ns>, each uint64 BE → 20-byte SHA-1
+//	                                        the checksum memo (sums.go)
 //
 // Version 2 added the values and delivered buckets: records written since hold their
 // CWL values packed (values.go, "values": 2 in the record), and records

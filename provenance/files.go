@@ -1,38 +1,37 @@
 package provenance
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
+	"context"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
+
+	"github.com/flow-cwl/flow/internal/digest"
 )
 
 // sha1Prefix is how CWL writes a SHA-1 checksum: "sha1$<hex>".
-const sha1Prefix = "sha1$"
+const sha1Prefix = digest.Prefix
 
 // hashFile returns the CWL checksum and size of the file at path.
 func hashFile(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
+	return digest.File(context.Background(), path)
+}
+
+// sumOf is hashFile through the checksum memo kept in s, if s keeps one:
+// asking about a big output just written asks no byte of it.
+func sumOf(ctx context.Context, s Store, path string) (string, int64, error) {
+	if ds, ok := s.(digest.Store); ok {
+		m := digest.Memo{Store: ds}
+		return m.Sum(ctx, path)
 	}
-	defer f.Close()
-	h := sha1.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, fmt.Errorf("cannot read %s: %w", path, err)
-	}
-	return sha1Prefix + hex.EncodeToString(h.Sum(nil)), n, nil
+	return digest.File(ctx, path)
 }
 
 // copyFileHashed copies src to dst (created, never overwritten) and
-// returns the checksum of the bytes copied, so the caller can tell whether
-// the file still holds the content that was recorded.
+// returns the checksum of the bytes copied, read once, so the caller can
+// tell whether the file still holds the content that was recorded.
 func copyFileHashed(src, dst string) (string, int64, error) {
 	in, err := os.Open(src)
 	if err != nil {
@@ -43,21 +42,18 @@ func copyFileHashed(src, dst string) (string, int64, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	h := sha1.New()
-	n, err := io.Copy(io.MultiWriter(out, h), in)
+	sum, n, err := digest.Copy(context.Background(), out, in)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return "", 0, fmt.Errorf("cannot copy %s to %s: %w", src, dst, err)
 	}
-	return sha1Prefix + hex.EncodeToString(h.Sum(nil)), n, nil
+	return sum, n, nil
 }
 
 // hexOf strips the "sha1$" from a CWL checksum.
-func hexOf(sum string) string {
-	return strings.TrimPrefix(sum, sha1Prefix)
-}
+func hexOf(sum string) string { return digest.Hex(sum) }
 
 // cwlFile is a File value found in a CWL input or output object.
 type cwlFile struct {

@@ -19,8 +19,9 @@ var (
 	bucketCache     = []byte("cache")
 	bucketValues    = []byte("values")
 	bucketDelivered = []byte("delivered")
+	bucketSums      = []byte("sums")
 
-	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketAttempts, bucketGenerated, bucketPaths, bucketCache, bucketValues, bucketDelivered}
+	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketAttempts, bucketGenerated, bucketPaths, bucketCache, bucketValues, bucketDelivered, bucketSums}
 
 	keySchemaVersion = []byte("schema_version")
 )

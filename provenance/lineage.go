@@ -67,7 +67,7 @@ func Lineage(ctx context.Context, s Store, path string, opts LineageOptions) (*L
 	if err != nil {
 		return nil, err
 	}
-	sum, size, herr := hashFile(abs)
+	sum, size, herr := sumOf(ctx, s, abs)
 	switch {
 	case herr == nil && runID != "" && sum != ref.SHA1 && !opts.ByContent:
 		return nil, fmt.Errorf("%s changed since run %s wrote it there: it holds %s, the run wrote %s (--by-content looks up what it holds now)",

@@ -36,9 +36,17 @@ type Shared struct {
 // How long Shared keeps the database open: until calls pause for
 // IdleRelease, and no longer than HoldAtMost while another process waits.
 // Past HoldAtMost it looks for waiters every IdleRelease.
+//
+// Remap bounds what a long busy run keeps of the file in memory: bbolt
+// maps the file, and every page a write reads on its way to its key stays
+// in flow's resident memory while the file is open (the step cache's keys
+// are digests, spread over the whole index, so a 100,000-job run would
+// end up with most of the file resident). Letting the file go and opening
+// it again every Remap costs about a millisecond.
 const (
 	IdleRelease = 10 * time.Millisecond
 	HoldAtMost  = 25 * time.Millisecond
+	Remap       = time.Second
 )
 
 type sharedCall struct {
@@ -100,7 +108,8 @@ func (s *Shared) serve() {
 			continue
 		}
 		s.opens.Add(1)
-		lookForWaiters := time.Now().Add(HoldAtMost)
+		opened := time.Now()
+		lookForWaiters := opened.Add(HoldAtMost)
 		for len(group) > 0 {
 			errs := runGroup(db, group)
 			if closes(group) {
@@ -109,6 +118,10 @@ func (s *Shared) serve() {
 				break
 			}
 			deliver(group, errs, nil)
+			if time.Since(opened) > Remap {
+				s.letGo(db)
+				break
+			}
 			if now := time.Now(); now.After(lookForWaiters) {
 				if othersWaiting(s.path) {
 					s.letGo(db)
