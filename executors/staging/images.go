@@ -64,8 +64,8 @@ type LoginPuller struct {
 	Log   zerolog.Logger
 
 	mu    sync.Mutex
-	done  map[string]RemoteImage // by URI, for this process
-	turns map[string]*sync.Mutex // by URI: one pull of it at a time here
+	done  map[string]RemoteImage   // by URI, for this process
+	turns map[string]chan struct{} // by URI: one pull of it at a time here
 }
 
 // RemoteImage is an image on the remote side.
@@ -83,8 +83,12 @@ const pullWait = 5 * time.Second
 // for another process's pull ends with ctx.
 func (p *LoginPuller) Pull(ctx context.Context, uri string) (RemoteImage, error) {
 	turn := p.turn(uri)
-	turn.Lock() // steps wanting the same image wait for one pull of it
-	defer turn.Unlock()
+	select { // steps wanting the same image wait for one pull of it
+	case turn <- struct{}{}:
+		defer func() { <-turn }()
+	case <-ctx.Done():
+		return RemoteImage{}, ctx.Err()
+	}
 	p.mu.Lock()
 	img, ok := p.done[uri]
 	p.mu.Unlock()
@@ -118,15 +122,16 @@ func (p *LoginPuller) Pull(ctx context.Context, uri string) (RemoteImage, error)
 	}
 }
 
-// turn is the lock of uri's pulls in this process.
-func (p *LoginPuller) turn(uri string) *sync.Mutex {
+// turn is the lock of uri's pulls in this process: a channel holding
+// one token, so that waiting for it can end with a context.
+func (p *LoginPuller) turn(uri string) chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.turns == nil {
-		p.turns, p.done = map[string]*sync.Mutex{}, map[string]RemoteImage{}
+		p.turns, p.done = map[string]chan struct{}{}, map[string]RemoteImage{}
 	}
 	if p.turns[uri] == nil {
-		p.turns[uri] = &sync.Mutex{}
+		p.turns[uri] = make(chan struct{}, 1)
 	}
 	return p.turns[uri]
 }
