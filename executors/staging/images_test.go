@@ -150,3 +150,41 @@ func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
+
+// A registry with a certificate from a private CA is pulled from once
+// the puller names a directory holding that CA on the remote side
+// (containers.registry_ca_dir), and refused without it.
+func TestLoginPullerRegistryCA(t *testing.T) {
+	rt := siftest.Runtime(t)
+	if siftest.IsStandIn(rt) {
+		testenv.SkipOrFail(t, "pulling from a registry needs a real runtime; the stand-in cannot")
+	}
+	reg := siftest.StartRegistryWith(t, siftest.RegistryOptions{IP: "127.0.0.2", TLS: true})
+	uri := reg.Push(t, "flowtest/ca:1", siftest.Options{Files: map[string]string{"/etc/nonce": t.Name() + time.Now().String()}})
+	p := &LoginPuller{Remote: &diskRemote{}, ImageDir: t.TempDir(), Argv: []string{rt}, Where: "cluster test", Log: zerolog.Nop()}
+	if _, err := p.Pull(context.Background(), uri); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("a registry whose CA is not trusted: %v; want a certificate error", err)
+	}
+	p = &LoginPuller{Remote: &diskRemote{}, ImageDir: p.ImageDir, Argv: []string{rt}, CADir: reg.CADir, Where: "cluster test", Log: zerolog.Nop()}
+	if img, err := p.Pull(context.Background(), uri); err != nil || !exists(img.Path) {
+		t.Errorf("with the registry's CA: %+v, %v", img, err)
+	}
+}
+
+// What the runtime leaves is checked to be a SIF image before it takes a
+// name; anything else is refused and not recorded.
+func TestLoginPullerChecksTheImage(t *testing.T) {
+	dir := t.TempDir()
+	notSIF := []string{"sh", "-c", `printf 'not an image\n' > "$3"`, "runtime"} // $1 pull, $2 --force, $3 dest
+	p := &LoginPuller{Remote: &diskRemote{}, ImageDir: dir, Argv: notSIF, Where: "cluster test", Log: zerolog.Nop()}
+	_, err := p.Pull(context.Background(), "docker://registry.example/x:1")
+	if err == nil || !strings.Contains(err.Error(), "the runtime wrote no SIF image") {
+		t.Fatalf("a pull that wrote no SIF image: %v", err)
+	}
+	if left, _ := os.ReadDir(filepath.Join(dir, "by-name")); len(left) != 0 {
+		t.Errorf("a refused pull left %v", left)
+	}
+	if left, _ := os.ReadDir(filepath.Join(dir, "sha256")); len(left) != 0 {
+		t.Errorf("a refused pull left %v", left)
+	}
+}
