@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/flow-cwl/flow/internal/siftest"
@@ -144,5 +146,46 @@ outputs: {out: stdout}
 	lines := stderrLines(r.stderr)
 	if r.code == 0 || len(lines) != 1 || !strings.Contains(lines[0], "cluster test") || !strings.Contains(lines[0], image) || !strings.Contains(lines[0], "login node") {
 		t.Errorf("a registry the login node cannot reach: exit %d, stderr %q; want one line naming cluster test and %s", r.code, r.stderr, image)
+	}
+}
+
+// Two runs started at once that need the same image on the cluster pull
+// it once between them: one pulls under the lock on the login node, the
+// other waits for it.
+func TestConcurrentRunsPullOnceOnLoginNode(t *testing.T) {
+	cfg, workdir, env := pullOnLoginCluster(t)
+	reg := siftest.StartRegistryWith(t, siftest.RegistryOptions{IP: "127.0.0.2"})
+	reg.Push(t, "flowtest/together:1", siftest.Options{Files: map[string]string{
+		"/etc/image-name": "together\n", "/dev/.keep": "", "/proc/.keep": "", "/sys/.keep": "",
+	}})
+	env = append(env, "FLOW_INSECURE_REGISTRIES="+reg.Addr)
+	dir := t.TempDir()
+	tool := filepath.Join(dir, "in-image.cwl")
+	writeFile(t, tool, `cwlVersion: v1.2
+class: CommandLineTool
+requirements: {DockerRequirement: {dockerPull: "`+reg.Addr+`/flowtest/together:1"}}
+baseCommand: [cat, /etc/image-name]
+inputs: []
+outputs: {out: stdout}
+`)
+	var wg sync.WaitGroup
+	results := make([]result, 2)
+	for i := range results {
+		wg.Go(func() {
+			results[i] = flowEnv(t, env, "run", "--no-provenance", "--run_compute", "--cluster", "test", "--compute-config", cfg,
+				"--outdir", filepath.Join(dir, fmt.Sprint("out", i)), tool)
+		})
+	}
+	wg.Wait()
+	pulls := 0
+	for i, r := range results {
+		if r.code != 0 {
+			t.Fatalf("run %d: exit %d: %s", i, r.code, r.stderr)
+		}
+		pulls += strings.Count(r.stderr, "image pulled on the cluster")
+	}
+	sifs, _ := filepath.Glob(filepath.Join(workdir, "images", "sha256", "*.sif"))
+	if pulls != 1 || len(sifs) != 1 {
+		t.Errorf("two runs at once: %d pulls logged, %d images on the cluster; want one: %s%s", pulls, len(sifs), results[0].stderr, results[1].stderr)
 	}
 }
