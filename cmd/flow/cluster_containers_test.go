@@ -39,6 +39,7 @@ func pullOnLoginCluster(t *testing.T) (cfg, workdir string, env []string) {
 // runtime serves from its own cache on the cluster reads it too), nothing is pulled into
 // this machine's cache nor uploaded, the step runs in the image, and the
 // run's provenance records the digest of the file the cluster holds.
+// (--no-cache: the second run runs its step too, not a cached result.)
 // The registry listens on 127.0.0.2, which runtimes speak HTTPS to unless
 // told otherwise, so the pull also shows FLOW_INSECURE_REGISTRIES reaches
 // the login node.
@@ -63,7 +64,7 @@ outputs: {out: stdout}
 
 	var afterFirst int
 	for run := 1; run <= 2; run++ {
-		r := flowEnv(t, env, "run", "--db", db, "--run_compute", "--cluster", "test", "--compute-config", cfg,
+		r := flowEnv(t, env, "run", "--no-cache", "--db", db, "--run_compute", "--cluster", "test", "--compute-config", cfg,
 			"--outdir", filepath.Join(dir, "out", string(rune('0'+run))), tool, "--f", filepath.Join(dir, "data.txt"))
 		if r.code != 0 {
 			t.Fatalf("run %d: exit %d: %s", run, r.code, r.stderr)
