@@ -94,7 +94,7 @@ func (p RuntimePuller) Pull(ctx context.Context, ref, dest string) error {
 // registry settings of p; nil (flow's own) when there are none.
 func (p RuntimePuller) env(rt, ref string) []string {
 	var extra []string
-	if slices.Contains(p.Insecure, registryHost(ref)) {
+	if slices.Contains(p.Insecure, RegistryHost(ref)) {
 		// The environment rather than a flag: its name has been
 		// --nohttps and --no-https across versions; the variable,
 		// read under the program's own prefix, has not changed.
@@ -117,10 +117,10 @@ func (p RuntimePuller) env(rt, ref string) []string {
 	return append(os.Environ(), extra...)
 }
 
-// registryHost is the registry a docker:// or oras:// reference names:
+// RegistryHost is the registry a docker:// or oras:// reference names:
 // its first path element when that has a '.' or ':' or is "localhost"
 // (Docker's rule); "" for Docker Hub and other schemes.
-func registryHost(ref string) string {
+func RegistryHost(ref string) string {
 	scheme, rest, ok := strings.Cut(ref, "://")
 	if !ok || scheme != "docker" && scheme != "oras" {
 		return ""

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,7 +26,9 @@ import (
 // machine flow runs on. Where the cluster shares flow's files, the
 // runtime's layer (executors/singularity) goes over the Slurm executor, as
 // on this machine; where it does not, the staging executor uploads each
-// image once and starts the runtime itself.
+// image once and starts the runtime itself. With containers.pull: login,
+// images named by dockerPull are pulled on the cluster's login node
+// instead, and nothing is pulled here nor uploaded.
 
 // stagedContainers is how jobs on a cluster that does not share flow's
 // files run images: with the runtime its configuration names, checked
@@ -96,8 +99,52 @@ func clusterContainers(ctx context.Context, o runOptions, opts *engine.Options, 
 	} else {
 		log.Debug().Err(err).Msg("no container runtime on this machine: images can be local SIF files only")
 	}
-	opts.Containers = imageSource{&images.Cache{Dir: dir, Puller: puller, Log: log}}
+	local := imageSource{&images.Cache{Dir: dir, Puller: puller, Log: log}}
+	opts.Containers = local
+	if !c.SharedFS && c.Containers.PullsOnLogin() {
+		opts.Containers = loginImages{local: local, puller: loginPuller(c, target.runner, log)}
+	}
 	return nil
+}
+
+// loginPuller pulls images on the cluster's login node with the runtime
+// its configuration names, into the directory uploads go to. Registries
+// named in FLOW_INSECURE_REGISTRIES are spoken to over plain HTTP there
+// too; containers.registry_ca_dir is the cluster's own CA directory.
+func loginPuller(c *clusters.Cluster, r slurm.Runner, log zerolog.Logger) *staging.LoginPuller {
+	insecure := insecureRegistries()
+	return &staging.LoginPuller{
+		Remote:   r,
+		ImageDir: path.Join(c.Workdir, "images"),
+		Argv:     clusters.RuntimeArgv(c.Containers),
+		Insecure: func(host string) bool { return slices.Contains(insecure, host) },
+		CADir:    c.Containers.RegistryCADir,
+		Where:    "cluster " + c.Name,
+		Log:      log,
+	}
+}
+
+// loginImages gives the engine images pulled on the cluster's login node:
+// their paths are the cluster's, which the staging executor runs as they
+// are. A local SIF file, or an image with no dockerPull to pull it from,
+// comes from this machine's cache and is uploaded as usual.
+type loginImages struct {
+	local  imageSource
+	puller *staging.LoginPuller
+}
+
+func (s loginImages) Image(ctx context.Context, docker map[string]any, baseDir string) (engine.Image, error) {
+	pull, _ := docker["dockerPull"].(string)
+	id, _ := docker["dockerImageId"].(string)
+	ref := images.NewRef(pull, id, baseDir)
+	if ref.File != "" || ref.PullURI() == "" {
+		return s.local.Image(ctx, docker, baseDir)
+	}
+	img, err := s.puller.Pull(ctx, ref.PullURI())
+	if err != nil {
+		return engine.Image{}, err
+	}
+	return engine.Image{Name: ref.String(), Path: img.Path, Digest: img.Digest}, nil
 }
 
 // sharedRuntime checks the runtime a cluster sharing flow's files names

@@ -67,7 +67,7 @@ func (s *stager) containerTask(ctx context.Context, p *plan, t *executors.Task, 
 	if err != nil {
 		return nil, fmt.Errorf("task %q: %w", t.ID, err)
 	}
-	image, err := s.remote.StageImage(ctx, t.Image, s.opts.Containers.ImageDir)
+	image, err := s.stageImage(ctx, t.Image)
 	if err != nil {
 		return nil, fmt.Errorf("task %q: %w", t.ID, err)
 	}

@@ -23,7 +23,8 @@
 //
 // A task that runs in a container (Task.Image) needs the remote side's
 // own runtime (Options.Containers): its image is uploaded once per
-// SHA-256 into an image directory, its mounts are staged under a
+// SHA-256 into an image directory (or was pulled there by that runtime,
+// see LoginPuller), its mounts are staged under a
 // directory of the task's own, and it runs as that runtime's command line
 // binding them where the container expects them.
 //

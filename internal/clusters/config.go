@@ -20,6 +20,8 @@
 //	    containers:               # how jobs run images on this cluster
 //	      singularity: /opt/singularity/bin/singularity
 //	      module: singularity/4.5  # or loaded with `module load` first
+//	      pull: login              # shared_fs: false only: pull on the login node
+//	      registry_ca_dir: /etc/lab-ca  # on the cluster: CAs its pulls trust
 //
 // A cluster with `ssh: false` (its host is this machine) runs sbatch and
 // squeue here.
@@ -71,7 +73,20 @@ type Containers struct {
 	Singularity string `yaml:"singularity"`
 	// Module is loaded (`module load`) in each job before the runtime runs.
 	Module string `yaml:"module"`
+	// Pull says where images named by dockerPull are pulled: "here" (the
+	// default) into this machine's cache, then uploaded; "login" on the
+	// cluster's login node with its runtime, for a cluster that reaches
+	// the registry (perhaps when this machine cannot). Only for
+	// shared_fs: false.
+	Pull string `yaml:"pull"`
+	// RegistryCADir is a directory on the cluster of PEM CA certificates
+	// that pulls on the login node trust beside the system's (given to
+	// the runtime as SSL_CERT_DIR), like FLOW_REGISTRY_CA_DIR here.
+	RegistryCADir string `yaml:"registry_ca_dir"`
 }
+
+// PullsOnLogin reports whether images are pulled on the login node.
+func (c Containers) PullsOnLogin() bool { return c.Pull == "login" }
 
 // HasRuntime reports whether the configuration names a container runtime.
 func (c Containers) HasRuntime() bool { return c.Singularity != "" || c.Module != "" }
@@ -191,6 +206,9 @@ func (c *Cluster) normalise() error {
 	for _, p := range []*string{&c.SSHKey.Path, &c.KnownHosts, &c.Workdir} {
 		*p = expandHome(*p)
 	}
+	if err := c.checkPull(); err != nil {
+		return err
+	}
 	if !filepath.IsAbs(c.Workdir) {
 		return fmt.Errorf("workdir %q must be an absolute path", c.Workdir)
 	}
@@ -205,6 +223,25 @@ func (c *Cluster) normalise() error {
 		return errors.New("known_hosts is missing: flow checks the cluster's host key and never skips that check")
 	case c.SSHKey.Path == "" && !c.SSHKey.Agent:
 		return errors.New("ssh_key.path is missing (or set ssh_key.agent: true)")
+	}
+	return nil
+}
+
+// checkPull checks containers.pull and what it needs.
+func (c *Cluster) checkPull() error {
+	switch {
+	case c.Containers.Pull != "" && c.Containers.Pull != "here" && c.Containers.Pull != "login":
+		return fmt.Errorf("containers.pull is %q; it must be here (the default: pull on this machine, then upload) or login (pull on the cluster's login node)", c.Containers.Pull)
+	case c.Containers.RegistryCADir != "" && !c.Containers.PullsOnLogin():
+		return errors.New("containers.registry_ca_dir is only used with containers.pull: login (pulls here trust FLOW_REGISTRY_CA_DIR)")
+	case !c.Containers.PullsOnLogin():
+		return nil
+	case c.SharedFS || !c.UsesSSH():
+		return errors.New("containers.pull: login is for clusters with shared_fs: false; this one shares flow's files, so images pulled here are already where its jobs see them")
+	case !c.Containers.HasRuntime():
+		return errors.New("containers.pull: login needs the cluster's runtime: set containers.singularity (or containers.module)")
+	case c.Containers.RegistryCADir != "" && !strings.HasPrefix(c.Containers.RegistryCADir, "/"):
+		return fmt.Errorf("containers.registry_ca_dir %q must be an absolute path on the cluster", c.Containers.RegistryCADir)
 	}
 	return nil
 }

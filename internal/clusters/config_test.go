@@ -70,3 +70,34 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// containers.pull says where images are pulled; login needs an unshared
+// cluster with a runtime, and a mistaken value is named with the choices.
+func TestContainersPull(t *testing.T) {
+	base := "clusters:\n  - {name: a, host: h, username: u, known_hosts: k, ssh_key: {path: k}, workdir: /w, "
+	cfg, err := Load(write(t, base+"containers: {singularity: /s, pull: login, registry_ca_dir: /etc/ca}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cfg.Clusters[0]; !c.Containers.PullsOnLogin() || c.Containers.RegistryCADir != "/etc/ca" {
+		t.Errorf("pull: login not read: %+v", c.Containers)
+	}
+	cfg, err = Load(write(t, base+"containers: {singularity: /s, pull: here}}\n"))
+	if err != nil || cfg.Clusters[0].Containers.PullsOnLogin() {
+		t.Errorf("pull: here: %v, %+v", err, cfg)
+	}
+	cases := map[string]string{
+		base + "containers: {singularity: /s, pull: cluster}}\n":                                                   `containers.pull is "cluster"`,
+		base + "shared_fs: true, containers: {singularity: /s, pull: login}}\n":                                    "shared_fs: false",
+		base + "containers: {pull: login}}\n":                                                                      "containers.singularity",
+		base + "containers: {singularity: /s, registry_ca_dir: /c}}\n":                                             "only used with containers.pull: login",
+		base + "containers: {singularity: /s, pull: login, registry_ca_dir: ca}}\n":                                "absolute path on the cluster",
+		"clusters:\n  - {name: a, host: h, ssh: false, workdir: /w, containers: {singularity: /s, pull: login}}\n": "shared_fs: false",
+	}
+	for text, want := range cases {
+		_, err := Load(write(t, text))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("config %q: got %v, want an error containing %q", text, err, want)
+		}
+	}
+}

@@ -318,3 +318,22 @@ func (r *Registry) ManifestGets(t testing.TB, repoTag string) int {
 	repo, tag, _ := strings.Cut(repoTag, ":")
 	return strings.Count(string(b), `"GET /v2/`+repo+`/manifests/`+tag+` HTTP/`)
 }
+
+// ManifestReads counts the registry's answered reads (GET or HEAD) of the
+// manifest of repoTag ("repo:tag"). A pull the runtime serves from its
+// own cache still asks for the manifest's digest with a HEAD, so every
+// pull shows here, where ManifestGets misses those; a push's check for
+// a tag not yet there is not counted (it is answered 404).
+func (r *Registry) ManifestReads(t testing.TB, repoTag string) int {
+	t.Helper()
+	b, err := os.ReadFile(r.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, tag, _ := strings.Cut(repoTag, ":")
+	n := 0
+	for _, method := range []string{"GET", "HEAD"} {
+		n += strings.Count(string(b), `"`+method+` /v2/`+repo+`/manifests/`+tag+` HTTP/1.1" 200 `)
+	}
+	return n
+}
