@@ -230,7 +230,7 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 	}
 	inputs, inJob, reqs, err := runInputs(p, o, rec)
 	if err == nil {
-		check, err = fetchRemoteInputs(ctx, &o, inputs, inJob, check, log)
+		check, err = fetchRemoteInputs(ctx, &o, p, inputs, inJob, check, log)
 	}
 	if err != nil {
 		return rec.abandon(ctx, err, log)
