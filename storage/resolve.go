@@ -53,7 +53,7 @@ func (c *Cache) Resolve(ctx context.Context, inputs map[string]any, secondary ma
 				return nil
 			}
 			if err := c.resolveOne(ctx, m, loc, check); err != nil {
-				return &InputError{ID: id, URL: redactRaw(loc), Err: err}
+				return &InputError{ID: id, URL: RedactString(loc), Err: err}
 			}
 			return nil
 		})
@@ -123,7 +123,8 @@ func walk(v any, fn func(map[string]any) error) error {
 	return nil
 }
 
-func redactRaw(loc string) string {
+// RedactString is the location loc as it may be shown (see Redact).
+func RedactString(loc string) string {
 	u, err := url.Parse(loc)
 	if err != nil {
 		return "(a location that is not a URL)"
@@ -156,7 +157,7 @@ func (c *Cache) addSecondaries(ctx context.Context, id string, v any, specs []Se
 		}
 		for _, sf := range specs {
 			if err := c.addSecondary(ctx, f, loc, sf, check); err != nil {
-				return &InputError{ID: id, URL: redactRaw(secondaryURL(loc, sf.Pattern)), Err: err}
+				return &InputError{ID: id, URL: RedactString(secondaryURL(loc, sf.Pattern)), Err: err}
 			}
 		}
 	}

@@ -78,7 +78,7 @@ func logTransfer(log zerolog.Logger, what string) func(storage.Transfer) {
 		ev := log.Info().Str("url", t.URL).Int64("size", t.Total)
 		switch {
 		case t.Ended:
-			ev.Msg(what + " done")
+			ev.Int64("done", t.Done).Msg(what + " done")
 		case t.Done == 0:
 			ev.Msg(what + " started")
 		case t.Total > 0 && t.Done-lastLogged[t.URL] >= t.Total/10:
