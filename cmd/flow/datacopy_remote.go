@@ -41,7 +41,7 @@ func copyByDaemon(ctx context.Context, url, token string, req api.DataCopyReques
 		return copyResult{}, err
 	}
 	if run.State != api.Complete {
-		return copyResult{}, fmt.Errorf("data copy %s ended %s: %s: %w", id, run.State, run.Error, errRemoteFailed)
+		return copyResult{}, fmt.Errorf("data copy %s ended %s: %s", id, run.State, run.Error)
 	}
 	d, err := c.DataCopy(ctx, id)
 	if err != nil {
