@@ -88,6 +88,18 @@ func logTransfer(log zerolog.Logger, what string) func(storage.Transfer) {
 	}
 }
 
+// showTransfer adds the progress display's hook, when there is one, to a
+// transfer's progress callback.
+func showTransfer(next func(storage.Transfer), show func(kind, name string, done, total int64, ended bool), kind string) func(storage.Transfer) {
+	if show == nil {
+		return next
+	}
+	return func(t storage.Transfer) {
+		show(kind, t.URL, t.Done, t.Total, t.Ended)
+		next(t)
+	}
+}
+
 // fetchRemoteInputs makes every remote File and Directory of inputs a
 // file in the download cache; an input that cannot be fetched is an
 // error that names it, its URL and why, at its place in the job file.
@@ -101,6 +113,7 @@ func fetchRemoteInputs(ctx context.Context, o *runOptions, p *schema.Process, in
 	if err != nil {
 		return nil, err
 	}
+	c.Progress = showTransfer(c.Progress, o.transfer, "download")
 	if err := c.Resolve(ctx, inputs, secondaryPatterns(p), false); err != nil {
 		return nil, runError(o.Document, inJob, err)
 	}
@@ -151,7 +164,7 @@ func relocateOutputs(ctx context.Context, eng *engine.Engine, result map[string]
 	if err != nil {
 		return nil, err
 	}
-	sent, err := st.Upload(ctx, out, local, o.Outdir, logTransfer(log, "upload"))
+	sent, err := st.Upload(ctx, out, local, o.Outdir, showTransfer(logTransfer(log, "upload"), o.transfer, "upload"))
 	if err != nil {
 		if rec != nil {
 			return nil, fmt.Errorf("%w (to continue: flow run --resume %s)", err, rec.run.ID)
