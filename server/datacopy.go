@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"unicode"
@@ -63,8 +64,12 @@ func (s *Server) postDataCopy(w http.ResponseWriter, r *http.Request, tok store.
 // The cluster account's permissions decide, on the cluster, where it may
 // write; the path reaches the cluster only as an SFTP path, never a shell.
 func (s *Server) checkDataCopy(req api.DataCopyRequest) error {
-	if !storage.Remote(req.Source) || strings.ContainsFunc(req.Source, unicode.IsControl) {
+	u, err := url.Parse(req.Source)
+	if err != nil || !storage.Remote(req.Source) || strings.ContainsFunc(req.Source, unicode.IsControl) {
 		return errors.New("source: give an s3://bucket/key, s3://bucket/prefix/ or https:// URL")
+	}
+	if u.User != nil { // it would be kept, in clear, with the copy's record
+		return errors.New("source: a URL with a user or password is refused; give the team's S3 credentials to /api/v1/s3-credentials")
 	}
 	if req.Cluster == "" || s.cfg.ComputeConfig == "" {
 		return errors.New("cluster: a data copy goes to one of the daemon's clusters")

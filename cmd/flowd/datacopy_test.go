@@ -177,6 +177,10 @@ func TestDataCopyThroughTheDaemon(t *testing.T) {
 			t.Errorf("destination %q: %d %s", bad, status, out)
 		}
 	}
+	req, _ = json.Marshal(map[string]string{"source": "https://lab:hunter2@example.org/ref.fa", "cluster": "test", "to": scratch})
+	if status, out := d.request("POST", "/api/v1/data-copies", genomics, req, "application/json"); status != 400 || !strings.Contains(string(out), "source:") {
+		t.Errorf("a source with a password: %d %s", status, out)
+	}
 	req, _ = json.Marshal(map[string]string{"source": "s3://" + bucket + "/run42/", "cluster": "elsewhere", "to": scratch})
 	if status, out := d.request("POST", "/api/v1/data-copies", genomics, req, "application/json"); status != 400 || !strings.Contains(string(out), `no cluster \"elsewhere\"`) {
 		t.Errorf("an unknown cluster: %d %s", status, out)
