@@ -56,6 +56,9 @@ func (c *child) stop() { _ = c.cmd.Process.Signal(syscall.SIGTERM) }
 // or --sandbox, which confines jobs on this
 // machine: on a cluster they run under the cluster account's permissions.
 func (lc launchConfig) args(run *store.Run, rs runStores, ra *runAgent) []string {
+	if isDataCopy(run) {
+		return lc.copyArgs(run, rs, ra)
+	}
 	a := []string{"run", "--run-id", run.ID, "--db", rs.db,
 		"--outdir", filepath.Join(run.Dir, "outputs"), "--tmpdir-prefix", rs.work,
 		"--log-format", "json"}
@@ -182,6 +185,10 @@ func (r *runner) follow(run *store.Run, stderr io.Reader) string {
 			continue
 		}
 		kind := store.EventLog
+		if _, ok := fields["copy"]; ok && !running { // a data copy has begun
+			running = true
+			r.setRunning(run)
+		}
 		if _, ok := fields["step"]; ok {
 			kind = store.EventStep
 			if !running {

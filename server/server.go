@@ -241,6 +241,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	s.routeRuns(mux)
+	s.routeDataCopies(mux)
 	s.routeAdmin(mux)
 	s.routeWorkflows(mux)
 	s.routeSteps(mux)

@@ -189,7 +189,8 @@ func runFromFields(f map[string]string, dir string) (*store.Run, error) {
 	if err := decodeField(f, api.FieldTags, &run.Tags); err != nil {
 		return nil, err
 	}
-	delete(run.Tags, clusterTag) // only the engine parameters choose one
+	delete(run.Tags, clusterTag)  // only the engine parameters choose one
+	delete(run.Tags, dataCopyTag) // only POST /api/v1/data-copies makes one
 	var engine map[string]string
 	if err := decodeField(f, api.FieldEngineParams, &engine); err != nil {
 		return nil, err

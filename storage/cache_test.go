@@ -298,3 +298,26 @@ func TestS3EmptyObject(t *testing.T) {
 		t.Fatalf("%s: %v %v", p, st, err)
 	}
 }
+
+// TestS3NoCredentials: with no keys anywhere, the error says so, not
+// that the EC2 metadata service (the SDK's last resort) failed.
+func TestS3NoCredentials(t *testing.T) {
+	srv := s3test.Server(t)
+	bucket := srv.Bucket(t)
+	srv.Put(t, bucket, "a.txt", []byte("a"))
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	st, err := New(writeConfig(t, "s3:\n  - name: test\n    endpoint: "+srv.Endpoint+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cache{Dir: t.TempDir(), Stores: st}
+	_, err = c.FetchFile(context.Background(), "s3://"+bucket+"/a.txt")
+	if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "no S3 credentials") {
+		t.Fatalf("err = %v; want forbidden, saying there are no credentials", err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -240,7 +241,13 @@ func s3Error(err error) error {
 	if errors.As(err, &re) {
 		status = re.HTTPStatusCode()
 	}
+	var signing *v4.SigningError
 	switch {
+	case errors.As(err, &signing) || strings.Contains(err.Error(), "get identity: "):
+		// The SDK found no keys to sign with (it says so only in its
+		// message): nothing was sent, and the chain's last resort (the
+		// EC2 metadata service) is no help to say why.
+		return fmt.Errorf("%w: no S3 credentials for it (storage.yaml, AWS_ACCESS_KEY_ID, AWS_PROFILE or ~/.aws)", ErrForbidden)
 	case code == "InvalidAccessKeyId" || code == "XAdminUserNotFound":
 		return fmt.Errorf("%w: the server knows no such access key", ErrForbidden)
 	case code == "SignatureDoesNotMatch":

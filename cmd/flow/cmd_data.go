@@ -14,38 +14,60 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/flow-cwl/flow/api"
 	"github.com/flow-cwl/flow/internal/logging"
 	"github.com/flow-cwl/flow/storage"
 )
 
-const dataUsage = `usage: flow data copy URL --to DIR [--cluster NAME] [--compute-config FILE]
+const dataUsage = `usage: flow data copy URL --to DIR [--cluster NAME] [--compute-config FILE] [--compute_url URL]
+       flow data copies [--compute_url URL]
+       flow data cancel ID [--compute_url URL]
 
 Copies an S3 object or prefix (s3://bucket/key, s3://bucket/prefix/) or an
 HTTPS file to DIR, on this machine or, with --cluster, on the cluster over
 SFTP. The data goes through flow's download cache, so a second copy of the
 same object downloads nothing.
 
+With --compute_url (or $FLOW_URL), the flowd daemon there makes the copy, to
+one of its clusters, with the team's S3 credentials and SSH key, as a task
+it tracks; flow follows its progress to the end. "flow data copies" lists
+the team's copies, "flow data cancel ID" stops one.
+
 flags:
 `
 
-// cmdData is "flow data copy".
+// cmdData is "flow data copy", "flow data copies" and "flow data cancel".
 func cmdData(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "copy" {
+	if len(args) == 0 || (args[0] != "copy" && args[0] != "copies" && args[0] != "cancel") {
 		fmt.Fprint(stderr, dataUsage)
-		return usagef("flow data takes the command copy")
+		return usagef("flow data takes the command copy, copies or cancel")
 	}
-	fs := flag.NewFlagSet("flow data copy", flag.ContinueOnError)
+	fs := flag.NewFlagSet("flow data "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, dataUsage); fs.PrintDefaults() }
 	to := fs.String("to", "", "the `directory` the object goes into (on the cluster with --cluster)")
 	cluster := fs.String("cluster", "", "copy to this cluster of the compute configuration, over SFTP")
 	config := fs.String("compute-config", "", "the compute configuration `file` (default: clusters.yaml)")
 	db := fs.String("db", "", "the provenance database `file` beside which the download cache is")
+	asJSON := fs.Bool("json", false, "print where the data went, and its size, as a JSON object")
+	computeURL := fs.String("compute_url", "", "have the flowd daemon at `url` make the copy (default $FLOW_URL)")
+	token := fs.String("compute_access_token", "", "the daemon's `token` (default $FLOW_TOKEN)")
 	var lo logging.Options
 	addLogFlags(fs, &lo)
 	flowArgs, positional, extra := splitArgs(fs, args[1:])
 	if err := fs.Parse(flowArgs); err != nil {
 		return parseError(err)
+	}
+	log := logging.New(stderr, lo)
+	daemon := *computeURL != "" || os.Getenv("FLOW_URL") != ""
+	switch {
+	case args[0] == "copies" && len(positional) == 0 && daemon:
+		return listDataCopies(ctx, *computeURL, *token, stdout)
+	case args[0] == "cancel" && len(positional) == 1 && daemon:
+		return cancelDataCopy(ctx, *computeURL, *token, positional[0])
+	case args[0] != "copy":
+		fs.Usage()
+		return usagef("flow data %s asks a daemon: --compute_url URL or FLOW_URL, and %s", args[0], map[string]string{"copies": "no arguments", "cancel": "one copy ID"}[args[0]])
 	}
 	if len(positional) != 1 || len(extra) > 0 || *to == "" {
 		fs.Usage()
@@ -55,26 +77,62 @@ func cmdData(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if !storage.Remote(src) {
 		return usagef("%s is not an s3:// or https:// URL", src)
 	}
-	log := logging.New(stderr, lo)
-	c, err := openDownloads(*db, log)
+	var res copyResult
+	var err error
+	if daemon {
+		if *cluster == "" {
+			return usagef("a daemon copies to one of its clusters: --cluster NAME")
+		}
+		res, err = copyByDaemon(ctx, *computeURL, *token, api.DataCopyRequest{Source: src, Cluster: *cluster, To: *to}, log)
+	} else {
+		res, err = copyHere(ctx, src, *to, *cluster, *config, *db, log)
+	}
 	if err != nil {
 		return err
 	}
+	if *asJSON {
+		return printJSON(stdout, res)
+	}
+	fmt.Fprintln(stdout, res.Destination)
+	return nil
+}
+
+// copyResult is what a copy printed with --json: where the data is and
+// how many bytes it holds.
+type copyResult struct {
+	Destination string `json:"destination"`
+	Bytes       int64  `json:"bytes"`
+}
+
+// copyHere makes the copy in this process.
+func copyHere(ctx context.Context, src, to, cluster, config, db string, log zerolog.Logger) (copyResult, error) {
+	c, err := openDownloads(db, log)
+	if err != nil {
+		return copyResult{}, err
+	}
+	log.Info().Str("copy", redactURL(src)).Msg("copy started")
 	local, err := fetchAny(ctx, c, src)
 	if err != nil {
-		return fmt.Errorf("%s: %w", redactURL(src), err)
+		return copyResult{}, fmt.Errorf("%s: %w", redactURL(src), err)
 	}
-	dst := path.Join(*to, filepath.Base(local))
-	if *cluster == "" {
+	dst := path.Join(to, filepath.Base(local))
+	var size int64
+	err = putEach(ctx, local, "", func(from, _ string) error {
+		fi, err := os.Stat(from)
+		if err == nil {
+			size += fi.Size()
+		}
+		return err
+	})
+	if err != nil {
+		return copyResult{}, err
+	}
+	if cluster == "" {
 		err = putEach(ctx, local, filepath.FromSlash(dst), func(from, to string) error { return copyCached(from, to) })
 	} else {
-		err = uploadToCluster(ctx, *config, *cluster, local, dst, log)
+		err = uploadToCluster(ctx, config, cluster, local, dst, log)
 	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, dst)
-	return nil
+	return copyResult{Destination: dst, Bytes: size}, err
 }
 
 // fetchAny fetches src as a File, or, if it names a prefix, as a Directory.

@@ -57,6 +57,9 @@ type runOptions struct {
 	// progress, when set, is told what the engine is doing (for the
 	// status line or the periodic progress event).
 	progress func(engine.ProgressEvent)
+	// transfer, when set, is told how far each download of a remote input
+	// and upload to an s3:// outdir is (the status line shows them).
+	transfer func(kind, name string, done, total int64, ended bool)
 }
 
 const runUsage = `usage: flow run [flags] DOCUMENT[#id] [JOB] [--input value ...]
@@ -143,6 +146,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if disp != nil {
 		defer disp.Stop()
 		o.progress = disp.Event
+		o.transfer = disp.Transfer
 		stdout = disp.StopOnWrite(stdout)
 	}
 	err := runRun(ctx, o, stdout, log)
@@ -230,7 +234,7 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 	}
 	inputs, inJob, reqs, err := runInputs(p, o, rec)
 	if err == nil {
-		check, err = fetchRemoteInputs(ctx, &o, inputs, inJob, check, log)
+		check, err = fetchRemoteInputs(ctx, &o, p, inputs, inJob, check, log)
 	}
 	if err != nil {
 		return rec.abandon(ctx, err, log)

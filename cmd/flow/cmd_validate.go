@@ -29,7 +29,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usagef("flow validate takes one document and at most one job file")
 	}
 	if len(positional) == 2 { // remote inputs are checked before the document is described
-		if err := checkRemoteInputs(ctx, positional[1]); err != nil {
+		if err := checkRemoteInputs(ctx, positional[0], positional[1]); err != nil {
 			return err
 		}
 	}

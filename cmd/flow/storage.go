@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/flow-cwl/flow/engine"
+	"github.com/flow-cwl/flow/expr"
 	"github.com/flow-cwl/flow/schema"
 	"github.com/flow-cwl/flow/storage"
 )
@@ -77,7 +78,7 @@ func logTransfer(log zerolog.Logger, what string) func(storage.Transfer) {
 		ev := log.Info().Str("url", t.URL).Int64("size", t.Total)
 		switch {
 		case t.Ended:
-			ev.Msg(what + " done")
+			ev.Int64("done", t.Done).Msg(what + " done")
 		case t.Done == 0:
 			ev.Msg(what + " started")
 		case t.Total > 0 && t.Done-lastLogged[t.URL] >= t.Total/10:
@@ -87,12 +88,24 @@ func logTransfer(log zerolog.Logger, what string) func(storage.Transfer) {
 	}
 }
 
+// showTransfer adds the progress display's hook, when there is one, to a
+// transfer's progress callback.
+func showTransfer(next func(storage.Transfer), show func(kind, name string, done, total int64, ended bool), kind string) func(storage.Transfer) {
+	if show == nil {
+		return next
+	}
+	return func(t storage.Transfer) {
+		show(kind, t.URL, t.Done, t.Total, t.Ended)
+		next(t)
+	}
+}
+
 // fetchRemoteInputs makes every remote File and Directory of inputs a
 // file in the download cache; an input that cannot be fetched is an
 // error that names it, its URL and why, at its place in the job file.
 // With --allow-path, the cache (which flow itself wrote) is allowed too,
 // and the path check that says so is returned in place of check.
-func fetchRemoteInputs(ctx context.Context, o *runOptions, inputs map[string]any, inJob map[string]schema.Pos, check func(string) error, log zerolog.Logger) (func(string) error, error) {
+func fetchRemoteInputs(ctx context.Context, o *runOptions, p *schema.Process, inputs map[string]any, inJob map[string]schema.Pos, check func(string) error, log zerolog.Logger) (func(string) error, error) {
 	if !hasRemote(inputs) {
 		return check, nil
 	}
@@ -100,7 +113,8 @@ func fetchRemoteInputs(ctx context.Context, o *runOptions, inputs map[string]any
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Resolve(ctx, inputs, false); err != nil {
+	c.Progress = showTransfer(c.Progress, o.transfer, "download")
+	if err := c.Resolve(ctx, inputs, secondaryPatterns(p), false); err != nil {
 		return nil, runError(o.Document, inJob, err)
 	}
 	if len(o.AllowPaths) == 0 {
@@ -150,7 +164,7 @@ func relocateOutputs(ctx context.Context, eng *engine.Engine, result map[string]
 	if err != nil {
 		return nil, err
 	}
-	sent, err := st.Upload(ctx, out, local, o.Outdir, logTransfer(log, "upload"))
+	sent, err := st.Upload(ctx, out, local, o.Outdir, showTransfer(logTransfer(log, "upload"), o.transfer, "upload"))
 	if err != nil {
 		if rec != nil {
 			return nil, fmt.Errorf("%w (to continue: flow run --resume %s)", err, rec.run.ID)
@@ -163,8 +177,9 @@ func relocateOutputs(ctx context.Context, eng *engine.Engine, result map[string]
 }
 
 // checkRemoteInputs checks that every remote input of the job file
-// exists (flow validate DOCUMENT JOB), fetching nothing.
-func checkRemoteInputs(ctx context.Context, jobFile string) error {
+// exists (flow validate DOCUMENT JOB), with the required secondary files
+// doc's inputs name beside them, fetching nothing.
+func checkRemoteInputs(ctx context.Context, doc, jobFile string) error {
 	job, err := schema.LoadInputs(jobFile)
 	if err != nil {
 		return err
@@ -182,8 +197,40 @@ func checkRemoteInputs(ctx context.Context, jobFile string) error {
 			inJob[k] = job.Node.Vals[i].Pos
 		}
 	}
-	if err := c.Resolve(ctx, job.Values, true); err != nil {
+	var secondary map[string][]storage.Secondary
+	if p, err := (loadOptions{}).loader().Load(doc); err == nil { // else validate reports it
+		secondary = secondaryPatterns(p)
+	}
+	if err := c.Resolve(ctx, job.Values, secondary, true); err != nil {
 		return runError(jobFile, inJob, err)
 	}
 	return nil
+}
+
+// secondaryPatterns are the secondaryFiles patterns of p's inputs that
+// name a file beside the primary, for the storage package to fetch from
+// beside a remote primary. A pattern that is an expression is left to
+// the engine, which evaluates it once the primary is local; a required
+// field that is an expression makes the file fetched when it exists, and
+// the engine decides.
+func secondaryPatterns(p *schema.Process) map[string][]storage.Secondary {
+	out := map[string][]storage.Secondary{}
+	for _, in := range p.Inputs {
+		for _, sf := range in.Secondary {
+			pat, ok := sf.Pattern.(string)
+			if !ok || pat == "" || expr.IsExpression(pat) {
+				continue
+			}
+			required := true
+			if strings.HasSuffix(pat, "?") {
+				pat, required = strings.TrimSuffix(pat, "?"), false
+			}
+			if sf.Required != nil {
+				b, isBool := sf.Required.(bool)
+				required = isBool && b
+			}
+			out[in.ID] = append(out[in.ID], storage.Secondary{Pattern: pat, Required: required})
+		}
+	}
+	return out
 }

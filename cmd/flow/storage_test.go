@@ -299,3 +299,65 @@ func TestDataCopyToCluster(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestRemoteSecondaryFiles: the secondaryFiles patterns of an input are
+// resolved beside an s3:// or https:// primary, as beside a local one:
+// the files they name come from the same store and are staged beside the
+// primary; an optional one that is absent is left out; a required one
+// that is absent fails the run in one line naming the input, the URL and
+// the pattern, and so does flow validate.
+func TestRemoteSecondaryFiles(t *testing.T) {
+	srv := s3test.Server(t)
+	bucket := srv.Bucket(t)
+	for name, body := range map[string]string{"x.bam": "B", "x.bam.bai": "I", "x.fai": "F", "y.bam": "Y", "y.fai": "YF"} {
+		srv.Put(t, bucket, "run42/"+name, []byte(body))
+	}
+	https, caFile := s3test.HTTPS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := map[string]string{"/f/x.bam": "B", "/f/x.bam.bai": "I", "/f/x.fai": "F", "/f/x.bam.idx": "X"}[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(body))
+	}))
+	env := storageEnv(t, srv, srv.AccessKey, srv.SecretKey, caFile)
+	staged := func(t *testing.T, job string) string {
+		t.Helper()
+		r := flowEnv(t, env, "run", "--outdir", t.TempDir(), "testdata/storage/secondary.cwl", writeRemoteJob(t, job))
+		if r.code != 0 {
+			t.Fatalf("flow run: exit %d\n%s", r.code, r.stderr)
+		}
+		var obj map[string]map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &obj); err != nil {
+			t.Fatalf("%v\n%s", err, r.stdout)
+		}
+		got, err := os.ReadFile(obj["staged"]["path"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(got)
+	}
+	t.Run("s3", func(t *testing.T) {
+		got := staged(t, fmt.Sprintf("bam: {class: File, location: s3://%s/run42/x.bam}\n", bucket))
+		if want := "x.bam B\nx.bam.bai I\nx.fai F\n"; got != want {
+			t.Errorf("staged beside the input:\n%s\nwant (no .idx, which is optional and absent):\n%s", got, want)
+		}
+	})
+	t.Run("https", func(t *testing.T) {
+		got := staged(t, fmt.Sprintf("bam: {class: File, location: %s/f/x.bam}\n", https.URL))
+		if want := "x.bam B\nx.bam.bai I\nx.bam.idx X\nx.fai F\n"; got != want {
+			t.Errorf("staged beside the input:\n%s\nwant:\n%s", got, want)
+		}
+	})
+	t.Run("required missing", func(t *testing.T) {
+		job := writeRemoteJob(t, fmt.Sprintf("bam: {class: File, location: s3://%s/run42/y.bam}\n", bucket))
+		want := fmt.Sprintf(`input "bam": s3://%s/run42/y.bam.bai: secondary file (pattern ".bai"): not found`, bucket)
+		for _, args := range [][]string{{"run", "testdata/storage/secondary.cwl", job}, {"validate", "testdata/storage/secondary.cwl", job}} {
+			r := flowEnv(t, env, args...)
+			lines := stderrLines(r.stderr)
+			if r.code != 1 || len(lines) != 1 || !strings.Contains(lines[0], want) {
+				t.Errorf("flow %s: exit %d, stderr:\n%s\nwant exit 1 and one line containing %q", args[0], r.code, r.stderr, want)
+			}
+		}
+	})
+}

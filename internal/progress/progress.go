@@ -60,7 +60,9 @@ type Display struct {
 	steps   map[string]*step
 	scatter []string // steps with several jobs, not finished, in start order
 	shown   string   // the status line on the terminal now; "" when none
-	stopped bool
+	// transfers are the data transfers in progress, by name (transfer.go).
+	transfers map[string]*transfer
+	stopped   bool
 
 	stop chan struct{}
 	done chan struct{}
@@ -269,7 +271,7 @@ func (d *Display) redraw() {
 	if d.stopped {
 		return
 	}
-	line := d.fit(d.counts().line())
+	line := d.fit(d.counts().line() + d.transferPart())
 	if line == d.shown {
 		return
 	}
@@ -281,8 +283,13 @@ func (d *Display) redraw() {
 func (d *Display) logProgress() {
 	d.mu.Lock()
 	c := d.counts()
+	moving := len(d.transfers) > 0
+	done, total, _, rate := d.transferCounts()
 	d.mu.Unlock()
 	ev := d.opts.Log.Info().Str("elapsed", FormatElapsed(c.elapsed))
+	if moving {
+		ev = ev.Int64("bytes_done", done).Int64("bytes_total", total).Int64("bytes_per_second", int64(rate))
+	}
 	if c.total > 0 {
 		ev = ev.Int("steps_done", c.done).Int("steps_skipped", c.skipped).
 			Int("steps_running", c.running).Int("steps_waiting", c.waiting()).Int("steps_total", c.total)
