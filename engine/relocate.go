@@ -22,6 +22,10 @@ import (
 // cache or with another run's outputs. Each output is written under a
 // temporary name and renamed into place, replacing a file of the same
 // name, unless that file is an input of the run.
+//
+// Relocate takes outputs over: the items of its lists are let go of as
+// they are placed, so that a large output object is not held twice; the
+// caller uses the object returned instead.
 func (e *Engine) Relocate(ctx context.Context, outputs map[string]any, outdir string) (map[string]any, error) {
 	outdir, err := filepath.Abs(outdir)
 	if err != nil {
@@ -36,8 +40,10 @@ func (e *Engine) Relocate(ctx context.Context, outputs map[string]any, outdir st
 		r.workRoot = root
 	}
 	// The result is built anew, File by File, rather than by changing a
-	// deep copy: a 100,000-way scatter's outputs are held once less.
+	// deep copy, and each output is let go of once placed: a 100,000-way
+	// scatter's outputs are not held twice.
 	r.resolve(outputs)
+	r.release = !sharesLists(outputs, map[*any]bool{})
 	out := make(map[string]any, len(outputs))
 	for _, k := range sortedKeys(outputs) {
 		v, err := r.value(outputs[k])
@@ -45,12 +51,16 @@ func (e *Engine) Relocate(ctx context.Context, outputs map[string]any, outdir st
 			return nil, err
 		}
 		out[k] = v
+		if r.release {
+			outputs[k] = nil
+		}
 	}
 	return out, nil
 }
 
 type relocator struct {
 	ctx      context.Context
+	release  bool              // let go of each output value once placed: no list in it is shared
 	sums     *Cache            // the run's checksum memo
 	inputs   map[string]string // real path → path, of the run's input Files and Directories
 	outdir   string
@@ -75,7 +85,9 @@ func (r *relocator) resolve(out map[string]any) {
 		}
 		real := p
 		if rp, err := filepath.EvalSymlinks(p); err == nil {
-			real = rp
+			if rp != p {
+				real = rp // else p's own string: no second copy per file
+			}
 			r.real[p] = real
 		}
 		if m["class"] == "Directory" {
@@ -98,8 +110,35 @@ func (r *relocator) enclosing(real string) (map[string]any, string, bool) {
 	return nil, "", false
 }
 
+// sharesLists reports whether one list appears twice in v (two workflow
+// outputs from one source): its items cannot be let go of after the first.
+func sharesLists(v any, seen map[*any]bool) bool {
+	switch t := v.(type) {
+	case []any:
+		if len(t) > 0 {
+			if seen[&t[0]] {
+				return true
+			}
+			seen[&t[0]] = true
+		}
+		for _, it := range t {
+			if sharesLists(it, seen) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, it := range t {
+			if sharesLists(it, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // value returns v with every File and Directory in it placed in the
-// output directory; v itself is left as it was.
+// output directory. The items of v's lists are released as they are
+// placed (see Relocate).
 func (r *relocator) value(v any) (any, error) {
 	switch t := v.(type) {
 	case []any:
@@ -110,6 +149,9 @@ func (r *relocator) value(v any) (any, error) {
 				return nil, err
 			}
 			out[i] = nv
+			if r.release {
+				t[i] = nil
+			}
 		}
 		return out, nil
 	case map[string]any:
