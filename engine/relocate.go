@@ -24,8 +24,9 @@ import (
 // name, unless that file is an input of the run.
 //
 // Relocate takes outputs over: the items of its lists are let go of as
-// they are placed, so that a large output object is not held twice; the
-// caller uses the object returned instead.
+// they are placed, and its File objects become those of the result, so
+// that a large output object is not held twice; the caller uses the
+// object returned instead.
 func (e *Engine) Relocate(ctx context.Context, outputs map[string]any, outdir string) (map[string]any, error) {
 	outdir, err := filepath.Abs(outdir)
 	if err != nil {
@@ -193,6 +194,9 @@ func (r *relocator) object(m map[string]any) (map[string]any, error) {
 			return nil, err
 		}
 	}
+	if m["class"] == "File" && r.release {
+		return r.fileInPlace(m, dst, sum, size)
+	}
 	res := map[string]any{"class": m["class"], "location": schema.FileURI(dst), "path": dst, "basename": filepath.Base(dst)}
 	for _, k := range []string{"format", "contents"} {
 		if v, ok := m[k]; ok {
@@ -216,6 +220,30 @@ func (r *relocator) object(m map[string]any) (map[string]any, error) {
 	}
 	res["listing"] = r.finishListing(listing)
 	return res, nil
+}
+
+// fileInPlace turns the File m, placed at dst, into the File of the
+// result: the same fields as a new object would have, in the map the
+// caller let go of (see Relocate). A 100,000-way scatter's outputs are
+// then not held twice while the last ones are placed.
+func (r *relocator) fileInPlace(m map[string]any, dst, sum string, size int64) (map[string]any, error) {
+	for k := range m {
+		switch k {
+		case "class", "format", "contents", "secondaryFiles":
+		default:
+			delete(m, k)
+		}
+	}
+	m["location"], m["path"], m["basename"] = schema.FileURI(dst), dst, filepath.Base(dst)
+	m["checksum"], m["size"] = sum, size
+	if sec, ok := m["secondaryFiles"].([]any); ok {
+		nsec, err := r.value(sec)
+		if err != nil {
+			return nil, err
+		}
+		m["secondaryFiles"] = nsec
+	}
+	return m, nil
 }
 
 // finishListing adds checksums and sizes to the Files of a listing.
