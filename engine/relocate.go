@@ -22,6 +22,11 @@ import (
 // cache or with another run's outputs. Each output is written under a
 // temporary name and renamed into place, replacing a file of the same
 // name, unless that file is an input of the run.
+//
+// Relocate takes outputs over: the items of its lists are let go of as
+// they are placed, and its File objects become those of the result, so
+// that a large output object is not held twice; the caller uses the
+// object returned instead.
 func (e *Engine) Relocate(ctx context.Context, outputs map[string]any, outdir string) (map[string]any, error) {
 	outdir, err := filepath.Abs(outdir)
 	if err != nil {
@@ -36,8 +41,10 @@ func (e *Engine) Relocate(ctx context.Context, outputs map[string]any, outdir st
 		r.workRoot = root
 	}
 	// The result is built anew, File by File, rather than by changing a
-	// deep copy: a 100,000-way scatter's outputs are held once less.
+	// deep copy, and each output is let go of once placed: a 100,000-way
+	// scatter's outputs are not held twice.
 	r.resolve(outputs)
+	r.release = !sharesLists(outputs, map[*any]bool{})
 	out := make(map[string]any, len(outputs))
 	for _, k := range sortedKeys(outputs) {
 		v, err := r.value(outputs[k])
@@ -45,12 +52,16 @@ func (e *Engine) Relocate(ctx context.Context, outputs map[string]any, outdir st
 			return nil, err
 		}
 		out[k] = v
+		if r.release {
+			outputs[k] = nil
+		}
 	}
 	return out, nil
 }
 
 type relocator struct {
 	ctx      context.Context
+	release  bool              // let go of each output value once placed: no list in it is shared
 	sums     *Cache            // the run's checksum memo
 	inputs   map[string]string // real path → path, of the run's input Files and Directories
 	outdir   string
@@ -75,7 +86,9 @@ func (r *relocator) resolve(out map[string]any) {
 		}
 		real := p
 		if rp, err := filepath.EvalSymlinks(p); err == nil {
-			real = rp
+			if rp != p {
+				real = rp // else p's own string: no second copy per file
+			}
 			r.real[p] = real
 		}
 		if m["class"] == "Directory" {
@@ -98,8 +111,35 @@ func (r *relocator) enclosing(real string) (map[string]any, string, bool) {
 	return nil, "", false
 }
 
+// sharesLists reports whether one list appears twice in v (two workflow
+// outputs from one source): its items cannot be let go of after the first.
+func sharesLists(v any, seen map[*any]bool) bool {
+	switch t := v.(type) {
+	case []any:
+		if len(t) > 0 {
+			if seen[&t[0]] {
+				return true
+			}
+			seen[&t[0]] = true
+		}
+		for _, it := range t {
+			if sharesLists(it, seen) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, it := range t {
+			if sharesLists(it, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // value returns v with every File and Directory in it placed in the
-// output directory; v itself is left as it was.
+// output directory. The items of v's lists are released as they are
+// placed (see Relocate).
 func (r *relocator) value(v any) (any, error) {
 	switch t := v.(type) {
 	case []any:
@@ -110,6 +150,9 @@ func (r *relocator) value(v any) (any, error) {
 				return nil, err
 			}
 			out[i] = nv
+			if r.release {
+				t[i] = nil
+			}
 		}
 		return out, nil
 	case map[string]any:
@@ -151,6 +194,9 @@ func (r *relocator) object(m map[string]any) (map[string]any, error) {
 			return nil, err
 		}
 	}
+	if m["class"] == "File" && r.release {
+		return r.fileInPlace(m, dst, sum, size)
+	}
 	res := map[string]any{"class": m["class"], "location": schema.FileURI(dst), "path": dst, "basename": filepath.Base(dst)}
 	for _, k := range []string{"format", "contents"} {
 		if v, ok := m[k]; ok {
@@ -174,6 +220,30 @@ func (r *relocator) object(m map[string]any) (map[string]any, error) {
 	}
 	res["listing"] = r.finishListing(listing)
 	return res, nil
+}
+
+// fileInPlace turns the File m, placed at dst, into the File of the
+// result: the same fields as a new object would have, in the map the
+// caller let go of (see Relocate). A 100,000-way scatter's outputs are
+// then not held twice while the last ones are placed.
+func (r *relocator) fileInPlace(m map[string]any, dst, sum string, size int64) (map[string]any, error) {
+	for k := range m {
+		switch k {
+		case "class", "format", "contents", "secondaryFiles":
+		default:
+			delete(m, k)
+		}
+	}
+	m["location"], m["path"], m["basename"] = schema.FileURI(dst), dst, filepath.Base(dst)
+	m["checksum"], m["size"] = sum, size
+	if sec, ok := m["secondaryFiles"].([]any); ok {
+		nsec, err := r.value(sec)
+		if err != nil {
+			return nil, err
+		}
+		m["secondaryFiles"] = nsec
+	}
+	return m, nil
 }
 
 // finishListing adds checksums and sizes to the Files of a listing.

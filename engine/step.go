@@ -29,7 +29,7 @@ func (e *Engine) runStep(ctx context.Context, wf *schema.Process, s *schema.Step
 		if v == nil && in.HasDefault {
 			v = deepCopy(in.Default)
 		}
-		inputs[in.ID] = v
+		inputs[in.ID] = withNames(v) // a scatter's outputs were slimmed
 	}
 	sj := &stepJob{e: e, s: s, pe: spe, ev: ev, name: name}
 	var out map[string]any
@@ -225,7 +225,7 @@ func (sj *stepJob) runAll(ctx context.Context, inputs map[string]any, combos [][
 					continue
 				}
 				for o, l := range results {
-					l[i] = r[o]
+					l[i] = slimFiles(r[o]) // held until the step ends: see slim.go
 				}
 			}
 		}()

@@ -8,7 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/flow-cwl/flow/internal/cwljson"
@@ -54,19 +57,178 @@ type packed struct {
 }
 
 // packValue prepares v for storing. A nil v packs to nothing.
+//
+// The JSON is written piece by piece into the blob's compressor and
+// digest, keeping only the first inlineMax bytes as they are: a run's
+// output object of 100,000 Files is never held as JSON, only compressed.
+// Nor is v copied unless it holds strings to store apart.
 func packValue(v any, blobs map[string][]byte) (packed, error) {
 	if v == nil {
 		return packed{}, nil
 	}
-	js, err := json.Marshal(extractStrings(v, blobs))
-	if err != nil {
+	if hasBigStrings(v) {
+		v = extractStrings(v, blobs)
+	}
+	if nodes(v, streamFrom) < streamFrom { // a job's outputs, typically
+		js, err := json.Marshal(v)
+		if err != nil {
+			return packed{}, err
+		}
+		if len(js) <= inlineMax {
+			return packed{inline: js}, nil
+		}
+		key, err := addBlob(blobs, js)
+		return packed{ref: key}, err
+	}
+	pw := &packWriter{}
+	if err := writeCompact(pw, v); err != nil {
 		return packed{}, err
 	}
-	if len(js) <= inlineMax {
-		return packed{inline: js}, nil
+	if pw.gz == nil {
+		return packed{inline: pw.head.Bytes()}, nil
 	}
-	key, err := addBlob(blobs, js)
+	key, err := pw.blob(blobs)
 	return packed{ref: key}, err
+}
+
+// streamFrom is how many lists, objects and values a value has when
+// packValue writes its JSON piece by piece rather than encode it whole.
+const streamFrom = 4096
+
+// nodes counts the lists, objects and other values in v, up to limit.
+func nodes(v any, limit int) int {
+	n := 1
+	switch t := v.(type) {
+	case map[string]any:
+		for _, e := range t {
+			if n >= limit {
+				break
+			}
+			n += nodes(e, limit-n)
+		}
+	case []any:
+		for _, e := range t {
+			if n >= limit {
+				break
+			}
+			n += nodes(e, limit-n)
+		}
+	}
+	return n
+}
+
+// packWriter takes a value's JSON: it keeps up to inlineMax bytes as
+// they are; past that, it digests and compresses all of them, as addBlob
+// would.
+type packWriter struct {
+	head bytes.Buffer
+	sum  hash.Hash
+	gz   *gzip.Writer // nil while the JSON may still be inline
+	zbuf bytes.Buffer
+}
+
+func (pw *packWriter) Write(b []byte) (int, error) {
+	if pw.gz == nil {
+		if pw.head.Len()+len(b) <= inlineMax {
+			return pw.head.Write(b)
+		}
+		var err error
+		if pw.gz, err = gzip.NewWriterLevel(&pw.zbuf, gzip.BestSpeed); err != nil {
+			return 0, err
+		}
+		pw.sum = sha256.New()
+		if _, err := pw.write(pw.head.Bytes()); err != nil {
+			return 0, err
+		}
+		pw.head = bytes.Buffer{}
+	}
+	return pw.write(b)
+}
+
+func (pw *packWriter) write(b []byte) (int, error) {
+	pw.sum.Write(b)
+	return pw.gz.Write(b)
+}
+
+// blob adds what was written to blobs and returns its key.
+func (pw *packWriter) blob(blobs map[string][]byte) (string, error) {
+	key := hex.EncodeToString(pw.sum.Sum(nil))
+	if _, ok := blobs[key]; ok {
+		return key, nil
+	}
+	if err := pw.gz.Close(); err != nil {
+		return "", err
+	}
+	blobs[key] = pw.zbuf.Bytes()
+	return key, nil
+}
+
+// writeCompact writes v as json.Marshal would, walking lists and objects
+// itself so that no whole encoding is built.
+func writeCompact(w io.Writer, v any) error {
+	switch t := v.(type) {
+	case map[string]any:
+		if t == nil {
+			break
+		}
+		keys := slices.Sorted(maps.Keys(t))
+		if _, err := io.WriteString(w, "{"); err != nil {
+			return err
+		}
+		for i, k := range keys {
+			if i > 0 {
+				io.WriteString(w, ",")
+			}
+			if err := writeCompact(w, k); err != nil {
+				return err
+			}
+			io.WriteString(w, ":")
+			if err := writeCompact(w, t[k]); err != nil {
+				return err
+			}
+		}
+		_, err := io.WriteString(w, "}")
+		return err
+	case []any:
+		if t == nil {
+			break
+		}
+		io.WriteString(w, "[")
+		for i, it := range t {
+			if i > 0 {
+				io.WriteString(w, ",")
+			}
+			if err := writeCompact(w, it); err != nil {
+				return err
+			}
+		}
+		_, err := io.WriteString(w, "]")
+		return err
+	}
+	js, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(js)
+	return err
+}
+
+// hasBigStrings reports whether v holds a string that extractStrings
+// would change.
+func hasBigStrings(v any) bool {
+	switch t := v.(type) {
+	case string:
+		return len(t) > bigString || strings.HasPrefix(t, blobMark)
+	case map[string]any:
+		for _, e := range t {
+			if hasBigStrings(e) {
+				return true
+			}
+		}
+	case []any:
+		return slices.ContainsFunc(t, hasBigStrings)
+	}
+	return false
 }
 
 // extractStrings copies v with its large strings replaced by references,

@@ -274,7 +274,7 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 		return err
 	}
 	log.Info().Str("outdir", o.Outdir).Msg("run finished")
-	if err := printJSON(stdout, out); err != nil {
+	if err := engine.WriteJSON(stdout, out); err != nil {
 		// The outputs are in --outdir and recorded: a reader of stdout
 		// that went away does not make the run fail.
 		log.Warn().Err(err).Msg("cannot print the outputs")
