@@ -215,10 +215,11 @@ func setsidGrandchild(t *testing.T, cred *syscall.Credential, shared bool) {
 		}
 		return
 	}
+	// The kernel kills the namespace's processes one by one, and each is
+	// gone only once reaped: wait for both rather than look at the task
+	// the moment its grandchild has gone.
 	waitFor(t, fmt.Sprintf("grandchild %d, which called setsid, to end with flow", gpid), func() bool { return !g.running() })
-	if task.running() {
-		t.Errorf("the task (pid %d) outlived flow", h.taskPID)
-	}
+	waitFor(t, fmt.Sprintf("the task (pid %d) to end with flow", h.taskPID), func() bool { return !task.running() })
 }
 
 func grandchild(t *testing.T, pid int) alive {
