@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/flow-cwl/flow/expr"
+	"github.com/flow-cwl/flow/internal/digest"
 	"github.com/flow-cwl/flow/schema"
 )
 
@@ -117,7 +118,7 @@ func (e *Engine) completeFile(m map[string]any, inputID string) error {
 		// Reading a device or a FIFO may never end (/dev/zero), and
 		// what it gives is not a file that can be hashed, cached or
 		// staged twice alike.
-		return fmt.Errorf("input %q: %s is %s, not a regular file", inputID, path, fileKind(st.Mode()))
+		return fmt.Errorf("input %q: %s is %s, not a regular file", inputID, path, digest.Kind(st.Mode()))
 	}
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		e.inputs.LoadOrStore(real, path)
@@ -130,21 +131,6 @@ func (e *Engine) completeFile(m map[string]any, inputID string) error {
 	}
 	fillNames(m)
 	return nil
-}
-
-// fileKind names the kind of a file that is not a regular file.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a block device"
-	}
-	return "a special file"
 }
 
 // writeLiteral gives a File literal ({class: File, contents: ...}) or a

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/flow-cwl/flow/internal/digest"
 	"github.com/flow-cwl/flow/schema"
 	"golang.org/x/sys/unix"
 )
@@ -483,7 +484,7 @@ func cloneFile(ctx context.Context, src, dst string, mode os.FileMode) error {
 	}
 	defer in.Close()
 	if st, err := in.Stat(); err == nil && !st.Mode().IsRegular() {
-		return fmt.Errorf("%s is %s, not a regular file", src, fileKind(st.Mode()))
+		return fmt.Errorf("%s is %s, not a regular file", src, digest.Kind(st.Mode()))
 	}
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {

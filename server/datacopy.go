@@ -12,7 +12,6 @@ import (
 
 	"github.com/flow-cwl/flow/api"
 	"github.com/flow-cwl/flow/internal/clusters"
-	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/server/store"
 	"github.com/flow-cwl/flow/storage"
 )
@@ -90,15 +89,7 @@ func (s *Server) checkDataCopy(req api.DataCopyRequest) error {
 
 // queueDataCopy records the copy as a queued run of the team's.
 func (s *Server) queueDataCopy(tok store.Token, req api.DataCopyRequest) (*store.Run, error) {
-	if err := s.checkQueue(tok.Team); err != nil {
-		return nil, err
-	}
-	td, err := s.layout.team(tok.Team)
-	if err != nil {
-		return nil, err
-	}
-	id := provenance.NewRunID()
-	dir, err := td.newRunDir(id) // for the storage.yaml s3Env writes
+	id, dir, err := s.newRun(tok.Team) // its dir: for the storage.yaml s3Env writes
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/flow-cwl/flow/api"
-	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/server/store"
 )
 
@@ -134,19 +133,9 @@ func (s *Server) rerun(w http.ResponseWriter, r *http.Request, tok store.Token) 
 		writeStoreError(w, err)
 		return
 	}
-	if err := s.checkQueue(tok.Team); err != nil {
+	id, dir, err := s.newRun(tok.Team)
+	if err != nil {
 		writeSubmitError(w, err)
-		return
-	}
-	td, err := s.layout.team(tok.Team)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	id := provenance.NewRunID()
-	dir, err := td.newRunDir(id)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	run := &store.Run{ID: id, Team: tok.Team, Owner: tok.ID, Name: old.Name, Dir: dir, Workflow: old.Workflow,

@@ -19,6 +19,21 @@ import (
 	"github.com/flow-cwl/flow/server/store"
 )
 
+// newRun makes room for a new run of team: the team's queue must have
+// room; then the run's id and its directory, made under the team's.
+func (s *Server) newRun(team string) (id, dir string, err error) {
+	if err := s.checkQueue(team); err != nil {
+		return "", "", err
+	}
+	td, err := s.layout.team(team)
+	if err != nil {
+		return "", "", err
+	}
+	id = provenance.NewRunID()
+	dir, err = td.newRunDir(id)
+	return id, dir, err
+}
+
 // inputsFile is where a run's input object is written in its directory.
 const inputsFile = "inputs.json"
 
@@ -47,15 +62,7 @@ func (s *Server) checkQueue(team string) error {
 // submit reads a multipart submission (WES's RunRequest fields and
 // attachments) into a new run directory and queues the run.
 func (s *Server) submit(r *http.Request, tok store.Token) (*store.Run, error) {
-	if err := s.checkQueue(tok.Team); err != nil {
-		return nil, err
-	}
-	td, err := s.layout.team(tok.Team)
-	if err != nil {
-		return nil, err
-	}
-	id := provenance.NewRunID()
-	dir, err := td.newRunDir(id)
+	id, dir, err := s.newRun(tok.Team)
 	if err != nil {
 		return nil, err
 	}

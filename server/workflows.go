@@ -9,7 +9,6 @@ import (
 	"regexp"
 
 	"github.com/flow-cwl/flow/api"
-	"github.com/flow-cwl/flow/provenance"
 	"github.com/flow-cwl/flow/server/store"
 )
 
@@ -88,19 +87,9 @@ func (s *Server) triggerWorkflow(w http.ResponseWriter, r *http.Request, tok sto
 		writeStoreError(w, err)
 		return
 	}
-	if err := s.checkQueue(tok.Team); err != nil {
+	id, dir, err := s.newRun(tok.Team)
+	if err != nil {
 		writeSubmitError(w, err)
-		return
-	}
-	td, err := s.layout.team(tok.Team)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	id := provenance.NewRunID()
-	dir, err := td.newRunDir(id)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	err = os.CopyFS(dir, os.DirFS(wf.Dir))
