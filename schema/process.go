@@ -163,8 +163,15 @@ func normaliseStreams(p *Process) error {
 // streamName names the file of a stdout or stderr output that the tool
 // does not name. The name is derived from the tool and the output, not
 // random, so that loading the same tool twice gives the same tool (which
-// the step cache depends on), and two streams never share a file.
+// the step cache depends on), and two streams never share a file. Of the
+// tool's id it takes the document's name but not its folder, which the
+// step cache leaves out too: a project moved, or a tool written anew in
+// another folder, keeps its cache.
 func streamName(toolID string, o *Parameter) string {
+	doc, frag, _ := strings.Cut(toolID, "#")
+	if i := strings.LastIndex(doc, "/"); i >= 0 {
+		toolID = doc[i+1:] + "#" + frag
+	}
 	h := sha1.Sum([]byte(toolID + "#" + o.ID))
 	return string(o.Type.Kind) + "_" + hex.EncodeToString(h[:8])
 }
