@@ -23,11 +23,11 @@ import (
 // Cache reuses the outputs of CommandLineTool jobs that already ran with
 // the same tool, requirements, environment and input contents.
 //
-// A job's key is the SHA-256 of a canonical JSON form of: the tool (its
-// model, without source positions), the requirements in effect (but not
-// those that cannot change results: resources, time limit, reuse), the
-// input object with every file replaced by its name and SHA-1 and every
-// directory by its listing, and PATH. A finished job's output directory
+// A job's key (see keyPlan) hashes: the tool (its model, without source
+// positions), the requirements in effect (but not those that cannot
+// change results: resources, time limit, reuse), the input object with
+// every file replaced by its name, size and SHA-1 and every directory by
+// its listing, and PATH. A finished job's output directory
 // is copied into Dir under its key (cloned where the file system can),
 // every file hashed as it is copied; the job keeps its own files for the
 // run. On a hit the outputs are used from the cache after checking that
@@ -47,6 +47,8 @@ type Cache struct {
 
 	mu   sync.Mutex
 	busy map[string]chan struct{} // keys of jobs running now, closed when done
+
+	testBeforeSum func(path string) // tests: called before a file's checksum is asked for
 }
 
 // hold waits until no other job of this process runs with key, then marks
@@ -55,29 +57,46 @@ type Cache struct {
 // with one key at once would also share the key's cache directory.)
 func (c *Cache) hold(ctx context.Context, key string) (release func(), err error) {
 	for {
-		c.mu.Lock()
-		if c.busy == nil {
-			c.busy = map[string]chan struct{}{}
+		release, wait := c.tryHold(key)
+		if release != nil {
+			return release, nil
 		}
-		wait, taken := c.busy[key]
-		if !taken {
-			done := make(chan struct{})
-			c.busy[key] = done
-			c.mu.Unlock()
-			return func() {
-				c.mu.Lock()
-				delete(c.busy, key)
-				c.mu.Unlock()
-				close(done)
-			}, nil
-		}
-		c.mu.Unlock()
 		select {
 		case <-wait:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// tryHold marks key as running, if no job holds it, and returns how to
+// release it; else it returns what closes when the holder releases it.
+func (c *Cache) tryHold(key string) (release func(), held <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.busy == nil {
+		c.busy = map[string]chan struct{}{}
+	}
+	if wait, taken := c.busy[key]; taken {
+		return nil, wait
+	}
+	done := make(chan struct{})
+	c.busy[key] = done
+	return func() {
+		c.mu.Lock()
+		delete(c.busy, key)
+		c.mu.Unlock()
+		close(done)
+	}, nil
+}
+
+// await waits until no job holds key.
+func (c *Cache) await(ctx context.Context, key string) error {
+	release, err := c.hold(ctx, key)
+	if err == nil {
+		release()
+	}
+	return err
 }
 
 // notCached lists requirement classes that cannot change a job's outputs.
@@ -88,40 +107,10 @@ var notCached = map[string]bool{"ResourceRequirement": true, "ToolTimeLimit": tr
 // once per content in this run, and for big files once across runs that
 // share the cache's index.
 func (c *Cache) sha1Of(ctx context.Context, path string) (string, int64, error) {
+	if c.testBeforeSum != nil {
+		c.testBeforeSum(path)
+	}
 	return c.memoOf().Sum(ctx, path)
-}
-
-// key computes the cache key of running p on inputs within pe.
-func (c *Cache) key(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, img *Image) (string, error) {
-	tool, err := c.toolDigest(p)
-	if err != nil {
-		return "", err
-	}
-	reqs := map[string]any{}
-	for class := range schema.KnownRequirements {
-		if notCached[class] {
-			continue
-		}
-		if r, ok := pe.find(class); ok {
-			reqs[class] = r
-		}
-	}
-	in, err := c.canonical(ctx, inputs)
-	if err != nil {
-		return "", err
-	}
-	fields := map[string]any{"v": 1, "tool": tool, "requirements": reqs, "inputs": in, "PATH": os.Getenv("PATH")}
-	if img != nil {
-		// The image's content, not its name: a tag pulled again may hold
-		// other software.
-		fields["image"] = img.Digest
-	}
-	doc, err := json.Marshal(fields)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.Sum256(doc)
-	return hex.EncodeToString(h[:]), nil
 }
 
 func (c *Cache) toolDigest(p *schema.Process) (string, error) {
@@ -369,12 +358,21 @@ func (c *Cache) keepTree(ctx context.Context, src, dst string, sums map[string]s
 
 // save keeps a copy of a finished job's outputs in the cache and records
 // them under key. It returns the outputs, still in the job's directory,
-// with their checksums and sizes, learnt while copying.
-func (c *Cache) save(ctx context.Context, j *job, key string, outputs map[string]any, runID string) (map[string]any, error) {
-	dir := c.entryDir(key)
-	sums, err := c.keep(ctx, j.outdir, dir)
+// with their checksums and sizes, learnt while copying, and the entry's
+// directory. A key still being computed is waited for only once the
+// copies are made (keepEarly).
+func (c *Cache) save(ctx context.Context, j *job, k *jobKey, outputs map[string]any, runID string) (map[string]any, string, error) {
+	key, dir := "", ""
+	var sums map[string]sized
+	var err error
+	if known, ok := k.known(); ok {
+		key, dir = known, c.entryDir(known)
+		sums, err = c.keep(ctx, j.outdir, dir)
+	} else {
+		key, dir, sums, err = c.keepEarly(ctx, j.outdir, k)
+	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var size int64
 	if err := walkFiles(outputs, func(m map[string]any) error {
@@ -393,15 +391,15 @@ func (c *Cache) save(ctx context.Context, j *job, key string, outputs map[string
 		return nil
 	}); err != nil {
 		_ = removeAll(dir)
-		return nil, err
+		return nil, "", err
 	}
 	now := time.Now()
 	e := &provenance.CacheEntry{Key: key, Dir: dir, Outputs: rebase(outputs, j.outdir, dir).(map[string]any), Size: size, Created: now, LastUsed: now, RunID: runID, Job: j.name}
 	if err := c.Store.PutCache(ctx, e); err != nil {
 		_ = removeAll(dir)
-		return nil, err
+		return nil, "", err
 	}
-	return outputs, nil
+	return outputs, dir, nil
 }
 
 // rebase rewrites paths and locations under from to be under to.

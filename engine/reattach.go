@@ -50,7 +50,7 @@ func (e *Engine) runningBefore(name string) *provenance.Attempt {
 // reattach waits for the job that prev started and collects its outputs
 // from prev's directory. ok is false when the job cannot be found again;
 // the caller then runs the job anew.
-func (e *Engine) reattach(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string, prev *provenance.Attempt) (out map[string]any, task *executors.Task, res *executors.Result, err error, ok bool) {
+func (e *Engine) reattach(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name string, key *jobKey, prev *provenance.Attempt) (out map[string]any, task *executors.Task, res *executors.Result, err error, ok bool) {
 	var h executors.Handle
 	if json.Unmarshal(prev.Handle, &h) != nil {
 		return nil, nil, nil, nil, false

@@ -59,7 +59,7 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 	if img != nil && rec != nil {
 		rec.Image, rec.ImageDigest = img.Name, img.Digest
 	}
-	key, keys, err := e.cacheKeys(ctx, p, inputs, pe, ev, img)
+	key, out, release, err := e.fromCache(ctx, p, inputs, pe, ev, img, name)
 	if err != nil {
 		if ctx.Err() != nil {
 			e.finishAttempt(ctx, rec, provenance.StepFailed, inputs, nil, nil, nil, ctx.Err())
@@ -67,20 +67,13 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 		}
 		e.opts.Log.Warn().Err(err).Str("step", name).Msg("cannot compute the cache key; the step runs")
 	}
-	if len(keys) > 0 {
-		release, err := e.opts.Cache.hold(ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		defer release()
-		if out, ok := e.opts.Cache.lookup(ctx, keys...); ok {
-			e.noteProduced(out)
-			e.opts.Log.Info().Str("step", name).Msg("reused from the cache")
-			e.finishAttempt(ctx, rec, provenance.StepReused, inputs, out, nil, nil, nil)
-			return out, nil
-		}
+	defer release()
+	if out != nil {
+		e.noteProduced(out)
+		e.opts.Log.Info().Str("step", name).Msg("reused from the cache")
+		e.finishAttempt(ctx, rec, provenance.StepReused, inputs, out, nil, nil, nil)
+		return out, nil
 	}
-	var out map[string]any
 	var task *executors.Task
 	var res *executors.Result
 	reattached := false
@@ -103,31 +96,64 @@ func (e *Engine) runTool(ctx context.Context, p *schema.Process, inputs map[stri
 	return out, err
 }
 
-// cacheKeys returns the key a job is saved under and the keys it may be
-// found under: for a tool that allows reuse, its own key; for one that
-// does not, only the key scoped to this run (a resumed run finds it).
-func (e *Engine) cacheKeys(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, img *Image) (string, []string, error) {
+// fromCache looks a job up in the step cache. It returns the outputs of
+// a hit; else the key the job's outputs are to be saved under (nil: they
+// are not), which a job that starts before its inputs are hashed learns
+// while it runs (see keyPlan). Either way the caller calls release once
+// the job's outputs are saved: until then, a job of the same key (or, for
+// one started early, of the same shape) waits, and then finds them.
+//
+// A tool that allows reuse is saved under its own key and found under it
+// or the run's; one that does not, only under the key scoped to this run
+// (a resumed run finds it).
+func (e *Engine) fromCache(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, img *Image, name string) (key *jobKey, out map[string]any, release func(), err error) {
+	release = func() {}
 	c := e.opts.Cache
 	if c == nil {
-		return "", nil, nil
+		return nil, nil, release, nil
 	}
-	key, err := c.key(ctx, p, inputs, pe, img)
-	if err != nil {
-		return "", nil, err
-	}
-	scoped := runScoped(e.opts.RunID, key)
 	reuse, err := reuseAllowed(pe, ev, inputs)
 	if err != nil {
-		return "", nil, err
+		return nil, nil, release, err
 	}
-	if !reuse {
-		return scoped, []string{scoped}, nil
+	scope := func(key string) []string {
+		if !reuse {
+			return []string{runScoped(e.opts.RunID, key)}
+		}
+		return []string{key, runScoped(e.opts.RunID, key)}
 	}
-	return key, []string{key, scoped}, nil
+	kp, err := c.plan(p, inputs, pe, img)
+	if err != nil {
+		return nil, nil, release, err
+	}
+	shape := "shape:" + kp.shape
+	if c.unread(ctx, kp) && !c.mayHold(ctx, scope(kp.shape)...) {
+		if release, _ := c.tryHold(shape); release != nil {
+			e.opts.Log.Debug().Str("step", name).Msg("no cache entry can match; the job starts while its inputs are hashed")
+			return c.keyLater(ctx, kp, func(k string) string { return scope(k)[0] }), nil, release, nil
+		}
+	}
+	// A job of this shape that started before its inputs were hashed may
+	// be saving the very outputs this one would reuse.
+	if err := c.await(ctx, shape); err != nil {
+		return nil, nil, release, err
+	}
+	k, err := c.key(ctx, kp)
+	if err != nil {
+		return nil, nil, release, err
+	}
+	keys := scope(k)
+	if release, err = c.hold(ctx, keys[0]); err != nil {
+		return nil, nil, func() {}, err
+	}
+	if out, ok := c.lookup(ctx, keys...); ok {
+		return nil, out, release, nil
+	}
+	return knownKey(keys[0]), nil, release, nil
 }
 
 // runJob runs one job; with a cache key, its outputs move into the cache.
-func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name, key string, rec *provenance.Attempt, img *Image) (out map[string]any, task *executors.Task, res *executors.Result, err error) {
+func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[string]any, pe *procEnv, ev *expr.Evaluator, name string, key *jobKey, rec *provenance.Attempt, img *Image) (out map[string]any, task *executors.Task, res *executors.Result, err error) {
 	j, err := e.newJob(p, inputs, pe, ev, name)
 	if err == nil {
 		j.image, j.ctx = img, ctx
@@ -155,7 +181,7 @@ func (e *Engine) runJob(ctx context.Context, p *schema.Process, inputs map[strin
 
 // finishJob classifies how a job's command ended and collects its
 // outputs; with a cache key, they are kept in the cache.
-func (e *Engine) finishJob(ctx context.Context, j *job, task *executors.Task, result executors.Result, key string) (map[string]any, error) {
+func (e *Engine) finishJob(ctx context.Context, j *job, task *executors.Task, result executors.Result, key *jobKey) (map[string]any, error) {
 	if err := j.leaveView(); err != nil {
 		return nil, fmt.Errorf("%s: cannot collect the outputs of job %s: %w", shortName(j.p), j.name, err)
 	}
@@ -167,15 +193,19 @@ func (e *Engine) finishJob(ctx context.Context, j *job, task *executors.Task, re
 		return nil, err
 	}
 	out, err := e.collectOutputs(ctx, j)
-	if err != nil || key == "" {
+	if err != nil || key == nil {
 		return out, err
 	}
-	saved, err := e.opts.Cache.save(ctx, j, key, out, e.opts.RunID)
+	saved, dir, err := e.opts.Cache.save(ctx, j, key, out, e.opts.RunID)
+	var noKey *keyError
 	switch {
 	case errors.Is(err, errEntryTaken):
 		return out, nil // the outputs stay in the job's own directory
+	case errors.As(err, &noKey) && ctx.Err() == nil:
+		e.opts.Log.Warn().Err(noKey.err).Str("step", j.name).Msg("cannot compute the cache key; the outputs are not cached")
+		return out, nil
 	case err == nil:
-		task.Dir = e.opts.Cache.entryDir(key)
+		task.Dir = dir
 	}
 	return saved, err
 }

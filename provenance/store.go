@@ -43,6 +43,8 @@ type Store interface {
 	// The step cache index.
 	PutCache(ctx context.Context, e *CacheEntry) error
 	GetCache(ctx context.Context, key string) (*CacheEntry, error)
+	// HasCachePrefix reports whether any entry's key begins with prefix.
+	HasCachePrefix(ctx context.Context, prefix string) (bool, error)
 	ListCache(ctx context.Context) ([]*CacheEntry, error)
 	DeleteCache(ctx context.Context, key string) error
 

@@ -1,0 +1,162 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/flow-cwl/flow/executors/local"
+	"github.com/flow-cwl/flow/provenance"
+)
+
+// hookedRun is cachedRun with a hook called before the cache asks for a
+// file's checksum.
+func hookedRun(t *testing.T, dir, doc, outdir string, inputs map[string]any, beforeSum func(string)) map[string]any {
+	t.Helper()
+	store, err := provenance.OpenShared(filepath.Join(dir, "flow.db"), provenance.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ex, _ := local.New(local.Options{Logger: zerolog.Nop()})
+	e, err := New(Options{Executor: ex, Log: zerolog.Nop(), WorkDir: filepath.Join(dir, "work"), Store: store, RunID: filepath.Base(outdir),
+		Cache: &Cache{Dir: filepath.Join(dir, "cache"), Store: store, testBeforeSum: beforeSum}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := e.Run(ctx, loadDoc(t, doc), inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := e.Relocate(ctx, out, outdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return moved
+}
+
+const countingTool = `cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: [sh, -c, 'echo x >> "$0"; wc -c < "$1"']
+inputs:
+  counter: {type: string, inputBinding: {position: 1}}
+  big: {type: File, inputBinding: {position: 2}}
+outputs: {out: stdout}
+`
+
+// A big input no run has hashed yet does not hold its job back when the
+// cache holds no entry of the job's shape (tool, names, sizes): no entry
+// could match, so the job starts while the input is hashed, and its
+// outputs are saved under the whole key once the hash is done. A re-run
+// reuses them; so does one after the input was touched (same bytes, a
+// new identity), which the shape now in the cache makes hash first.
+func TestJobStartsWhileItsBigInputIsHashed(t *testing.T) {
+	dir := t.TempDir()
+	counter, big := filepath.Join(dir, "ran"), filepath.Join(dir, "big.bin")
+	if err := os.WriteFile(big, []byte(strings.Repeat("a", 3<<20)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]any{"counter": counter, "big": map[string]any{"class": "File", "path": big}}
+	var heldBack atomic.Bool
+	waitForJob := func(path string) {
+		if path != big {
+			return
+		}
+		// The job appends to the counter when it starts; a hash that
+		// the job waited for would wait here for ever.
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if _, err := os.Stat(counter); err == nil {
+				return
+			}
+		}
+		heldBack.Store(true)
+	}
+	first := hookedRun(t, dir, countingTool, filepath.Join(dir, "o1"), in, waitForJob)
+	if heldBack.Load() {
+		t.Fatal("the job did not start before its big input was hashed")
+	}
+	if got := strings.TrimSpace(readOutput(t, first["out"])); got != "3145728" {
+		t.Fatalf("output %q, want 3145728", got)
+	}
+	ents, _ := filepath.Glob(filepath.Join(dir, "cache", "*", "*"))
+	t.Logf("entries %v", ents)
+	var hashedBeforeJob atomic.Bool
+	noteOrder := func(path string) {
+		if path == big {
+			if _, err := os.Stat(counter); err != nil || runs(t, counter) < 2 {
+				hashedBeforeJob.Store(true)
+			}
+		}
+	}
+	hookedRun(t, dir, countingTool, filepath.Join(dir, "o2"), in, noteOrder)
+	if n := runs(t, counter); n != 1 {
+		t.Fatalf("an unchanged re-run ran the tool %d times in all, want 1 (reused)", n)
+	}
+	now := time.Now()
+	if err := os.Chtimes(big, now, now); err != nil {
+		t.Fatal(err)
+	}
+	hashedBeforeJob.Store(false)
+	hookedRun(t, dir, countingTool, filepath.Join(dir, "o3"), in, noteOrder)
+	if n := runs(t, counter); n != 1 {
+		t.Errorf("a re-run over the touched input ran the tool %d times in all, want 1 (reused)", n)
+	}
+	if !hashedBeforeJob.Load() {
+		t.Errorf("the touched input was not hashed before its job would start")
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(dir, "cache", ".incoming", "*"))
+	if len(leftovers) != 0 {
+		t.Errorf("outputs left waiting for their key: %v", leftovers)
+	}
+}
+
+// A re-run into the --outdir of an earlier run leaves an output that is
+// as that run delivered it where it is (no byte written), and replaces one
+// the user changed, even with its size and modification time restored.
+func TestRerunLeavesAnUnchangedOutputInPlace(t *testing.T) {
+	dir := t.TempDir()
+	counter := filepath.Join(dir, "ran")
+	doc := `cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: [sh, -c, 'echo x >> "$0"; head -c 2097152 /dev/zero | tr "\0" a > big.txt']
+inputs: {counter: {type: string, inputBinding: {position: 1}}}
+outputs: {out: {type: File, outputBinding: {glob: big.txt}}}
+`
+	in := map[string]any{"counter": counter}
+	outdir := filepath.Join(dir, "o")
+	want := readOutput(t, cachedRun(t, dir, doc, filepath.Join(dir, "first"), in)["out"])
+	path := cachedRun(t, dir, doc, outdir, in)["out"].(map[string]any)["path"].(string)
+	delivered := stat(t, path)
+	again := cachedRun(t, dir, doc, outdir, in)["out"].(map[string]any)
+	if runs(t, counter) != 1 {
+		t.Fatalf("the tool ran %d times, want 1 (reused)", runs(t, counter))
+	}
+	if again["path"] != path || !os.SameFile(delivered, stat(t, path)) {
+		t.Errorf("the unchanged output %s was written again", path)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("b"), 1000)
+	f.Close()
+	if err := os.Chtimes(path, delivered.ModTime(), delivered.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	fixed := cachedRun(t, dir, doc, outdir, in)["out"]
+	if readOutput(t, fixed) != want {
+		t.Errorf("the output the user changed was left changed")
+	}
+	if os.SameFile(delivered, stat(t, path)) {
+		t.Errorf("the changed output was not replaced")
+	}
+}
