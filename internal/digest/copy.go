@@ -55,6 +55,9 @@ func (m *Memo) fill(ctx context.Context, in, out *os.File, src string, id Identi
 			return "", 0, err
 		}
 	}
+	if id.Size >= concurrentFrom {
+		return m.copyWhileHashing(ctx, in, out, src, id)
+	}
 	began := time.Now()
 	sum, n, err := Copy(ctx, out, in)
 	if err != nil {
@@ -89,4 +92,41 @@ func copyChunks(ctx context.Context, out, in *os.File) (int64, error) {
 			return total, err
 		}
 	}
+}
+
+// concurrentFrom is the least size of a file that copyWhileHashing copies:
+// below it, a second reader costs more than it saves.
+const concurrentFrom = 16 << 20
+
+// copyWhileHashing copies a big file in the kernel (copy_file_range)
+// while a second reader hashes it through a descriptor of its own, so
+// that on a machine with two cores the copy costs no time beside the
+// hash. The two read the same bytes only if src did not change between
+// them, which its identity, unchanged from before the copy (taken more
+// than a tick before it began) to after both, shows; else the copy is an
+// error rather than a file whose checksum may be another's.
+func (m *Memo) copyWhileHashing(ctx context.Context, in, out *os.File, src string, id Identity) (string, int64, error) {
+	var n int64
+	var copyErr error
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		n, copyErr = copyChunks(ctx, out, in)
+	}()
+	sum, hashed, err := m.Sum(ctx, src)
+	<-copied
+	if err == nil {
+		err = copyErr
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	st, err := in.Stat()
+	if err != nil {
+		return "", 0, err
+	}
+	if now, ok := IdentityOf(st); !ok || now != id || n != hashed {
+		return "", 0, fmt.Errorf("%s changed while it was copied", src)
+	}
+	return sum, n, nil
 }
