@@ -186,7 +186,7 @@ func (r *relocator) object(m map[string]any) (map[string]any, error) {
 	if m["class"] == "File" && !r.placed(src) {
 		sum, size, _ = r.sums.sha1Of(r.ctx, src)
 	}
-	dst, err := r.place(src, m)
+	dst, err := r.place(src, m, sum)
 	if err != nil {
 		return nil, err
 	}
@@ -277,8 +277,9 @@ func (r *relocator) placed(src string) bool {
 }
 
 // place moves or copies src into the output directory once, under its
-// basename (made unique when two outputs share a name).
-func (r *relocator) place(src string, m map[string]any) (string, error) {
+// basename (made unique when two outputs share a name). sum is src's
+// checksum if it is a File whose checksum is known.
+func (r *relocator) place(src string, m map[string]any, sum string) (string, error) {
 	real := src
 	if rp, ok := r.real[src]; ok {
 		real = rp
@@ -291,7 +292,7 @@ func (r *relocator) place(src string, m map[string]any) (string, error) {
 		return src, nil
 	}
 	if dm, dreal, ok := r.enclosing(real); ok {
-		ddst, err := r.place(localPath(dm), dm)
+		ddst, err := r.place(localPath(dm), dm, "")
 		if err != nil {
 			return "", err
 		}
@@ -321,26 +322,73 @@ func (r *relocator) place(src string, m map[string]any) (string, error) {
 		if err := r.replaceable(dst); err != nil {
 			return "", err
 		}
+		if r.holds(dst, src, sum) {
+			r.done[real] = dst
+			return dst, nil
+		}
 	}
 	// What the run made moves in one rename, which replaces an earlier
 	// file atomically; anything else is written beside dst first.
-	if r.ownedByRun(src) && os.Rename(src, dst) == nil {
+	if r.ownedByRun(src) && r.sums.memoOf().Rename(r.ctx, src, dst) == nil {
 		r.done[real] = dst
 		return dst, nil
 	}
 	part := filepath.Join(r.outdir, fmt.Sprintf(".%s.flow-%d-%d", base, os.Getpid(), partSeq.Add(1)))
 	// A cached output, or an input passed through: the cache and the
 	// input keep theirs, and the user gets a file of their own.
-	err := cloneTree(r.ctx, src, part)
-	if err == nil {
-		err = replace(part, dst)
-	}
+	err := r.copyOut(src, part, dst, sum)
 	if err != nil {
 		_ = os.RemoveAll(part)
 		return "", fmt.Errorf("cannot write output %s to %s: %w", src, dst, err)
 	}
 	r.done[real] = dst
 	return dst, nil
+}
+
+// copyOut copies src to part, then renames part to dst. A File whose
+// checksum is known keeps it through both, so that a later run asking
+// about dst reads nothing: src's identity is the same after the copy as
+// before, so part holds the bytes sum is of.
+func (r *relocator) copyOut(src, part, dst, sum string) error {
+	memo := r.sums.memoOf()
+	before, known := identity(src)
+	if err := cloneTree(r.ctx, src, part); err != nil {
+		return err
+	}
+	if after, ok := identity(src); sum == "" || !known || !ok || after != before {
+		return replace(part, dst)
+	}
+	memo.Wrote(r.ctx, part, sum)
+	if memo.Rename(r.ctx, part, dst) == nil {
+		return nil
+	}
+	return replace(part, dst)
+}
+
+// identity is the identity of the regular file at path.
+func identity(path string) (digest.Identity, bool) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return digest.Identity{}, false
+	}
+	return digest.IdentityOf(st)
+}
+
+// holds reports whether dst, a file of the output directory, is known
+// (by the memo, without reading it) to hold what src holds, so that a
+// copy of src would change nothing: a re-run into the --outdir of an
+// earlier one, whose outputs come from the cache, rewrites none that the
+// user left as they were. Only copies are spared; what the run made
+// itself moves in.
+func (r *relocator) holds(dst, src, sum string) bool {
+	if sum == "" || r.ownedByRun(src) {
+		return false
+	}
+	st, err := os.Lstat(dst)
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	return r.sums.memoOf().Known(r.ctx, dst) == sum
 }
 
 // partSeq numbers the temporary names outputs are written under.

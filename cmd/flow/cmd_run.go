@@ -270,6 +270,12 @@ func runRun(ctx context.Context, o runOptions, stdout io.Writer, log zerolog.Log
 	if err != nil {
 		return resumable(rec, runError(o.Document, inJob, err))
 	}
+	if !o.Compute {
+		// Every job has finished: what is left of them (processes that
+		// called setsid) ends now, before the outputs are moved into
+		// place, so that none can write to an output being delivered.
+		closeTarget()
+	}
 	if out, err = relocateOutputs(ctx, eng, result, o, rec, log); err != nil {
 		return err
 	}

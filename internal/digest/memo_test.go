@@ -235,3 +235,47 @@ func TestCopyFileRemembersBothFiles(t *testing.T) {
 		t.Errorf("the refused copy changed the existing file")
 	}
 }
+
+// A file moved by Rename keeps its remembered checksum (a rename changes
+// only its change time); a file changed after the move, its size and
+// modification time put back, is not served the old checksum.
+func TestRenameCarriesTheChecksumButNotPastAWrite(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	old, moved := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	write(t, old, bytes.Repeat([]byte("x"), digest.StoredFrom))
+	settle()
+	var m digest.Memo
+	sum, _, err := m.Sum(ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Rename(ctx, old, moved); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Known(ctx, moved); got != sum {
+		t.Fatalf("after the rename the memo knows %q, want %q", got, sum)
+	}
+	st, _ := os.Stat(moved)
+	settle() // a write within the tick of the rename cannot be told from it
+	f, err := os.OpenFile(moved, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("y"), 10)
+	f.Close()
+	if err := os.Chtimes(moved, st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Known(ctx, moved); got != "" {
+		t.Errorf("the memo still serves %q for a changed file", got)
+	}
+	var fresh digest.Memo
+	write(t, old, []byte("unknown"))
+	if err := fresh.Rename(ctx, old, moved); err != nil {
+		t.Fatal(err)
+	}
+	if got := fresh.Known(ctx, moved); got != "" {
+		t.Errorf("a file the memo never hashed is known after a rename: %q", got)
+	}
+}
