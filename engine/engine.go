@@ -121,6 +121,12 @@ func New(opts Options) (*Engine, error) {
 	if base == "" {
 		base = os.TempDir()
 	}
+	// Jobs run in directories of their own: every path the engine hands
+	// them (staged inputs, runtime.outdir) must not depend on flow's.
+	base, err := filepath.Abs(base)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create work directory: %w", err)
+	}
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create work directory: %w", err)
 	}

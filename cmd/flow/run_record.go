@@ -99,6 +99,11 @@ func startRecording(ctx context.Context, o *runOptions) (*recording, error) {
 		if dir == "" {
 			dir = filepath.Join(filepath.Dir(path), "cache")
 		}
+		// Entries record where their outputs are: a later run from
+		// another folder must find them.
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
 		rec.cache = &engine.Cache{Dir: dir, Store: store}
 		if rec.index != nil {
 			rec.cache.Store = rec.index
