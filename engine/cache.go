@@ -48,6 +48,7 @@ type Cache struct {
 	mu   sync.Mutex
 	busy map[string]chan struct{} // keys of jobs running now, closed when done
 
+	sweepOnce     sync.Once         // incoming cleared of what killed flows left
 	testBeforeSum func(path string) // tests: called before a file's checksum is asked for
 }
 
@@ -362,6 +363,7 @@ func (c *Cache) keepTree(ctx context.Context, src, dst string, sums map[string]s
 // directory. A key still being computed is waited for only once the
 // copies are made (keepEarly).
 func (c *Cache) save(ctx context.Context, j *job, k *jobKey, outputs map[string]any, runID string) (map[string]any, string, error) {
+	c.sweepOnce.Do(c.sweepIncoming)
 	key, dir := "", ""
 	var sums map[string]sized
 	var err error

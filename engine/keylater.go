@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -83,7 +85,7 @@ func (c *Cache) keepEarly(ctx context.Context, outdir string, k *jobKey) (key, d
 	if err := os.MkdirAll(c.incoming(), 0o755); err != nil {
 		return "", "", nil, err
 	}
-	tmp, err := os.MkdirTemp(c.incoming(), "job-")
+	tmp, err := os.MkdirTemp(c.incoming(), incomingPrefix())
 	if err != nil {
 		return "", "", nil, err
 	}
@@ -102,6 +104,33 @@ func (c *Cache) keepEarly(ctx context.Context, outdir string, k *jobKey) (key, d
 		return "", "", nil, err
 	}
 	return key, dir, sums, nil
+}
+
+// incomingPrefix begins the name of a directory in incoming with who
+// makes it, so that a later flow can tell which were left by a flow that
+// was killed.
+func incomingPrefix() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s@%d-", strings.ReplaceAll(host, "-", "_"), os.Getpid())
+}
+
+// sweepIncoming removes what flow processes on this host that are gone
+// (killed while they kept outputs) left in incoming. Those of other hosts
+// sharing the cache directory are left to them.
+func (c *Cache) sweepIncoming() {
+	host, _ := os.Hostname()
+	ents, _ := os.ReadDir(c.incoming())
+	for _, e := range ents {
+		who, _, _ := strings.Cut(e.Name(), "-")
+		h, pid, ok := strings.Cut(who, "@")
+		n, err := strconv.Atoi(pid)
+		if !ok || err != nil || h != strings.ReplaceAll(host, "-", "_") || n == os.Getpid() {
+			continue
+		}
+		if unix.Kill(n, 0) == unix.ESRCH {
+			_ = removeAll(filepath.Join(c.incoming(), e.Name()))
+		}
+	}
 }
 
 // claim makes the directory tmp the entry directory dir: made empty

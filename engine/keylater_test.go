@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -55,8 +57,9 @@ outputs: {out: stdout}
 
 // A big input no run has hashed yet does not hold its job back when the
 // cache holds no entry of the job's shape (tool, names, sizes): no entry
-// could match, so the job starts while the input is hashed, and its
-// outputs are saved under the whole key once the hash is done. A re-run
+// could match, so the job starts while the input is hashed, its outputs
+// are copied into the cache meanwhile, and saved under the whole key once
+// the hash is done. A re-run
 // reuses them; so does one after the input was touched (same bytes, a
 // new identity), which the shape now in the cache makes hash first.
 func TestJobStartsWhileItsBigInputIsHashed(t *testing.T) {
@@ -67,14 +70,17 @@ func TestJobStartsWhileItsBigInputIsHashed(t *testing.T) {
 	}
 	in := map[string]any{"counter": counter, "big": map[string]any{"class": "File", "path": big}}
 	var heldBack atomic.Bool
+	var sawWaiting atomic.Bool
 	waitForJob := func(path string) {
-		if path != big {
+		if path != big || sawWaiting.Load() {
 			return
 		}
-		// The job appends to the counter when it starts; a hash that
-		// the job waited for would wait here for ever.
+		// Outputs waiting for their key show the job ran and its
+		// outputs are being kept; a hash that the job, or the keeping
+		// of its outputs, waited for would wait here for ever.
 		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if _, err := os.Stat(counter); err == nil {
+			if waiting, _ := filepath.Glob(filepath.Join(dir, "cache", ".incoming", "*")); len(waiting) > 0 {
+				sawWaiting.Store(true)
 				return
 			}
 		}
@@ -82,7 +88,7 @@ func TestJobStartsWhileItsBigInputIsHashed(t *testing.T) {
 	}
 	first := hookedRun(t, dir, countingTool, filepath.Join(dir, "o1"), in, waitForJob)
 	if heldBack.Load() {
-		t.Fatal("the job did not start before its big input was hashed")
+		t.Fatal("the job and the keeping of its outputs did not go ahead while its big input was hashed")
 	}
 	if got := strings.TrimSpace(readOutput(t, first["out"])); got != "3145728" {
 		t.Fatalf("output %q, want 3145728", got)
@@ -158,5 +164,37 @@ outputs: {out: {type: File, outputBinding: {glob: big.txt}}}
 	}
 	if os.SameFile(delivered, stat(t, path)) {
 		t.Errorf("the changed output was not replaced")
+	}
+}
+
+// Outputs a killed flow left waiting for their key are removed by the
+// next flow on the host that keeps outputs that way; those of a flow
+// still running are not.
+func TestKilledFlowsWaitingOutputsAreSwept(t *testing.T) {
+	dir := t.TempDir()
+	incoming := filepath.Join(dir, "cache", ".incoming")
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	host = strings.ReplaceAll(host, "-", "_")
+	dead := filepath.Join(incoming, fmt.Sprintf("%s@%d-1", host, gone.Process.Pid))
+	alive := filepath.Join(incoming, fmt.Sprintf("%s@%d-2", host, os.Getppid()))
+	for _, d := range []string{dead, alive} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(d, "output"), []byte("partial"), 0o644)
+	}
+	big := filepath.Join(dir, "big.bin")
+	os.WriteFile(big, []byte(strings.Repeat("a", 2<<20)), 0o644)
+	in := map[string]any{"counter": filepath.Join(dir, "ran"), "big": map[string]any{"class": "File", "path": big}}
+	hookedRun(t, dir, countingTool, filepath.Join(dir, "o"), in, nil)
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("what a killed flow left is still there (%v)", err)
+	}
+	if _, err := os.Stat(alive); err != nil {
+		t.Errorf("a running flow's outputs were swept: %v", err)
 	}
 }
