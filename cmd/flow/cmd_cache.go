@@ -135,8 +135,13 @@ func lastUsed(e *provenance.CacheEntry) time.Time {
 // shortKey is enough of a cache key to tell entries apart in a table:
 // "sha256:0a1b2c..." becomes "0a1b2c3d4e5f".
 func shortKey(key string) string {
-	if _, digest, ok := strings.Cut(key, ":"); ok {
-		key = digest
+	if i := strings.LastIndexByte(key, ':'); i >= 0 { // "run:ID:key", "sha256:hex"
+		key = key[i+1:]
+	}
+	// "<shape>-<contents>": entries of one tool and input names differ
+	// in the second half.
+	if shape, contents, ok := strings.Cut(key, "-"); ok && len(shape) > 6 && len(contents) > 6 {
+		return shape[:6] + "-" + contents[:6]
 	}
 	if len(key) > 12 {
 		return key[:12]

@@ -129,6 +129,8 @@ func TestShortKey(t *testing.T) {
 		"sha256:0123456789abcdef": "0123456789ab",
 		"abc":                     "abc",
 		"sha256:ab":               "ab",
+		"0123456789-abcdef0123":   "012345-abcdef",
+		"run:20261206T110412.122Z-2x4tzz:0123456789-abcdef0123": "012345-abcdef",
 	}
 	for in, want := range cases {
 		if got := shortKey(in); got != want {
