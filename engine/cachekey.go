@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"path/filepath"
 
 	"github.com/flow-cwl/flow/internal/digest"
 	"github.com/flow-cwl/flow/schema"
@@ -140,21 +141,30 @@ func (kp *keyPlan) file(m map[string]any) (any, error) {
 	return out, nil
 }
 
-// key completes the plan's key: the shape, then the hash of the shape's
-// document with each input file's checksum and each directory's listing,
-// in the order the document numbers them. It reads every file whose
-// checksum the memo does not know.
+// key completes the plan's key with the hash of its contents.
 func (c *Cache) key(ctx context.Context, kp *keyPlan) (string, error) {
+	sum, err := c.contents(ctx, kp)
+	if err != nil {
+		return "", err
+	}
+	return kp.shape + "-" + sum, nil
+}
+
+// contents hashes the plan's document with each input File's checksum
+// and each Directory's listing, in the order the document numbers them.
+// A listing is planned and hashed the same way, so a Directory stands for
+// the names, sizes and checksums of all it holds. It reads every file
+// whose checksum the memo does not know.
+func (c *Cache) contents(ctx context.Context, kp *keyPlan) (string, error) {
 	h := sha256.New()
 	h.Write(kp.doc)
 	for _, f := range kp.files {
 		h.Write([]byte{0})
-		path := f.path
 		if !f.dir {
-			if path == "" {
+			if f.path == "" {
 				continue // a literal, whose contents are in the document
 			}
-			sum, _, err := c.sha1Of(ctx, path)
+			sum, _, err := c.sha1Of(ctx, f.path)
 			if err != nil {
 				return "", err
 			}
@@ -163,23 +173,56 @@ func (c *Cache) key(ctx context.Context, kp *keyPlan) (string, error) {
 		}
 		listing := f.listing
 		if listing == nil {
-			l, err := listDir(ctx, path, true)
+			l, err := listDir(ctx, f.path, true)
 			if err != nil {
 				return "", err
 			}
 			listing = l
 		}
-		cl, err := c.canonicalListing(ctx, listing)
+		sub := &keyPlan{}
+		cl, err := sub.listing(listing)
 		if err != nil {
 			return "", err
 		}
-		js, err := json.Marshal(cl)
+		if sub.doc, err = json.Marshal(cl); err != nil {
+			return "", err
+		}
+		sum, err := c.contents(ctx, sub)
 		if err != nil {
 			return "", err
 		}
-		h.Write(js)
+		h.Write([]byte(sum))
 	}
-	return kp.shape + "-" + hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// listing is canonical for a listing, which a deep listing left complete
+// except for symlinks it did not descend (a loop, a link out of the
+// tree): those stand for where they lead, rather than being listed anew
+// from there, which would go round the loop.
+func (kp *keyPlan) listing(listing any) (any, error) {
+	l, ok := listing.([]any)
+	if !ok {
+		return kp.canonical(listing)
+	}
+	out := make([]any, len(l))
+	for i, it := range l {
+		m, ok := it.(map[string]any)
+		if ok && m["class"] == "Directory" && m["listing"] == nil {
+			target, err := filepath.EvalSymlinks(localPath(m))
+			if err != nil {
+				return nil, err
+			}
+			out[i] = map[string]any{"class": "Directory", "basename": m["basename"], "target": target}
+			continue
+		}
+		cv, err := kp.canonical(it)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = cv
+	}
+	return out, nil
 }
 
 // unread reports whether finding the key would read a big input File
