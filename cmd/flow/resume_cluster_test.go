@@ -37,7 +37,7 @@ steps:
   slow:
     run:
       class: CommandLineTool
-      baseCommand: [sh, -c, 'mkdir -p "$0" && echo ran >> "$0/$1" && sleep 8 && echo "$1"']
+      baseCommand: [sh, -c, 'mkdir -p "$0" && echo ran >> "$0/$1" && sleep 3 && echo "$1"']
       inputs: {marks: {type: string, inputBinding: {position: 1}}, n: {type: int, inputBinding: {position: 2}}}
       outputs: {out: stdout}
     scatter: n
