@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,11 +208,19 @@ func TestReaderStopsAtTheBufferAfterCancel(t *testing.T) {
 
 // CopyFile hashes what it copies, and neither file needs reading again:
 // the memo knows both. It never writes over an existing file.
+// At 2 MiB the copy passes through flow's buffer; at 20 MiB the kernel
+// copies while a second reader hashes.
 func TestCopyFileRemembersBothFiles(t *testing.T) {
+	for _, size := range []int{2 << 20, 20 << 20} {
+		t.Run(fmt.Sprint(size>>20, "MiB"), func(t *testing.T) { copyFileRemembersBothFiles(t, size) })
+	}
+}
+
+func copyFileRemembersBothFiles(t *testing.T, size int) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
-	data := make([]byte, 2<<20)
+	data := make([]byte, size)
 	rand.Read(data)
 	write(t, src, data)
 	settle()
