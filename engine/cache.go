@@ -28,10 +28,9 @@ import (
 // those that cannot change results: resources, time limit, reuse), the
 // input object with every file replaced by its name and SHA-1 and every
 // directory by its listing, and PATH. A finished job's output directory
-// goes into Dir under its key: moved there whole when all its files are
-// small, each hashed by one read (cache_move.go); else copied (cloned
-// where the file system can), every file hashed as it is copied, and the
-// job keeps its own files for the run. On a hit the outputs are used from the cache after checking that
+// is copied into Dir under its key (cloned where the file system can),
+// every file hashed as it is copied; the job keeps its own files for the
+// run. On a hit the outputs are used from the cache after checking that
 // every file still has the checksum it had: the checksum memo answers for
 // every file whose identity has not changed, without reading it.
 //
@@ -381,59 +380,22 @@ func (c *Cache) keepTree(ctx context.Context, src, dst string, sums map[string]s
 	return nil
 }
 
-// save keeps a finished job's outputs in the cache and records them
-// under key. It returns the outputs with their checksums and sizes: in
-// the cache entry when the job's directory moved there whole (all its
-// files small, see cache_move.go), else still in the job's directory,
-// with a copy in the cache, learnt while copying.
+// save keeps a copy of a finished job's outputs in the cache and records
+// them under key. It returns the outputs, still in the job's directory,
+// with their checksums and sizes, learnt while copying.
 func (c *Cache) save(ctx context.Context, j *job, key string, outputs map[string]any, runID string) (map[string]any, error) {
 	dir := c.entryDir(key)
-	sums, moved, err := smallOutputs(ctx, j.outdir)
-	var size int64
-	if err == nil && moved {
-		// Checksums first, while every output is where the job left it.
-		if size, err = c.checksums(ctx, outputs, sums); err == nil {
-			if err = moveInto(j.outdir, dir); errors.Is(err, errCannotMove) {
-				moved, err = false, nil
-			}
-		}
-	}
-	if err == nil && !moved {
-		if sums, err = c.keep(ctx, j.outdir, dir); err == nil {
-			if size, err = c.checksums(ctx, outputs, sums); err != nil {
-				_ = removeAll(dir)
-			}
-		}
-	}
+	sums, err := c.keep(ctx, j.outdir, dir)
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	e := &provenance.CacheEntry{Key: key, Dir: dir, Outputs: rebase(outputs, j.outdir, dir).(map[string]any), Size: size, Created: now, LastUsed: now, RunID: runID, Job: j.name}
-	if err := c.Store.PutCache(ctx, e); err != nil {
-		// The job gets its directory back, or the copy goes.
-		if !moved || os.Rename(dir, j.outdir) != nil {
-			_ = removeAll(dir)
-		}
-		return nil, err
-	}
-	if moved {
-		return e.Outputs, nil // encoded already: the run may have it
-	}
-	return outputs, nil
-}
-
-// checksums sets the checksum and size of every File in outputs, from
-// sums (by path) or, for a file outside the job's directory or reached
-// through a link, from the memo; it returns their total size.
-func (c *Cache) checksums(ctx context.Context, outputs map[string]any, sums map[string]sized) (int64, error) {
 	var size int64
-	err := walkFiles(outputs, func(m map[string]any) error {
+	if err := walkFiles(outputs, func(m map[string]any) error {
 		if m["class"] != "File" {
 			return nil
 		}
 		s, ok := sums[localPath(m)]
-		if !ok {
+		if !ok { // outside the job's directory, or through a link
 			var err error
 			if s.sum, s.size, err = c.sha1Of(ctx, localPath(m)); err != nil {
 				return err
@@ -442,8 +404,17 @@ func (c *Cache) checksums(ctx context.Context, outputs map[string]any, sums map[
 		m["checksum"], m["size"] = s.sum, s.size
 		size += s.size
 		return nil
-	})
-	return size, err
+	}); err != nil {
+		_ = removeAll(dir)
+		return nil, err
+	}
+	now := time.Now()
+	e := &provenance.CacheEntry{Key: key, Dir: dir, Outputs: rebase(outputs, j.outdir, dir).(map[string]any), Size: size, Created: now, LastUsed: now, RunID: runID, Job: j.name}
+	if err := c.Store.PutCache(ctx, e); err != nil {
+		_ = removeAll(dir)
+		return nil, err
+	}
+	return outputs, nil
 }
 
 // rebase rewrites paths and locations under from to be under to.

@@ -34,7 +34,7 @@ func (m *Memo) CopyFile(ctx context.Context, src, dst string) (string, int64, er
 	}
 	var sum string
 	var n int64
-	if id.Size < SmallFile {
+	if id.Size < smallFile {
 		sum, n, err = copySmall(ctx, in, out)
 	} else {
 		sum, n, err = m.fill(ctx, in, out, src, id)
@@ -52,10 +52,9 @@ func (m *Memo) CopyFile(ctx context.Context, src, dst string) (string, int64, er
 	return sum, n, nil
 }
 
-// SmallFile is the size below which CopyFile copies through memory, as
-// copySmall does: a file this small costs less to read again than to
-// copy or remember cleverly.
-const SmallFile = 64 << 10
+// smallFile is the size below which CopyFile copies through memory, as
+// copySmall does.
+const smallFile = 64 << 10
 
 // copySmall copies a small file (most of a scatter's outputs are a line
 // or two): read into memory to its end, hashed, written with one write.
@@ -83,13 +82,13 @@ func copySmall(ctx context.Context, in, out *os.File) (string, int64, error) {
 			return "", 0, err
 		}
 	}
-	// It grew past SmallFile since it was opened: on as for any file.
+	// It grew past smallFile since it was opened: on as for any file.
 	return Copy(ctx, out, io.MultiReader(bytes.NewReader(b), in))
 }
 
 // smallBuffers holds copySmall's buffers, with room for the read that
-// finds the end of a file just under SmallFile.
-var smallBuffers = sync.Pool{New: func() any { b := make([]byte, 0, SmallFile+1); return &b }}
+// finds the end of a file just under smallFile.
+var smallBuffers = sync.Pool{New: func() any { b := make([]byte, 0, smallFile+1); return &b }}
 
 // fill writes src's bytes (open as in, last seen as id) into out.
 func (m *Memo) fill(ctx context.Context, in, out *os.File, src string, id Identity) (string, int64, error) {
