@@ -62,3 +62,38 @@ func TestHitRecordsItsUseToTheMinute(t *testing.T) {
 		t.Errorf("an entry used seconds ago was written again on reuse: last used %v, was %v", got, secondsAgo)
 	}
 }
+
+// A small cached output (copied through memory, its checksum kept by no
+// memo across runs) changed in place with its size and modification
+// time put back is not reused either: a hit reads it again.
+func TestCacheNoticesASmallOutputChangedBehindRestoredTimes(t *testing.T) {
+	dir := t.TempDir()
+	counter := filepath.Join(dir, "ran")
+	doc := `cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: [sh, -c, 'echo x >> "$0"; echo hello']
+inputs: {counter: {type: string, inputBinding: {position: 1}}}
+outputs: {out: stdout}
+stdout: out.txt
+`
+	in := map[string]any{"counter": counter}
+	cachedRun(t, dir, doc, filepath.Join(dir, "o1"), in)
+	cached, _ := filepath.Glob(filepath.Join(dir, "cache", "*", "*", "out.txt"))
+	if len(cached) != 1 {
+		t.Fatalf("cache holds %v, want one out.txt", cached)
+	}
+	before, _ := os.Stat(cached[0])
+	if err := os.WriteFile(cached[0], []byte("jello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(cached[0], before.ModTime(), before.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	again := cachedRun(t, dir, doc, filepath.Join(dir, "o2"), in)
+	if n := runs(t, counter); n != 2 {
+		t.Errorf("after the cached output changed the tool ran %d times in all, want 2 (run again)", n)
+	}
+	if got := readOutput(t, again["out"]); got != "hello\n" {
+		t.Errorf("the run delivered %q, the changed bytes of the cache", got)
+	}
+}
