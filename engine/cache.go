@@ -147,12 +147,22 @@ func (c *Cache) lookup(ctx context.Context, keys ...string) (map[string]any, boo
 			_ = removeAll(e.Dir)
 			continue
 		}
-		e.LastUsed = time.Now()
-		_ = c.Store.PutCache(ctx, e)
-		return deepCopy(e.Outputs).(map[string]any), true
+		if now := time.Now(); now.Sub(e.LastUsed) >= lastUsedEvery {
+			e.LastUsed = now
+			_ = c.Store.PutCache(ctx, e)
+		}
+		// Decoded for this call alone: the caller may have it.
+		return e.Outputs, true
 	}
 	return nil, false
 }
+
+// lastUsedEvery is how stale an entry's LastUsed may get: a hit records
+// its time only when the last one recorded is older, so the jobs of a run
+// resumed or repeated soon after (and identical jobs of one run) reuse
+// their entries without a write each. `flow cache ls` and `prune` order
+// and age entries to the minute.
+const lastUsedEvery = time.Minute
 
 func (c *Cache) intact(ctx context.Context, outputs map[string]any) bool {
 	err := walkFiles(outputs, func(m map[string]any) error {
@@ -204,13 +214,16 @@ type sized struct {
 // may be another run's finished job whose outputs are in use: it is never
 // removed or replaced here (errEntryTaken).
 func (c *Cache) keep(ctx context.Context, outdir, dir string) (map[string]sized, error) {
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return nil, err
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, errEntryTaken
+	err := os.Mkdir(dir, 0o755)
+	if errors.Is(err, os.ErrNotExist) { // the first entry under its prefix
+		if err = os.MkdirAll(filepath.Dir(dir), 0o755); err == nil {
+			err = os.Mkdir(dir, 0o755)
 		}
+	}
+	if errors.Is(err, os.ErrExist) {
+		return nil, errEntryTaken
+	}
+	if err != nil {
 		return nil, err
 	}
 	sums := map[string]sized{}

@@ -9,6 +9,13 @@ import (
 )
 
 // PutCache records or replaces a step cache entry (also to bump LastUsed).
+//
+// Every job of a run that finishes (or is found in the cache) calls it,
+// from its own goroutine, so it commits like PutAttempt: through the
+// shared transactions of boltgroup.Committer, many entries to a commit.
+// It still returns only once its entry is committed, so an entry is in
+// the index before the job's record says the job finished: a flow
+// killed after that finds the job's outputs again on resume.
 func (d *DB) PutCache(ctx context.Context, e *CacheEntry) error {
 	if err := validateKeyPart("cache key", e.Key); err != nil {
 		return fmt.Errorf("cannot record a cache entry in %s: %w", d.path, err)
@@ -17,7 +24,7 @@ func (d *DB) PutCache(ctx context.Context, e *CacheEntry) error {
 	if err != nil {
 		return fmt.Errorf("cannot encode cache entry %s: %w", e.Key, err)
 	}
-	return d.update(ctx, func(tx *bolt.Tx) error {
+	return d.updateGrouped(ctx, func(tx *bolt.Tx) error {
 		if err := putBlobs(tx, blobs); err != nil {
 			return err
 		}
@@ -88,4 +95,17 @@ func (d *DB) decodeCache(v []byte) (*CacheEntry, error) {
 		return nil, fmt.Errorf("a cache entry in %s cannot be read: %w", d.path, err)
 	}
 	return e, nil
+}
+
+// updateGrouped runs fn in a write transaction shared with the other
+// writes that arrive meanwhile (boltgroup.Committer), and returns once it
+// is committed. fn may run twice, so it must only put what it was given.
+func (d *DB) updateGrouped(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d.readOnly {
+		return fmt.Errorf("the provenance database %s is open read-only", d.path)
+	}
+	return d.group.Do(fn)
 }

@@ -26,6 +26,10 @@ func TestMain(m *testing.M) {
 		crashWriter(path)
 		return
 	}
+	if path := os.Getenv(cacheCrashHelperEnv); path != "" {
+		cacheCrashWriter(path)
+		return
+	}
 	os.Exit(m.Run())
 }
 

@@ -37,13 +37,15 @@ func (d *DB) LoadSum(ctx context.Context, key []byte) (string, error) {
 	return digest.Prefix + hex.EncodeToString(raw), nil
 }
 
-// StoreSum stores a "sha1$<hex>" checksum under an identity key.
+// StoreSum stores a "sha1$<hex>" checksum under an identity key, in a
+// commit shared with the other writes of the moment (the checksums of a
+// scatter's big outputs arrive together).
 func (d *DB) StoreSum(ctx context.Context, key []byte, sum string) error {
 	raw, err := hex.DecodeString(digest.Hex(sum))
 	if err != nil || len(raw) != 20 {
 		return fmt.Errorf("cannot store checksum %q: not a SHA-1", sum)
 	}
-	return d.update(ctx, func(tx *bolt.Tx) error { return tx.Bucket(bucketSums).Put(key, raw) })
+	return d.updateGrouped(ctx, func(tx *bolt.Tx) error { return tx.Bucket(bucketSums).Put(key, raw) })
 }
 
 func (s *Shared) LoadSum(ctx context.Context, key []byte) (sum string, err error) {

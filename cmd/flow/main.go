@@ -74,7 +74,9 @@ func main() {
 	// rely on dying by it in their own pipelines.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	gctune.Start() // a run's heap is small and busy: collect less often
+	stopProfile := startCPUProfile(os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
 	stop()
 	os.Exit(code)
 }

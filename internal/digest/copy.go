@@ -1,10 +1,14 @@
 package digest
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -15,7 +19,8 @@ import (
 // copy-on-write clone (FICLONE: btrfs, XFS) when the file system makes
 // one, with the checksum from the memo or one read of src; else a copy
 // through a buffer that hashes what it writes. Both files' checksums are
-// remembered, so neither is read again to be checked.
+// remembered, so neither is read again to be checked. A small file is
+// copied through memory instead (copySmall).
 func (m *Memo) CopyFile(ctx context.Context, src, dst string) (string, int64, error) {
 	in, st, err := openRegular(src)
 	if err != nil {
@@ -27,7 +32,13 @@ func (m *Memo) CopyFile(ctx context.Context, src, dst string) (string, int64, er
 	if err != nil {
 		return "", 0, err
 	}
-	sum, n, err := m.fill(ctx, in, out, src, id)
+	var sum string
+	var n int64
+	if id.Size < smallFile {
+		sum, n, err = copySmall(ctx, in, out)
+	} else {
+		sum, n, err = m.fill(ctx, in, out, src, id)
+	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -35,9 +46,49 @@ func (m *Memo) CopyFile(ctx context.Context, src, dst string) (string, int64, er
 		os.Remove(dst)
 		return "", 0, fmt.Errorf("cannot copy %s to %s: %w", src, dst, err)
 	}
-	m.Wrote(ctx, dst, sum)
+	if n >= StoredFrom {
+		m.Wrote(ctx, dst, sum)
+	}
 	return sum, n, nil
 }
+
+// smallFile is the size below which CopyFile copies through memory, as
+// copySmall does.
+const smallFile = 64 << 10
+
+// copySmall copies a small file (most of a scatter's outputs are a line
+// or two): read into memory to its end, hashed, written with one write.
+// It tries no clone, which would save nothing at this size, and leaves
+// both files' checksums unremembered, since reading a small file again
+// costs less than keeping it.
+func copySmall(ctx context.Context, in, out *os.File) (string, int64, error) {
+	if err := ctx.Err(); err != nil {
+		return "", 0, err
+	}
+	buf := smallBuffers.Get().(*[]byte)
+	defer smallBuffers.Put(buf)
+	b := (*buf)[:0]
+	for len(b) < cap(b) {
+		k, err := in.Read(b[len(b):cap(b)])
+		b = b[:len(b)+k]
+		if err == io.EOF {
+			sum := sha1.Sum(b)
+			if _, err := out.Write(b); err != nil {
+				return "", 0, err
+			}
+			return Prefix + hex.EncodeToString(sum[:]), int64(len(b)), nil
+		}
+		if err != nil {
+			return "", 0, err
+		}
+	}
+	// It grew past smallFile since it was opened: on as for any file.
+	return Copy(ctx, out, io.MultiReader(bytes.NewReader(b), in))
+}
+
+// smallBuffers holds copySmall's buffers, with room for the read that
+// finds the end of a file just under smallFile.
+var smallBuffers = sync.Pool{New: func() any { b := make([]byte, 0, smallFile+1); return &b }}
 
 // fill writes src's bytes (open as in, last seen as id) into out.
 func (m *Memo) fill(ctx context.Context, in, out *os.File, src string, id Identity) (string, int64, error) {

@@ -1,0 +1,130 @@
+package provenance
+
+import (
+	"bufio"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cacheCrashHelperEnv, when set to a database path, turns this test
+// binary into the writer of step cache entries that
+// TestKillDuringCacheWritesLosesNoEntry kills (see TestMain).
+const cacheCrashHelperEnv = "FLOW_PROVENANCE_CACHE_CRASH_WRITER"
+
+// cacheCrashWriter records cache entries from 8 goroutines for ever, as
+// the jobs of a scatter do, printing each key once PutCache has returned.
+// Each entry's outputs name its key, so a mixed-up entry shows.
+func cacheCrashWriter(path string) {
+	db, err := Open(path, Options{Timeout: 10 * time.Second})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	var mu sync.Mutex
+	out := bufio.NewWriter(os.Stdout)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				key := fmt.Sprintf("%02x%062d", rand.IntN(256), g*1_000_000+i)
+				if err := db.PutCache(ctx, crashEntry(key)); err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					os.Exit(3)
+				}
+				mu.Lock()
+				fmt.Fprintln(out, key)
+				out.Flush()
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func crashEntry(key string) *CacheEntry {
+	dir := "/cache/" + key[:2] + "/" + key
+	return &CacheEntry{Key: key, Dir: dir, Size: 10, Created: time.Now(), LastUsed: time.Now(), RunID: "r", Job: "echo",
+		Outputs: map[string]any{"out": map[string]any{"class": "File", "path": dir + "/out.txt",
+			"checksum": "sha1$" + strings.Repeat("0", 40), "size": int64(10), "note": strings.Repeat(key, 20)}}}
+}
+
+// Cache entries commit in shared transactions; a flow killed with SIGKILL
+// at any moment leaves an index that opens, passes bbolt's check, holds
+// every entry whose PutCache had returned, and whose every entry decodes
+// whole and is its own.
+func TestKillDuringCacheWritesLosesNoEntry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills processes")
+	}
+	path := filepath.Join(t.TempDir(), "flow.db")
+	for round := range 5 {
+		committed := killCacheWriter(t, path, 50+rand.IntN(400))
+		db, err := Open(path, Options{Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatalf("round %d: the database does not open after kill -9: %v", round, err)
+		}
+		if err := db.Check(); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		entries, err := db.ListCache(ctx)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		for _, e := range entries {
+			if note, _ := e.Outputs["out"].(map[string]any)["note"].(string); note != strings.Repeat(e.Key, 20) {
+				t.Fatalf("round %d: entry %s holds another entry's outputs", round, e.Key)
+			}
+		}
+		for key := range committed {
+			if _, err := db.GetCache(ctx, key); err != nil {
+				t.Fatalf("round %d: entry %s was committed before the kill but: %v", round, key, err)
+			}
+		}
+		t.Logf("round %d: killed after %d committed entries; all there", round, len(committed))
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// killCacheWriter starts the writer, lets it commit at least n entries,
+// waits a random moment longer, kills it, and returns the keys it
+// reported committed.
+func killCacheWriter(t *testing.T, path string, n int) map[string]bool {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), cacheCrashHelperEnv+"="+path)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	committed := map[string]bool{}
+	lines := bufio.NewScanner(stdout)
+	for len(committed) < n && lines.Scan() {
+		committed[lines.Text()] = true
+	}
+	time.Sleep(time.Duration(rand.IntN(20_000)) * time.Microsecond)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for lines.Scan() { // lines written before the kill were committed too
+		committed[lines.Text()] = true
+	}
+	err = cmd.Wait()
+	if status, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !status.Signaled() {
+		t.Fatalf("the writer ended on its own (%v) instead of being killed", err)
+	}
+	return committed
+}
