@@ -13,11 +13,12 @@ import (
 )
 
 // A job's cache key has two halves, "<shape>-<contents>". The shape is
-// the SHA-256 of all that decides the job but what its input files hold:
-// the tool, the requirements in effect, PATH, the image's digest, and the
-// input object with each File reduced to its name and size and each
-// Directory to its name. The contents half hashes the shape with the
-// files' checksums and the directories' listings.
+// (the first 64 bits of) the SHA-256 of all that decides the job but what
+// its input files hold: the tool, the requirements in effect, PATH, the
+// image's digest, and the input object with each File reduced to its name
+// and size and each Directory to its name. The contents half is the
+// SHA-256 of the shape's document with the files' checksums and the
+// directories' listings.
 //
 // The shape is known at once; the contents may take minutes of reading
 // (a 50 GB input that no run has hashed yet). When the cache holds no
@@ -73,7 +74,11 @@ func (c *Cache) plan(p *schema.Process, inputs map[string]any, pe *procEnv, img 
 		return nil, err
 	}
 	h := sha256.Sum256(kp.doc)
-	kp.shape = hex.EncodeToString(h[:])
+	// 64 bits: two shapes that collide only make a job hash its inputs
+	// before it starts; the contents half, which hashes the whole
+	// document again, is what tells entries apart. A short key keeps
+	// the index small at 100,000 entries.
+	kp.shape = hex.EncodeToString(h[:8])
 	return kp, nil
 }
 

@@ -36,8 +36,18 @@ func (m *Memo) Rename(ctx context.Context, oldpath, newpath string) error {
 		return nil
 	}
 	after, ok := IdentityOf(st)
+	m.forget(before) // no file has that identity any more
 	if ok && after.Dev == before.Dev && after.Ino == before.Ino && after.Size == before.Size && after.Mtime == before.Mtime {
 		m.remember(ctx, after, known)
 	}
 	return nil
+}
+
+// forget drops what the memo holds in memory for id (a 100,000-way
+// scatter's outputs, moved into --outdir, would otherwise be remembered
+// twice). The Store keeps its entry: it costs disk, not memory.
+func (m *Memo) forget(id Identity) {
+	m.mu.Lock()
+	delete(m.sums, id)
+	m.mu.Unlock()
 }
