@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -66,7 +64,7 @@ func TestKillDuringCacheWritesLosesNoEntry(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "flow.db")
 	for round := range 5 {
-		committed := killCacheWriter(t, path, 50+rand.IntN(400))
+		committed := runAndKill(t, cacheCrashHelperEnv, path, 50+rand.IntN(400))
 		db, err := Open(path, Options{Timeout: 5 * time.Second})
 		if err != nil {
 			t.Fatalf("round %d: the database does not open after kill -9: %v", round, err)
@@ -93,38 +91,4 @@ func TestKillDuringCacheWritesLosesNoEntry(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// killCacheWriter starts the writer, lets it commit at least n entries,
-// waits a random moment longer, kills it, and returns the keys it
-// reported committed.
-func killCacheWriter(t *testing.T, path string, n int) map[string]bool {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), cacheCrashHelperEnv+"="+path)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	committed := map[string]bool{}
-	lines := bufio.NewScanner(stdout)
-	for len(committed) < n && lines.Scan() {
-		committed[lines.Text()] = true
-	}
-	time.Sleep(time.Duration(rand.IntN(20_000)) * time.Microsecond)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	for lines.Scan() { // lines written before the kill were committed too
-		committed[lines.Text()] = true
-	}
-	err = cmd.Wait()
-	if status, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !status.Signaled() {
-		t.Fatalf("the writer ended on its own (%v) instead of being killed", err)
-	}
-	return committed
 }

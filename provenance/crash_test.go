@@ -76,7 +76,7 @@ func TestKillDuringWritesLosesNothingCommitted(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "flow.db")
 	for round := range 5 {
-		committed := runAndKill(t, path, 50+rand.IntN(400))
+		committed := runAndKill(t, crashHelperEnv, path, 50+rand.IntN(400))
 		db, err := Open(path, Options{Timeout: 5 * time.Second})
 		if err != nil {
 			t.Fatalf("round %d: the database does not open after kill -9: %v", round, err)
@@ -98,12 +98,13 @@ func TestKillDuringWritesLosesNothingCommitted(t *testing.T) {
 	}
 }
 
-// runAndKill starts the writer, lets it commit at least n attempts, waits
-// a random moment longer, kills it, and returns what it reported committed.
-func runAndKill(t *testing.T, path string, n int) map[string]bool {
+// runAndKill starts the writer that the environment variable helper
+// names (set to path), lets it commit at least n records, waits a random
+// moment longer, kills it, and returns what it reported committed.
+func runAndKill(t *testing.T, helper, path string, n int) map[string]bool {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashHelperEnv+"="+path)
+	cmd.Env = append(os.Environ(), helper+"="+path)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
