@@ -200,24 +200,38 @@ outputs: {out: {type: File, outputBinding: {glob: big.txt}}}
 	if len(cached) != 1 {
 		t.Fatalf("cache holds %v, want one big.txt", cached)
 	}
-	before, _ := os.Stat(cached[0])
-	f, err := os.OpenFile(cached[0], os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteAt([]byte("b"), 1000)
-	f.Close()
-	if err := os.Chtimes(cached[0], before.ModTime(), before.ModTime()); err != nil {
-		t.Fatal(err)
-	}
-	if after, _ := os.Stat(cached[0]); after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
-		t.Fatal("the test did not restore the size and modification time")
-	}
+	changeBehindRestoredTimes(t, cached[0], 1000, 'b')
 	third := cachedRun(t, dir, doc, filepath.Join(dir, "o3"), in)
 	if n := runs(t, counter); n != 2 {
 		t.Errorf("after the cached output changed the tool ran %d times in all, want 2 (run again)", n)
 	}
 	if readOutput(t, third["out"]) != want {
 		t.Errorf("the run delivered the changed bytes of the cache")
+	}
+}
+
+// changeBehindRestoredTimes writes b at off in the file at path, in place,
+// and puts the file's modification time back, as a careless or hostile
+// writer may: its size and modification time are as before, and only its
+// change time (ctime) shows the write.
+func changeBehindRestoredTimes(t *testing.T, path string, off int64, b byte) {
+	t.Helper()
+	before := stat(t, path)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteAt([]byte{b}, off)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chtimes(path, before.ModTime(), before.ModTime())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := stat(t, path); after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
+		t.Fatal("the test did not restore the size and modification time")
 	}
 }
