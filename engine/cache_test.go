@@ -184,12 +184,7 @@ func TestKeepNeverReplacesAnEntryInUse(t *testing.T) {
 func TestCacheNoticesAnOutputChangedBehindRestoredTimes(t *testing.T) {
 	dir := t.TempDir()
 	counter := filepath.Join(dir, "ran")
-	doc := `cwlVersion: v1.2
-class: CommandLineTool
-baseCommand: [sh, -c, 'echo x >> "$0"; head -c 2097152 /dev/zero | tr "\0" a > big.txt']
-inputs: {counter: {type: string, inputBinding: {position: 1}}}
-outputs: {out: {type: File, outputBinding: {glob: big.txt}}}
-`
+	doc := bigOutputTool
 	in := map[string]any{"counter": counter}
 	first := cachedRun(t, dir, doc, filepath.Join(dir, "o1"), in)
 	want := readOutput(t, first["out"])
@@ -209,6 +204,16 @@ outputs: {out: {type: File, outputBinding: {glob: big.txt}}}
 		t.Errorf("the run delivered the changed bytes of the cache")
 	}
 }
+
+// bigOutputTool counts its runs in the file its input names and writes
+// a 2 MiB output, big enough for the memo to keep its checksum across
+// runs.
+const bigOutputTool = `cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: [sh, -c, 'echo x >> "$0"; head -c 2097152 /dev/zero | tr "\0" a > big.txt']
+inputs: {counter: {type: string, inputBinding: {position: 1}}}
+outputs: {out: {type: File, outputBinding: {glob: big.txt}}}
+`
 
 // changeBehindRestoredTimes writes b at off in the file at path, in place,
 // and puts the file's modification time back, as a careless or hostile

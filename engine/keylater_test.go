@@ -131,12 +131,7 @@ func TestJobStartsWhileItsBigInputIsHashed(t *testing.T) {
 func TestRerunLeavesAnUnchangedOutputInPlace(t *testing.T) {
 	dir := t.TempDir()
 	counter := filepath.Join(dir, "ran")
-	doc := `cwlVersion: v1.2
-class: CommandLineTool
-baseCommand: [sh, -c, 'echo x >> "$0"; head -c 2097152 /dev/zero | tr "\0" a > big.txt']
-inputs: {counter: {type: string, inputBinding: {position: 1}}}
-outputs: {out: {type: File, outputBinding: {glob: big.txt}}}
-`
+	doc := bigOutputTool
 	in := map[string]any{"counter": counter}
 	outdir := filepath.Join(dir, "o")
 	want := readOutput(t, cachedRun(t, dir, doc, filepath.Join(dir, "first"), in)["out"])
