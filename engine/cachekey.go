@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 
@@ -230,16 +231,50 @@ func (kp *keyPlan) listing(listing any) (any, error) {
 	return out, nil
 }
 
-// unread reports whether finding the key would read a big input File
-// that the memo knows no checksum for. Directories are not looked into.
+// unread reports whether finding the key would read a big file that the
+// memo knows no checksum for: an input File, or a File in an input
+// Directory, whose listing it takes now (the key would take it anyway)
+// and keeps for the key.
 func (c *Cache) unread(ctx context.Context, kp *keyPlan) bool {
+	memo := c.memoOf()
 	for _, p := range kp.big {
-		if c.memoOf().Known(ctx, p) == "" {
+		if memo.Known(ctx, p) == "" {
+			return true
+		}
+	}
+	for i := range kp.files {
+		f := &kp.files[i]
+		if !f.dir {
+			continue
+		}
+		if f.listing == nil && f.path != "" {
+			l, err := listDir(ctx, f.path, true)
+			if err != nil {
+				continue // the key says why, when it lists it again
+			}
+			f.listing = l
+		}
+		big := false
+		_ = walkFiles(f.listing, func(m map[string]any) error {
+			if m["class"] != "File" {
+				return nil
+			}
+			path := localPath(m)
+			if st, err := os.Stat(path); err == nil && st.Size() >= digest.StoredFrom && memo.Known(ctx, path) == "" {
+				big = true
+				return errFound
+			}
+			return nil
+		})
+		if big {
 			return true
 		}
 	}
 	return false
 }
+
+// errFound stops a walk that found what it looked for.
+var errFound = errors.New("found")
 
 // mayHold reports whether the cache has an entry under any of the
 // prefixes; on an error it says it may (the job then waits for its key).

@@ -185,3 +185,41 @@ func TestKilledFlowsWaitingOutputsAreSwept(t *testing.T) {
 		t.Errorf("a running flow's outputs were swept: %v", err)
 	}
 }
+
+// The same holds for a big file inside an input Directory.
+func TestJobStartsWhileItsInputDirectoryIsHashed(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	big := filepath.Join(data, "big.bin")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(big, []byte(strings.Repeat("a", 3<<20)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var heldBack, sawWaiting atomic.Bool
+	waitForOutputs := func(path string) {
+		if !strings.HasSuffix(path, "big.bin") || sawWaiting.Load() {
+			return
+		}
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if waiting, _ := filepath.Glob(filepath.Join(dir, "cache", ".incoming", "*")); len(waiting) > 0 {
+				sawWaiting.Store(true)
+				return
+			}
+		}
+		heldBack.Store(true)
+	}
+	out := hookedRun(t, dir, `cwlVersion: v1.2
+class: CommandLineTool
+baseCommand: [sh, -c, 'wc -c < "$0/big.bin"']
+inputs: {d: {type: Directory, inputBinding: {position: 1}}}
+outputs: {out: stdout}
+`, filepath.Join(dir, "o"), map[string]any{"d": map[string]any{"class": "Directory", "path": data}}, waitForOutputs)
+	if heldBack.Load() {
+		t.Fatal("the job and the keeping of its outputs did not go ahead while the big file in its input directory was hashed")
+	}
+	if got := strings.TrimSpace(readOutput(t, out["out"])); got != "3145728" {
+		t.Fatalf("output %q, want 3145728", got)
+	}
+}
