@@ -17,9 +17,9 @@ import (
 // (the first 64 bits of) the SHA-256 of all that decides the job but what
 // its input files hold: the tool, the requirements in effect, PATH, the
 // image's digest, and the input object with each File reduced to its name
-// and size and each Directory to its name. The contents half is the
-// SHA-256 of the shape's document with the files' checksums and the
-// directories' listings.
+// and size and each Directory to its name. The contents half is (192 bits
+// of) the SHA-256 of the shape's document with the files' checksums and
+// the directories' listings.
 //
 // The shape is known at once; the contents may take minutes of reading
 // (a 50 GB input that no run has hashed yet). When the cache holds no
@@ -199,7 +199,10 @@ func (c *Cache) contents(ctx context.Context, kp *keyPlan) (string, error) {
 		}
 		h.Write([]byte(sum))
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	// 192 bits: far past any chance of two contents colliding, and the
+	// whole key (16 + 1 + 48 characters) no longer than a plain SHA-256
+	// in hex, which a 100,000-entry index repeats in every entry's paths.
+	return hex.EncodeToString(h.Sum(nil)[:24]), nil
 }
 
 // listing is canonical for a listing, which a deep listing left complete
