@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -62,16 +61,7 @@ func TestKillDuringCacheWritesLosesNoEntry(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills processes")
 	}
-	path := filepath.Join(t.TempDir(), "flow.db")
-	for round := range 5 {
-		committed := runAndKill(t, cacheCrashHelperEnv, path, 50+rand.IntN(400))
-		db, err := Open(path, Options{Timeout: 5 * time.Second})
-		if err != nil {
-			t.Fatalf("round %d: the database does not open after kill -9: %v", round, err)
-		}
-		if err := db.Check(); err != nil {
-			t.Fatalf("round %d: %v", round, err)
-		}
+	afterKills(t, cacheCrashHelperEnv, func(db *DB, round int, committed map[string]bool) {
 		entries, err := db.ListCache(ctx)
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
@@ -87,8 +77,5 @@ func TestKillDuringCacheWritesLosesNoEntry(t *testing.T) {
 			}
 		}
 		t.Logf("round %d: killed after %d committed entries; all there", round, len(committed))
-		if err := db.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 }
