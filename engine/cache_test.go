@@ -7,38 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/rs/zerolog"
-
-	"github.com/flow-cwl/flow/executors/local"
-	"github.com/flow-cwl/flow/provenance"
 )
 
-// cachedRun runs doc with a cache and store in dir and relocates the
-// outputs into outdir.
+// cachedRun is hookedRun without a hook.
 func cachedRun(t *testing.T, dir, doc, outdir string, inputs map[string]any) map[string]any {
 	t.Helper()
-	store, err := provenance.OpenShared(filepath.Join(dir, "flow.db"), provenance.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	ex, _ := local.New(local.Options{Logger: zerolog.Nop()})
-	e, err := New(Options{Executor: ex, Log: zerolog.Nop(), WorkDir: filepath.Join(dir, "work"), Store: store, RunID: filepath.Base(outdir),
-		Cache: &Cache{Dir: filepath.Join(dir, "cache"), Store: store}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	out, err := e.Run(context.Background(), loadDoc(t, doc), inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	moved, err := e.Relocate(context.Background(), out, outdir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return moved
+	return hookedRun(t, dir, doc, outdir, inputs, nil)
 }
 
 // Outputs in --outdir are the user's own files: two runs that reuse one

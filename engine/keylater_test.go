@@ -17,8 +17,9 @@ import (
 	"github.com/flow-cwl/flow/provenance"
 )
 
-// hookedRun is cachedRun with a hook called before the cache asks for a
-// file's checksum.
+// hookedRun runs doc with a cache and store in dir, beforeSum (if not
+// nil) called before the cache asks for a file's checksum, and relocates
+// the outputs into outdir.
 func hookedRun(t *testing.T, dir, doc, outdir string, inputs map[string]any, beforeSum func(string)) map[string]any {
 	t.Helper()
 	store, err := provenance.OpenShared(filepath.Join(dir, "flow.db"), provenance.Options{})
@@ -46,6 +47,29 @@ func hookedRun(t *testing.T, dir, doc, outdir string, inputs map[string]any, bef
 	return moved
 }
 
+// waitForKeptOutputs returns a hook for hookedRun that holds the first
+// hash of the file at big until the job's outputs are being kept, waiting
+// for their key in the cache under dir: a hash that the job, or the
+// keeping of its outputs, waited for would wait there for ever, and after
+// a minute heldBack says so.
+func waitForKeptOutputs(dir, big string) (hook func(path string), heldBack *atomic.Bool) {
+	var seen atomic.Bool
+	heldBack = new(atomic.Bool)
+	hook = func(path string) {
+		if path != big || seen.Load() {
+			return
+		}
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if waiting, _ := filepath.Glob(filepath.Join(dir, "cache", ".incoming", "*")); len(waiting) > 0 {
+				seen.Store(true)
+				return
+			}
+		}
+		heldBack.Store(true)
+	}
+	return hook, heldBack
+}
+
 const countingTool = `cwlVersion: v1.2
 class: CommandLineTool
 baseCommand: [sh, -c, 'echo x >> "$0"; wc -c < "$1"']
@@ -69,23 +93,7 @@ func TestJobStartsWhileItsBigInputIsHashed(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := map[string]any{"counter": counter, "big": map[string]any{"class": "File", "path": big}}
-	var heldBack atomic.Bool
-	var sawWaiting atomic.Bool
-	waitForJob := func(path string) {
-		if path != big || sawWaiting.Load() {
-			return
-		}
-		// Outputs waiting for their key show the job ran and its
-		// outputs are being kept; a hash that the job, or the keeping
-		// of its outputs, waited for would wait here for ever.
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if waiting, _ := filepath.Glob(filepath.Join(dir, "cache", ".incoming", "*")); len(waiting) > 0 {
-				sawWaiting.Store(true)
-				return
-			}
-		}
-		heldBack.Store(true)
-	}
+	waitForJob, heldBack := waitForKeptOutputs(dir, big)
 	first := hookedRun(t, dir, countingTool, filepath.Join(dir, "o1"), in, waitForJob)
 	if heldBack.Load() {
 		t.Fatal("the job and the keeping of its outputs did not go ahead while its big input was hashed")
@@ -197,19 +205,7 @@ func TestJobStartsWhileItsInputDirectoryIsHashed(t *testing.T) {
 	if err := os.WriteFile(big, []byte(strings.Repeat("a", 3<<20)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var heldBack, sawWaiting atomic.Bool
-	waitForOutputs := func(path string) {
-		if !strings.HasSuffix(path, "big.bin") || sawWaiting.Load() {
-			return
-		}
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if waiting, _ := filepath.Glob(filepath.Join(dir, "cache", ".incoming", "*")); len(waiting) > 0 {
-				sawWaiting.Store(true)
-				return
-			}
-		}
-		heldBack.Store(true)
-	}
+	waitForOutputs, heldBack := waitForKeptOutputs(dir, big)
 	out := hookedRun(t, dir, `cwlVersion: v1.2
 class: CommandLineTool
 baseCommand: [sh, -c, 'wc -c < "$0/big.bin"']
