@@ -243,20 +243,6 @@ outputs: []
 	}
 }
 
-func TestSecondaryFilePatterns(t *testing.T) {
-	cases := []struct{ base, pattern, want string }{
-		{"reads.bam", ".bai", "reads.bam.bai"},
-		{"reads.bam", "^.bai", "reads.bai"},
-		{"a.tar.gz", "^^.idx", "a.idx"},
-		{"noext", "^.x", "noext.x"},
-	}
-	for _, c := range cases {
-		if got := substitute(c.base, c.pattern); got != c.want {
-			t.Errorf("substitute(%q, %q) = %q, want %q", c.base, c.pattern, got, c.want)
-		}
-	}
-}
-
 func TestRelocateGivesAbsolutePaths(t *testing.T) {
 	t.Chdir(t.TempDir())
 	e := newEngine(t)

@@ -62,26 +62,13 @@ func (e *Engine) addSecondaryFiles(f map[string]any, specs []schema.SecondaryFil
 func secondaryNames(pattern string, f map[string]any, inputs map[string]any, ev *expr.Evaluator) ([]any, error) {
 	if !expr.IsExpression(pattern) {
 		base, _ := f["basename"].(string)
-		return []any{substitute(base, pattern)}, nil
+		return []any{schema.SecondaryName(base, pattern)}, nil
 	}
 	v, err := ev.Eval(pattern, expr.Context{Inputs: inputs, Self: f})
 	if err != nil {
 		return nil, err
 	}
 	return asList(v), nil
-}
-
-// substitute applies a secondaryFiles pattern to a basename: each leading
-// "^" removes one extension, the rest is appended.
-func substitute(base, pattern string) string {
-	for strings.HasPrefix(pattern, "^") {
-		i := strings.LastIndex(base, ".")
-		if i < 0 {
-			return base + strings.TrimLeft(pattern, "^")
-		}
-		base, pattern = base[:i], pattern[1:]
-	}
-	return base + pattern
 }
 
 func addSecondary(have []any, primary map[string]any, name any, required, discover bool) ([]any, error) {

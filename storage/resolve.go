@@ -8,7 +8,8 @@ import (
 	"net/url"
 	"path"
 	"slices"
-	"strings"
+
+	"github.com/flow-cwl/flow/schema"
 )
 
 // InputError is a remote input that cannot be fetched: which input,
@@ -174,7 +175,7 @@ func (c *Cache) addSecondary(ctx context.Context, f map[string]any, loc string, 
 			base = baseName(pu)
 		}
 	}
-	name := substitute(base, sf.Pattern)
+	name := schema.SecondaryName(base, sf.Pattern)
 	have, _ := f["secondaryFiles"].([]any)
 	for _, h := range have {
 		if hm, ok := h.(map[string]any); ok && (hm["basename"] == name || hm["location"] == u) {
@@ -206,20 +207,7 @@ func secondaryURL(loc, pattern string) string {
 	}
 	s := *u
 	dir, base := path.Split(u.Path)
-	s.Path = dir + substitute(base, pattern)
+	s.Path = dir + schema.SecondaryName(base, pattern)
 	s.RawPath = ""
 	return s.String()
-}
-
-// substitute applies a secondaryFiles pattern to a name: each leading
-// "^" removes one extension, the rest is appended.
-func substitute(base, pattern string) string {
-	for strings.HasPrefix(pattern, "^") {
-		i := strings.LastIndex(base, ".")
-		if i < 0 {
-			return base + strings.TrimLeft(pattern, "^")
-		}
-		base, pattern = base[:i], pattern[1:]
-	}
-	return base + pattern
 }
